@@ -1,0 +1,275 @@
+#include "actors/request_logic.hpp"
+
+#include <algorithm>
+
+namespace provisiond::actors {
+
+namespace ev = provisiond::events;
+
+namespace {
+
+constexpr const char* lifecycle_names[] = {"Queued",     "PendingApproval", "Allocating", "Configuring",
+                                           "Activating", "Verifying",       "Completed",  "Suspended",
+                                           "Failed",     "RollingBack",     "RolledBack"};
+
+lifecycle working_state(step_kind s) {
+  switch (s) {
+    case step_kind::allocate: return lifecycle::allocating;
+    case step_kind::configure: return lifecycle::configuring;
+    case step_kind::activate: return lifecycle::activating;
+    case step_kind::verify: return lifecycle::verifying;
+  }
+  return lifecycle::allocating;
+}
+
+bool is_working(lifecycle s) {
+  return s == lifecycle::allocating || s == lifecycle::configuring || s == lifecycle::activating ||
+         s == lifecycle::verifying;
+}
+
+error refuse(const request_state& s, const std::string& what) {
+  return make_error(errc::conflict, what + " is not possible in state " + to_string(s.state));
+}
+
+// The next step to compensate: the latest started one not yet compensated.
+std::optional<step_kind> compensation_step(const request_state& s) {
+  for (int i = events::step_count - 1; i >= 0; --i) {
+    const auto& st = s.steps[i];
+    if (st.attempts > 0 && !st.compensated) return static_cast<step_kind>(i);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* to_string(lifecycle s) noexcept { return lifecycle_names[static_cast<int>(s)]; }
+
+std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept {
+  for (int i = 0; i < 11; ++i)
+    if (s == lifecycle_names[i]) return static_cast<lifecycle>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(lifecycle s) noexcept {
+  return s == lifecycle::completed || s == lifecycle::failed || s == lifecycle::rolled_back;
+}
+
+const char* to_string(step_status s) noexcept {
+  switch (s) {
+    case step_status::pending: return "Pending";
+    case step_status::running: return "Running";
+    case step_status::completed: return "Completed";
+    case step_status::failed: return "Failed";
+    case step_status::awaiting_manual_input: return "AwaitingManualInput";
+  }
+  return "Pending";
+}
+
+std::string idempotency_key(const std::string& request_id, step_kind step, int attempt) {
+  return request_id + "/" + ev::to_string(step) + "/" + std::to_string(attempt);
+}
+
+std::optional<step_kind> current_step(const request_state& s) noexcept {
+  for (int i = 0; i < events::step_count; ++i)
+    if (s.steps[i].status != step_status::completed) return static_cast<step_kind>(i);
+  return std::nullopt;
+}
+
+void apply_in_place(request_state& s, const events::event& e, time_ms time) {
+  ++s.version;
+  s.updated_at = time;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ev::request_submitted>) {
+          s.exists = true;
+          s.spec = x;
+          s.state = lifecycle::queued;
+          s.created_at = time;
+        } else if constexpr (std::is_same_v<T, ev::cluster_placed>) {
+          s.cluster_id = x.cluster_id;
+        } else if constexpr (std::is_same_v<T, ev::step_started>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::running;
+          st.attempts = x.attempt;
+          st.idempotency_key = x.idempotency_key;
+          st.started_at = time;
+          st.retry_at = 0;
+          s.state = working_state(x.step);
+        } else if constexpr (std::is_same_v<T, ev::resource_allocated>) {
+          auto same = [&](const ev::resource_ref& r) { return r.id == x.resource.id; };
+          if (std::none_of(s.resources.begin(), s.resources.end(), same)) s.resources.push_back(x.resource);
+        } else if constexpr (std::is_same_v<T, ev::step_completed>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::completed;
+          for (auto& [k, v] : x.outputs) s.outputs[k] = v;
+        } else if constexpr (std::is_same_v<T, ev::step_failed>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::failed;
+          st.last_error = x.message;
+          st.retry_at = x.retry_at;
+        } else if constexpr (std::is_same_v<T, ev::request_completed>) {
+          s.state = lifecycle::completed;
+        } else if constexpr (std::is_same_v<T, ev::request_failed>) {
+          s.state = lifecycle::failed;
+          s.failure_code = x.code;
+          s.failure_reason = x.reason;
+        } else if constexpr (std::is_same_v<T, ev::rollback_started>) {
+          s.state = lifecycle::rolling_back;
+          s.compensation_attempts = 0;
+          s.compensation_retry_at = 0;
+        } else if constexpr (std::is_same_v<T, ev::step_compensated>) {
+          s.steps[static_cast<int>(x.step)].compensated = true;
+          std::erase_if(s.resources, [&](const ev::resource_ref& r) { return r.step == x.step; });
+          s.compensation_attempts = 0;
+          s.compensation_retry_at = 0;
+          s.compensation_error.clear();
+        } else if constexpr (std::is_same_v<T, ev::compensation_failed>) {
+          s.compensation_attempts = x.attempt;
+          s.compensation_retry_at = x.retry_at;
+          s.compensation_error = x.message;
+        } else if constexpr (std::is_same_v<T, ev::rolled_back>) {
+          s.state = lifecycle::rolled_back;
+        }
+      },
+      e);
+}
+
+request_state apply(request_state s, const events::event& e, time_ms time) {
+  apply_in_place(s, e, time);
+  return s;
+}
+
+namespace {
+
+using events_or_error = result<std::vector<ev::event>>;
+
+events_or_error on(const request_state& s, const submit_request& c, const decide_context&) {
+  if (s.exists) return make_error(errc::conflict, "request " + s.id + " already exists");
+  return std::vector<ev::event>{c.spec};
+}
+
+events_or_error on(const request_state& s, const place_request& c, const decide_context&) {
+  if (!s.exists || s.state != lifecycle::queued || !s.cluster_id.empty()) return refuse(s, "placement");
+  if (c.cluster_id) return std::vector<ev::event>{ev::cluster_placed{*c.cluster_id, c.reason}};
+  return std::vector<ev::event>{ev::request_failed{"no_cluster", c.reason, std::nullopt}};
+}
+
+events_or_error on(const request_state& s, const start_step&, const decide_context&) {
+  auto step = current_step(s);
+  bool may_start = s.exists && !s.cluster_id.empty() && (s.state == lifecycle::queued || is_working(s.state));
+  if (!may_start || !step) return refuse(s, "starting a step");
+  const auto& st = s.steps[static_cast<int>(*step)];
+  if (st.status == step_status::running) return refuse(s, "starting a running step");
+  int attempt = st.attempts + 1;
+  return std::vector<ev::event>{ev::step_started{*step, attempt, idempotency_key(s.id, *step, attempt)}};
+}
+
+events_or_error on(const request_state& s, const record_step_result& c, const decide_context& ctx) {
+  const auto& st = s.steps[static_cast<int>(c.step)];
+  if (!is_working(s.state) || current_step(s) != c.step || st.status != step_status::running ||
+      st.attempts != c.attempt)
+    return refuse(s, std::string("a result for ") + ev::to_string(c.step) + " attempt " + std::to_string(c.attempt));
+  std::vector<ev::event> out;
+  if (c.outcome) {
+    for (const auto& r : c.outcome->resources) {
+      auto same = [&](const ev::resource_ref& x) { return x.id == r.id; };
+      if (std::none_of(s.resources.begin(), s.resources.end(), same)) out.push_back(ev::resource_allocated{r});
+    }
+    out.push_back(ev::step_completed{c.step, c.attempt, c.outcome->outputs, c.adopted});
+    if (c.step == step_kind::verify) {
+      auto endpoints = s.outputs;
+      for (auto& [k, v] : c.outcome->outputs) endpoints[k] = v;
+      out.push_back(ev::request_completed{std::move(endpoints)});
+    }
+    return out;
+  }
+  const auto& err = c.outcome.error();
+  bool retryable = err.code == errc::retryable;
+  if (retryable && c.attempt <= ctx.retry.max_retries) {
+    out.push_back(ev::step_failed{c.step, c.attempt, err.field, err.message, true,
+                                  ctx.now + ctx.retry.delay_for(c.attempt)});
+    return out;
+  }
+  out.push_back(ev::step_failed{c.step, c.attempt, err.field, err.message, retryable, 0});
+  std::string reason = std::string(ev::to_string(c.step)) + " failed" +
+                       (retryable ? " after " + std::to_string(c.attempt) + " attempts" : "") + ": " + err.message;
+  out.push_back(ev::request_failed{retryable ? "retries_exhausted" : "step_failed", reason, c.step});
+  out.push_back(ev::rollback_started{reason});
+  return out;
+}
+
+events_or_error on(const request_state& s, const record_release& c, const decide_context& ctx) {
+  if (s.state != lifecycle::rolling_back || compensation_step(s) != c.step)
+    return refuse(s, std::string("a release of ") + ev::to_string(c.step));
+  std::vector<ev::event> out;
+  if (!c.released) {
+    int attempt = s.compensation_attempts + 1;
+    // Compensations never give up: they back off up to the cap and stay visible.
+    out.push_back(ev::compensation_failed{c.step, attempt, c.released.error().message,
+                                          ctx.now + ctx.retry.delay_for(attempt)});
+    return out;
+  }
+  out.push_back(ev::step_compensated{c.step, *c.released});
+  auto after = apply(s, out.back(), ctx.now);
+  if (!compensation_step(after)) out.push_back(ev::rolled_back{});
+  return out;
+}
+
+}  // namespace
+
+result<std::vector<events::event>> decide(const request_state& s, const command& c, const decide_context& ctx) {
+  return std::visit([&](const auto& x) { return on(s, x, ctx); }, c);
+}
+
+action next_action(const request_state& s, time_ms now) {
+  if (!s.exists) return {};
+  if (s.state == lifecycle::queued) {
+    if (s.cluster_id.empty()) return {action::place};
+    return {action::start_step, step_kind::allocate};
+  }
+  if (is_working(s.state)) {
+    auto step = current_step(s);
+    if (!step) return {};
+    const auto& st = s.steps[static_cast<int>(*step)];
+    switch (st.status) {
+      case step_status::running: return {action::call_step, *step};
+      case step_status::pending: return {action::start_step, *step};
+      case step_status::failed:
+        if (st.retry_at > now) return {action::wait, *step, st.retry_at};
+        return {action::start_step, *step};
+      default: return {};
+    }
+  }
+  if (s.state == lifecycle::rolling_back) {
+    auto step = compensation_step(s);
+    if (!step) return {};  // decide emits rolled_back with the last compensation
+    if (s.compensation_retry_at > now) return {action::wait, *step, s.compensation_retry_at};
+    return {action::release, *step};
+  }
+  return {};
+}
+
+place_request place(const request_state& s, const std::vector<cluster_config>& clusters) {
+  std::vector<const cluster_config*> candidates;
+  std::string skipped;
+  for (const auto& c : clusters) {
+    std::string why;
+    if (c.type != s.spec.provider) why = "type " + c.type + " is not " + s.spec.provider;
+    else if (c.region != s.spec.region) why = "region " + c.region + " is not " + s.spec.region;
+    if (why.empty()) candidates.push_back(&c);
+    else skipped += (skipped.empty() ? "" : "; ") + c.id + ": " + why;
+  }
+  if (candidates.empty())
+    return {std::nullopt, "no cluster of type " + s.spec.provider + " in region " + s.spec.region +
+                              (skipped.empty() ? " (no clusters configured)" : " (" + skipped + ")")};
+  std::stable_sort(candidates.begin(), candidates.end(), [](auto* a, auto* b) {
+    if (a->is_default != b->is_default) return a->is_default;
+    return a->id < b->id;
+  });
+  const auto* chosen = candidates.front();
+  return {chosen->id, std::string(chosen->is_default ? "default cluster" : "first matching cluster") + " for " +
+                          s.spec.provider + " in " + s.spec.region};
+}
+
+}  // namespace provisiond::actors

@@ -1,0 +1,207 @@
+#include "common/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace provisiond {
+
+using nlohmann::json;
+
+time_ms retry_policy::delay_for(int retry) const noexcept {
+  time_ms d = base_delay_ms;
+  for (int i = 1; i < retry && d < max_delay_ms; ++i) d *= 2;
+  return std::min(d, max_delay_ms);
+}
+
+config default_config() {
+  config c;
+  c.clusters = {
+      cluster_config{"sim-eu-west-1", "Simulation EU West 1", "simulation", "eu-west-1", true},
+      cluster_config{"sim-us-east-1", "Simulation US East 1", "simulation", "us-east-1", true},
+  };
+  return c;
+}
+
+namespace {
+
+// Reads typed fields out of a JSON object and remembers the first error, with
+// the dotted path of the offending field.
+class reader {
+ public:
+  reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  std::string field(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  bool check_object(std::optional<error>& err, const std::set<std::string>& allowed) const {
+    if (!j_.is_object()) {
+      err = make_error(errc::invalid_argument, "expected an object", path_.empty() ? "$" : path_);
+      return false;
+    }
+    for (auto& [k, v] : j_.items()) {
+      (void)v;
+      if (!allowed.count(k)) {
+        err = make_error(errc::invalid_argument, "unknown configuration key", field(k));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  template <class T>
+  void number(const char* key, T& out, std::optional<error>& err, double lo, double hi) const {
+    if (err || !j_.contains(key)) return;
+    const auto& v = j_.at(key);
+    if (!v.is_number() || v.get<double>() < lo || v.get<double>() > hi) {
+      std::ostringstream msg;
+      msg << "expected a number in [" << lo << ", " << hi << "]";
+      err = make_error(errc::invalid_argument, msg.str(), field(key));
+      return;
+    }
+    out = v.get<T>();
+  }
+
+  void string(const char* key, std::string& out, std::optional<error>& err) const {
+    if (err || !j_.contains(key)) return;
+    const auto& v = j_.at(key);
+    if (!v.is_string() || v.get<std::string>().empty()) {
+      err = make_error(errc::invalid_argument, "expected a non-empty string", field(key));
+      return;
+    }
+    out = v.get<std::string>();
+  }
+
+  void boolean(const char* key, bool& out, std::optional<error>& err) const {
+    if (err || !j_.contains(key)) return;
+    const auto& v = j_.at(key);
+    if (!v.is_boolean()) {
+      err = make_error(errc::invalid_argument, "expected true or false", field(key));
+      return;
+    }
+    out = v.get<bool>();
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+};
+
+void parse_faults(const json& j, const std::string& path, step_faults& out, std::optional<error>& err) {
+  reader r{j, path};
+  if (!r.check_object(err, {"retryable", "permanent", "responseLost"})) return;
+  r.number("retryable", out.retryable, err, 0, 1);
+  r.number("permanent", out.permanent, err, 0, 1);
+  r.number("responseLost", out.response_lost, err, 0, 1);
+}
+
+}  // namespace
+
+result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
+                                                             const std::string& field) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return make_error(errc::invalid_argument, "expected HOST:PORT, e.g. 127.0.0.1:8080", field);
+  auto port_text = s.substr(colon + 1);
+  if (port_text.find_first_not_of("0123456789") != std::string::npos || port_text.size() > 5)
+    return make_error(errc::invalid_argument, "expected a port number 0-65535", field);
+  auto port = std::stoul(port_text);
+  if (port > 65535) return make_error(errc::invalid_argument, "expected a port number 0-65535", field);
+  return std::pair{s.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+result<config> parse_config(const std::string& text, config c) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return make_error(errc::invalid_argument, "configuration is not valid JSON", "$");
+  std::optional<error> err;
+  reader r{j, ""};
+  if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
+                            "providerThreads", "httpThreads", "stuckAfterMs"}))
+    return *err;
+  r.string("dataDir", c.data_dir, err);
+  if (!err && j.contains("listen")) {
+    std::string listen;
+    r.string("listen", listen, err);
+    if (!err) {
+      auto hp = parse_host_port(listen, "listen");
+      if (!hp) return hp.error();
+      c.listen_host = hp->first;
+      c.listen_port = hp->second;
+    }
+  }
+  if (!err && j.contains("durability")) {
+    std::string d;
+    r.string("durability", d, err);
+    if (d == "durable") c.journal_durability = durability::durable;
+    else if (d == "fast") c.journal_durability = durability::fast;
+    else if (!err) err = make_error(errc::invalid_argument, "expected \"durable\" or \"fast\"", "durability");
+  }
+  r.number("providerThreads", c.provider_threads, err, 1, 1024);
+  r.number("httpThreads", c.http_threads, err, 1, 64);
+  r.number("stuckAfterMs", c.stuck_after_ms, err, 1, 1e12);
+  if (!err && j.contains("retry")) {
+    reader rr{j["retry"], "retry"};
+    if (rr.check_object(err, {"baseDelayMs", "maxDelayMs", "maxRetries"})) {
+      rr.number("baseDelayMs", c.retry.base_delay_ms, err, 0, 1e9);
+      rr.number("maxDelayMs", c.retry.max_delay_ms, err, 0, 1e9);
+      rr.number("maxRetries", c.retry.max_retries, err, 0, 100);
+    }
+  }
+  if (!err && j.contains("simulation")) {
+    const auto& s = j["simulation"];
+    reader sr{s, "simulation"};
+    if (sr.check_object(err, {"seed", "steps", "releaseFailureRate", "minDelayMs", "maxDelayMs"})) {
+      sr.number("seed", c.simulation.seed, err, 0, 1.8e19);
+      sr.number("releaseFailureRate", c.simulation.release_failure, err, 0, 1);
+      sr.number("minDelayMs", c.simulation.min_delay_ms, err, 0, 3.6e6);
+      sr.number("maxDelayMs", c.simulation.max_delay_ms, err, 0, 3.6e6);
+      if (!err && c.simulation.max_delay_ms < c.simulation.min_delay_ms)
+        err = make_error(errc::invalid_argument, "must be >= simulation.minDelayMs", "simulation.maxDelayMs");
+      if (!err && s.contains("steps")) {
+        static const char* names[] = {"allocate", "configure", "activate", "verify"};
+        reader st{s["steps"], "simulation.steps"};
+        if (st.check_object(err, {"allocate", "configure", "activate", "verify"})) {
+          for (int i = 0; i < 4 && !err; ++i)
+            if (s["steps"].contains(names[i]))
+              parse_faults(s["steps"][names[i]], std::string("simulation.steps.") + names[i],
+                           c.simulation.steps[i], err);
+        }
+      }
+    }
+  }
+  if (!err && j.contains("clusters")) {
+    const auto& arr = j["clusters"];
+    if (!arr.is_array()) return make_error(errc::invalid_argument, "expected an array", "clusters");
+    c.clusters.clear();
+    for (std::size_t i = 0; i < arr.size() && !err; ++i) {
+      std::string path = "clusters[" + std::to_string(i) + "]";
+      reader cr{arr[i], path};
+      if (!cr.check_object(err, {"id", "name", "type", "region", "default"})) break;
+      cluster_config cc;
+      cr.string("id", cc.id, err);
+      cr.string("name", cc.name, err);
+      cr.string("type", cc.type, err);
+      cr.string("region", cc.region, err);
+      cr.boolean("default", cc.is_default, err);
+      if (!err && (cc.id.empty() || cc.type.empty() || cc.region.empty()))
+        err = make_error(errc::invalid_argument, "id, type and region are required", path);
+      if (!err && cc.name.empty()) cc.name = cc.id;
+      c.clusters.push_back(std::move(cc));
+    }
+  }
+  if (err) return *err;
+  return c;
+}
+
+result<config> load_config_file(const std::string& path, config base) {
+  std::ifstream in{path};
+  if (!in) return make_error(errc::invalid_argument, "cannot read configuration file " + path, "--config");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), std::move(base));
+}
+
+}  // namespace provisiond

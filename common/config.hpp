@@ -1,0 +1,81 @@
+#pragma once
+/// provisiond's configuration: defaults for the embedded set-up, loaded from
+/// a JSON file (--config) and overridden by flags. Plain data; no I/O besides
+/// reading the file.
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/result.hpp"
+
+namespace provisiond {
+
+/// How hard the journal tries to survive failures.
+enum class durability {
+  durable,  ///< fsync each batch (concurrent appends share one fsync)
+  fast,     ///< no fsync: survives a process crash, not a power cut
+};
+
+/// Backoff for retryable failures: base, 2x base, 4x base ... capped.
+struct retry_policy {
+  time_ms base_delay_ms = 5'000;
+  time_ms max_delay_ms = 300'000;
+  int max_retries = 3;
+  /// Delay before retry number `retry` (1-based).
+  time_ms delay_for(int retry) const noexcept;
+};
+
+/// Fault rates for one pipeline step of the simulation provider, each in [0,1].
+struct step_faults {
+  double retryable = 0;      ///< fail before creating anything, retryable
+  double permanent = 0;      ///< fail before creating anything, permanent
+  double response_lost = 0;  ///< create, then report a timeout
+};
+
+struct simulation_config {
+  std::uint64_t seed = 1;
+  std::array<step_faults, 4> steps{};  ///< allocate, configure, activate, verify
+  double release_failure = 0;          ///< retryable failure rate of releases
+  time_ms min_delay_ms = 0;            ///< per call, uniform in [min, max]
+  time_ms max_delay_ms = 0;
+};
+
+struct cluster_config {
+  std::string id;
+  std::string name;
+  std::string type;    ///< provider kind: simulation, ...
+  std::string region;
+  bool is_default = false;
+};
+
+struct config {
+  std::string data_dir = "./var/provisiond";
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  durability journal_durability = durability::durable;
+  retry_policy retry;
+  simulation_config simulation;
+  std::vector<cluster_config> clusters;
+  int provider_threads = 16;  ///< threads for blocking provider calls
+  int http_threads = 2;
+  time_ms stuck_after_ms = 30 * 60 * 1000;
+};
+
+/// The embedded default: simulation clusters in eu-west-1 and us-east-1.
+config default_config();
+
+/// Parses a JSON config document on top of `base`. Unknown keys are errors
+/// (they are usually typos); the error names the field.
+result<config> parse_config(const std::string& json_text, config base);
+
+/// Reads and parses a config file on top of `base`.
+result<config> load_config_file(const std::string& path, config base);
+
+/// "host:port" → host and port, or an error naming `field`.
+result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
+                                                             const std::string& field);
+
+}  // namespace provisiond

@@ -1,0 +1,222 @@
+#include "events/codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace provisiond::events {
+
+using nlohmann::json;
+
+const char* to_string(step_kind s) noexcept {
+  switch (s) {
+    case step_kind::allocate: return "allocate";
+    case step_kind::configure: return "configure";
+    case step_kind::activate: return "activate";
+    case step_kind::verify: return "verify";
+  }
+  return "allocate";
+}
+
+std::optional<step_kind> parse_step(const std::string& s) noexcept {
+  for (int i = 0; i < step_count; ++i)
+    if (s == to_string(static_cast<step_kind>(i))) return static_cast<step_kind>(i);
+  return std::nullopt;
+}
+
+std::string stream_for_request(const std::string& request_id) { return "request-" + request_id; }
+
+std::string request_of_stream(const std::string& stream) {
+  static constexpr std::string_view prefix = "request-";
+  if (stream.compare(0, prefix.size(), prefix) != 0) return {};
+  return stream.substr(prefix.size());
+}
+
+namespace {
+
+// Per type: wire name, current version, encode, decode. The names are part of
+// the public contract (Kafka, audit exports) and are never reused.
+template <class T> struct traits;
+
+#define PROVISIOND_EVENT(T, NAME, VERSION)          \
+  template <> struct traits<T> {                    \
+    static constexpr const char* name = NAME;       \
+    static constexpr std::uint32_t version = VERSION; \
+  };
+PROVISIOND_EVENT(request_submitted, "request_submitted", 1)
+PROVISIOND_EVENT(cluster_placed, "cluster_placed", 1)
+PROVISIOND_EVENT(step_started, "step_started", 1)
+PROVISIOND_EVENT(resource_allocated, "resource_allocated", 1)
+PROVISIOND_EVENT(step_completed, "step_completed", 1)
+PROVISIOND_EVENT(step_failed, "step_failed", 1)
+PROVISIOND_EVENT(request_completed, "request_completed", 1)
+PROVISIOND_EVENT(request_failed, "request_failed", 1)
+PROVISIOND_EVENT(rollback_started, "rollback_started", 1)
+PROVISIOND_EVENT(step_compensated, "step_compensated", 1)
+PROVISIOND_EVENT(compensation_failed, "compensation_failed", 1)
+PROVISIOND_EVENT(rolled_back, "rolled_back", 1)
+#undef PROVISIOND_EVENT
+
+json step_json(step_kind s) { return to_string(s); }
+
+step_kind step_from(const json& j) {
+  auto s = parse_step(j.get<std::string>());
+  if (!s) throw std::invalid_argument("unknown step " + j.get<std::string>());
+  return *s;
+}
+
+json resource_json(const resource_ref& r) {
+  return json{{"id", r.id}, {"kind", r.kind}, {"step", step_json(r.step)}, {"attributes", r.attributes}};
+}
+
+resource_ref resource_from(const json& j) {
+  resource_ref r;
+  r.id = j.at("id").get<std::string>();
+  r.kind = j.at("kind").get<std::string>();
+  r.step = step_from(j.at("step"));
+  r.attributes = j.value("attributes", string_map{});
+  return r;
+}
+
+json to_json(const request_submitted& e) {
+  return json{{"tenantId", e.tenant_id},
+              {"orderId", e.order_id},
+              {"type", e.type},
+              {"region", e.region},
+              {"provider", e.provider},
+              {"resources",
+               {{"cpu", e.resources.cpu}, {"memoryGb", e.resources.memory_gb}, {"storageGb", e.resources.storage_gb}}},
+              {"metadata", e.metadata},
+              {"idempotencyKey", e.idempotency_key},
+              {"requestHash", e.request_hash}};
+}
+json to_json(const cluster_placed& e) { return json{{"clusterId", e.cluster_id}, {"reason", e.reason}}; }
+json to_json(const step_started& e) {
+  return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"idempotencyKey", e.idempotency_key}};
+}
+json to_json(const resource_allocated& e) { return json{{"resource", resource_json(e.resource)}}; }
+json to_json(const step_completed& e) {
+  return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"outputs", e.outputs}, {"adopted", e.adopted}};
+}
+json to_json(const step_failed& e) {
+  return json{{"step", step_json(e.step)}, {"attempt", e.attempt},         {"code", e.code},
+              {"message", e.message},      {"retryable", e.retryable}, {"retryAt", e.retry_at}};
+}
+json to_json(const request_completed& e) { return json{{"endpoints", e.endpoints}}; }
+json to_json(const request_failed& e) {
+  json j{{"code", e.code}, {"reason", e.reason}};
+  if (e.step) j["step"] = step_json(*e.step);
+  return j;
+}
+json to_json(const rollback_started& e) { return json{{"reason", e.reason}}; }
+json to_json(const step_compensated& e) { return json{{"step", step_json(e.step)}, {"released", e.released}}; }
+json to_json(const compensation_failed& e) {
+  return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"message", e.message}, {"retryAt", e.retry_at}};
+}
+json to_json(const rolled_back&) { return json::object(); }
+
+void from_json(const json& j, request_submitted& e, std::uint32_t) {
+  e.tenant_id = j.at("tenantId").get<std::string>();
+  e.order_id = j.at("orderId").get<std::string>();
+  e.type = j.at("type").get<std::string>();
+  e.region = j.at("region").get<std::string>();
+  e.provider = j.at("provider").get<std::string>();
+  const auto& r = j.at("resources");
+  e.resources = {r.at("cpu").get<int>(), r.at("memoryGb").get<int>(), r.at("storageGb").get<int>()};
+  e.metadata = j.value("metadata", string_map{});
+  e.idempotency_key = j.value("idempotencyKey", "");
+  e.request_hash = j.value("requestHash", "");
+}
+void from_json(const json& j, cluster_placed& e, std::uint32_t) {
+  e.cluster_id = j.at("clusterId").get<std::string>();
+  e.reason = j.value("reason", "");
+}
+void from_json(const json& j, step_started& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.attempt = j.at("attempt").get<int>();
+  e.idempotency_key = j.at("idempotencyKey").get<std::string>();
+}
+void from_json(const json& j, resource_allocated& e, std::uint32_t) { e.resource = resource_from(j.at("resource")); }
+void from_json(const json& j, step_completed& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.attempt = j.at("attempt").get<int>();
+  e.outputs = j.value("outputs", string_map{});
+  e.adopted = j.value("adopted", false);
+}
+void from_json(const json& j, step_failed& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.attempt = j.at("attempt").get<int>();
+  e.code = j.value("code", "");
+  e.message = j.value("message", "");
+  e.retryable = j.value("retryable", false);
+  e.retry_at = j.value("retryAt", time_ms{0});
+}
+void from_json(const json& j, request_completed& e, std::uint32_t) {
+  e.endpoints = j.value("endpoints", string_map{});
+}
+void from_json(const json& j, request_failed& e, std::uint32_t) {
+  e.code = j.value("code", "");
+  e.reason = j.value("reason", "");
+  if (j.contains("step")) e.step = step_from(j.at("step"));
+}
+void from_json(const json& j, rollback_started& e, std::uint32_t) { e.reason = j.value("reason", ""); }
+void from_json(const json& j, step_compensated& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.released = j.value("released", std::vector<std::string>{});
+}
+void from_json(const json& j, compensation_failed& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.attempt = j.at("attempt").get<int>();
+  e.message = j.value("message", "");
+  e.retry_at = j.value("retryAt", time_ms{0});
+}
+void from_json(const json&, rolled_back&, std::uint32_t) {}
+
+template <class T>
+result<event> decode_as(std::uint32_t version, std::string_view payload) {
+  if (version == 0 || version > traits<T>::version)
+    return make_error(errc::internal, std::string("unsupported schema version ") + std::to_string(version) +
+                                          " of " + traits<T>::name);
+  json j = json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return make_error(errc::internal, std::string("corrupt payload of ") + traits<T>::name);
+  try {
+    T e;
+    from_json(j, e, version);  // upcasting of older versions happens here
+    return event{std::move(e)};
+  } catch (const std::exception& ex) {
+    return make_error(errc::internal, std::string("corrupt payload of ") + traits<T>::name + ": " + ex.what());
+  }
+}
+
+using decoder = result<event> (*)(std::uint32_t, std::string_view);
+
+template <std::size_t... I>
+decoder find_decoder(std::string_view type, std::index_sequence<I...>) {
+  decoder found = nullptr;
+  ((type == traits<std::variant_alternative_t<I, event>>::name
+        ? (found = &decode_as<std::variant_alternative_t<I, event>>, true)
+        : false) ||
+   ...);
+  return found;
+}
+
+}  // namespace
+
+const char* type_name(const event& e) noexcept {
+  return std::visit([](const auto& x) { return traits<std::decay_t<decltype(x)>>::name; }, e);
+}
+
+std::uint32_t schema_version(const event& e) noexcept {
+  return std::visit([](const auto& x) { return traits<std::decay_t<decltype(x)>>::version; }, e);
+}
+
+std::string encode_payload(const event& e) {
+  return std::visit([](const auto& x) { return to_json(x).dump(); }, e);
+}
+
+result<event> decode_payload(std::string_view type, std::uint32_t version, std::string_view payload) {
+  auto dec = find_decoder(type, std::make_index_sequence<std::variant_size_v<event>>{});
+  if (!dec) return make_error(errc::internal, "unknown event type " + std::string(type));
+  return dec(version, payload);
+}
+
+}  // namespace provisiond::events

@@ -1,0 +1,30 @@
+#pragma once
+/// The stored form of an event: identity, position and metadata around the
+/// encoded payload.
+
+#include <cstdint>
+#include <string>
+
+#include "common/clock.hpp"
+
+namespace provisiond::events {
+
+/// One stored event. `payload` is the codec's JSON for (type, schema_version).
+struct envelope {
+  std::string event_id;  ///< "<request-id>:<seq>"
+  std::string stream;    ///< "request-<request-id>"
+  std::uint64_t sequence = 0;         ///< 1, 2, 3 ... within the stream
+  std::uint64_t global_position = 0;  ///< 1, 2, 3 ... across the journal
+  std::string type;
+  std::uint32_t schema_version = 1;
+  time_ms time = 0;
+  std::uint64_t fencing_token = 0;  ///< lock generation of the writer (0 = none)
+  std::string payload;
+};
+
+/// "request-<id>".
+std::string stream_for_request(const std::string& request_id);
+/// The request id inside a stream name, or "" if it is not a request stream.
+std::string request_of_stream(const std::string& stream);
+
+}  // namespace provisiond::events
