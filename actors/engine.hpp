@@ -1,0 +1,79 @@
+#pragma once
+/// The actor engine behind a CAF-free facade: a registry actor that spawns
+/// one request actor per request, each replaying its stream and driving the
+/// 4-step pipeline. Callers (gateway, Kafka intake, tests) use this header
+/// only; CAF stays inside actors/*.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/config.hpp"
+#include "common/ids.hpp"
+#include "common/result.hpp"
+#include "events/domain_events.hpp"
+#include "events/journal.hpp"
+#include "providers/provider.hpp"
+
+namespace provisiond::actors {
+
+struct engine_options {
+  std::shared_ptr<events::journal> journal;
+  std::shared_ptr<clock> time;
+  std::shared_ptr<timer_service> timers;
+  std::shared_ptr<providers::provider_registry> providers;
+  std::shared_ptr<id_source> ids;
+  std::vector<cluster_config> clusters;
+  retry_policy retry;
+  int provider_threads = 16;
+  int scheduler_threads = 0;  ///< 0: CAF's default (one per core)
+};
+
+/// A validated request to provision. `spec.idempotency_key` may be empty.
+struct submit_command {
+  events::request_submitted spec;
+};
+
+struct submit_outcome {
+  std::string request_id;
+  bool duplicate = false;         ///< an earlier submission with the same Idempotency-Key
+  std::uint64_t position = 0;     ///< journal position of request_submitted (0 if duplicate)
+};
+
+class engine {
+ public:
+  explicit engine(engine_options opts);
+  /// Shuts down with a zero grace period if shutdown() was not called.
+  ~engine();
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  /// Creates a request. Blocking; thread-safe; never call from a CAF actor.
+  /// Same Idempotency-Key and body → the earlier request (duplicate = true);
+  /// same key, different body → errc::conflict.
+  result<submit_outcome> submit(submit_command cmd);
+
+  /// Spawns the actors of these requests (replay, then continue). Used at
+  /// start-up for every unfinished request. Idempotent.
+  void resume(const std::vector<std::string>& request_ids);
+
+  /// Stops intake, waits up to `grace` for in-flight provider calls and
+  /// persists their outcomes, then stops every actor. Safe to call twice.
+  void shutdown(std::chrono::milliseconds grace);
+
+  /// Request actors alive now (idle finished ones are passivated).
+  std::size_t live_actors() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Stable digest of a submission's body (everything but the idempotency key),
+/// used to tell a replayed Idempotency-Key from a reused one.
+std::string request_hash(const events::request_submitted& spec);
+
+}  // namespace provisiond::actors

@@ -1,0 +1,187 @@
+// provisiond: the one place that wires concrete backends together.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <pthread.h>
+#include <string>
+
+#include "actors/engine.hpp"
+#include "common/config.hpp"
+#include "events/rocksdb/rocksdb_journal.hpp"
+#include "gateway/api.hpp"
+#include "gateway/http_server.hpp"
+#include "projections/request_summary.hpp"
+#include "projections/rocksdb/rocksdb_view_store.hpp"
+#include "providers/simulation/simulation_provider.hpp"
+
+using namespace provisiond;
+
+namespace {
+
+const char* usage =
+    "usage: provisiond [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--durability durable|fast]\n"
+    "       provisiond history REQUEST_ID [--data-dir DIR]   print a request's events (audit)\n"
+    "\n"
+    "With no arguments: data in ./var/provisiond, HTTP on 127.0.0.1:8080, simulation\n"
+    "clusters in eu-west-1 and us-east-1. Flags override the config file.\n";
+
+int fail(const error& e) {
+  std::fprintf(stderr, "provisiond: %s%s%s\n", e.field.empty() ? "" : e.field.c_str(), e.field.empty() ? "" : ": ",
+               e.message.c_str());
+  return 2;
+}
+
+struct options {
+  config cfg = default_config();
+  std::string command;
+  std::string request_id;
+};
+
+result<options> parse_args(int argc, char** argv) {
+  options o;
+  std::string config_file, data_dir, listen, durability_flag;
+  int i = 1;
+  if (argc > 1 && argv[1][0] != '-') {
+    o.command = argv[1];
+    if (o.command != "history") return make_error(errc::invalid_argument, "unknown command; expected history", o.command);
+    if (argc < 3) return make_error(errc::invalid_argument, "expected a request id", "history");
+    o.request_id = argv[2];
+    i = 3;
+  }
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string& out) -> bool {
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        out = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    auto name = a.substr(0, a.find('='));
+    bool okv = true;
+    if (name == "--config") okv = value(config_file);
+    else if (name == "--data-dir") okv = value(data_dir);
+    else if (name == "--listen") okv = value(listen);
+    else if (name == "--durability") okv = value(durability_flag);
+    else if (name == "--help" || name == "-h") return make_error(errc::unsupported, usage);
+    else return make_error(errc::invalid_argument, std::string("unknown flag\n") + usage, a);
+    if (!okv) return make_error(errc::invalid_argument, "expected a value", name);
+  }
+  if (!config_file.empty()) {
+    auto c = load_config_file(config_file, o.cfg);
+    if (!c) return c.error();
+    o.cfg = std::move(*c);
+  }
+  if (!data_dir.empty()) o.cfg.data_dir = data_dir;
+  if (!listen.empty()) {
+    auto hp = parse_host_port(listen, "--listen");
+    if (!hp) return hp.error();
+    o.cfg.listen_host = hp->first;
+    o.cfg.listen_port = hp->second;
+  }
+  if (!durability_flag.empty()) {
+    if (durability_flag == "durable") o.cfg.journal_durability = durability::durable;
+    else if (durability_flag == "fast") o.cfg.journal_durability = durability::fast;
+    else return make_error(errc::invalid_argument, "expected durable or fast", "--durability");
+  }
+  return o;
+}
+
+int history(const options& o) {
+  auto store = events::rocksdb_adapter::store::open(o.cfg.data_dir + "/journal", o.cfg.journal_durability);
+  if (!store) return fail(store.error());
+  auto journal = events::rocksdb_adapter::make_journal(*store);
+  auto evs = journal->read_stream(events::stream_for_request(o.request_id), 1);
+  if (!evs) return fail(evs.error());
+  if (evs->empty()) return fail(make_error(errc::not_found, "no events for request " + o.request_id));
+  for (auto& e : *evs)
+    std::printf("%s  #%llu  %-20s %s\n", format_time(e.time).c_str(), static_cast<unsigned long long>(e.sequence),
+                e.type.c_str(), e.payload.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_args(argc, argv);
+  if (!parsed) {
+    if (parsed.error().code == errc::unsupported) {
+      std::fputs(parsed.error().message.c_str(), stdout);
+      return 0;
+    }
+    return fail(parsed.error());
+  }
+  auto& o = *parsed;
+  if (o.command == "history") return history(o);
+  const auto& cfg = o.cfg;
+
+  // Signals are taken by sigwait below; every thread created later inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto clk = make_system_clock();
+  auto store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
+  if (!store) return fail(store.error());
+  auto journal = events::rocksdb_adapter::make_journal(*store);
+  auto summaries = std::make_unique<projections::request_summary_projection>(
+      journal, projections::rocksdb_adapter::make_view_store(*store));
+  if (auto st = summaries->catch_up(); !st) return fail(st.error());
+  summaries->start();
+
+  auto sim = providers::simulation::simulation_provider::open(cfg.data_dir + "/simulation-ledger", cfg.simulation, clk);
+  if (!sim) return fail(sim.error());
+  auto registry = std::make_shared<providers::provider_registry>();
+  registry->add(*sim);
+
+  actors::engine_options eo;
+  eo.journal = journal;
+  eo.time = clk;
+  eo.timers = make_real_timers(clk);
+  eo.providers = registry;
+  eo.clusters = cfg.clusters;
+  eo.retry = cfg.retry;
+  eo.provider_threads = cfg.provider_threads;
+  auto engine = std::make_unique<actors::engine>(std::move(eo));
+
+  std::atomic<bool> ready{false};
+  gateway::api_backend backend;
+  backend.engine = engine.get();
+  backend.summaries = summaries.get();
+  backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
+  backend.simulation_ledger = [s = *sim]() -> result<std::string> {
+    auto l = s->ledger();
+    if (!l) return l.error();
+    return providers::simulation::ledger_to_json(*l);
+  };
+  backend.ready = [&ready] { return ready.load(); };
+  auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
+                                            [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); });
+  if (!server) return fail(server.error());
+
+  auto unfinished = summaries->unfinished();
+  if (!unfinished) return fail(unfinished.error());
+  engine->resume(*unfinished);
+  ready = true;
+  std::printf("provisiond listening on http://%s:%u (data in %s, journal %s, %zu unfinished requests resumed)\n",
+              cfg.listen_host.c_str(), (*server)->port(), cfg.data_dir.c_str(),
+              cfg.journal_durability == durability::durable ? "durable" : "fast", unfinished->size());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::printf("provisiond: %s received, shutting down\n", strsignal(sig));
+  std::fflush(stdout);
+  ready = false;
+  (*server)->stop();                                 // stop intake
+  engine->shutdown(std::chrono::seconds(30));        // in-flight calls finish and are persisted
+  engine.reset();
+  summaries->stop();
+  std::printf("provisiond: stopped\n");
+  return 0;
+}

@@ -1,0 +1,121 @@
+#include "events/request_state.hpp"
+
+#include <algorithm>
+
+namespace provisiond::events {
+
+namespace ev = provisiond::events;
+
+namespace {
+
+constexpr const char* lifecycle_names[] = {"Queued",     "PendingApproval", "Allocating", "Configuring",
+                                           "Activating", "Verifying",       "Completed",  "Suspended",
+                                           "Failed",     "RollingBack",     "RolledBack"};
+
+lifecycle working_state(step_kind s) {
+  switch (s) {
+    case step_kind::allocate: return lifecycle::allocating;
+    case step_kind::configure: return lifecycle::configuring;
+    case step_kind::activate: return lifecycle::activating;
+    case step_kind::verify: return lifecycle::verifying;
+  }
+  return lifecycle::allocating;
+}
+
+}  // namespace
+
+const char* to_string(lifecycle s) noexcept { return lifecycle_names[static_cast<int>(s)]; }
+
+std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept {
+  for (int i = 0; i < 11; ++i)
+    if (s == lifecycle_names[i]) return static_cast<lifecycle>(i);
+  return std::nullopt;
+}
+
+bool is_terminal(lifecycle s) noexcept {
+  return s == lifecycle::completed || s == lifecycle::failed || s == lifecycle::rolled_back;
+}
+
+const char* to_string(step_status s) noexcept {
+  switch (s) {
+    case step_status::pending: return "Pending";
+    case step_status::running: return "Running";
+    case step_status::completed: return "Completed";
+    case step_status::failed: return "Failed";
+    case step_status::awaiting_manual_input: return "AwaitingManualInput";
+  }
+  return "Pending";
+}
+
+std::optional<step_kind> current_step(const request_state& s) noexcept {
+  for (int i = 0; i < events::step_count; ++i)
+    if (s.steps[i].status != step_status::completed) return static_cast<step_kind>(i);
+  return std::nullopt;
+}
+
+void apply_in_place(request_state& s, const events::event& e, time_ms time) {
+  ++s.version;
+  s.updated_at = time;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ev::request_submitted>) {
+          s.exists = true;
+          s.spec = x;
+          s.state = lifecycle::queued;
+          s.created_at = time;
+        } else if constexpr (std::is_same_v<T, ev::cluster_placed>) {
+          s.cluster_id = x.cluster_id;
+        } else if constexpr (std::is_same_v<T, ev::step_started>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::running;
+          st.attempts = x.attempt;
+          st.idempotency_key = x.idempotency_key;
+          st.started_at = time;
+          st.retry_at = 0;
+          s.state = working_state(x.step);
+        } else if constexpr (std::is_same_v<T, ev::resource_allocated>) {
+          auto same = [&](const ev::resource_ref& r) { return r.id == x.resource.id; };
+          if (std::none_of(s.resources.begin(), s.resources.end(), same)) s.resources.push_back(x.resource);
+        } else if constexpr (std::is_same_v<T, ev::step_completed>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::completed;
+          for (auto& [k, v] : x.outputs) s.outputs[k] = v;
+        } else if constexpr (std::is_same_v<T, ev::step_failed>) {
+          auto& st = s.steps[static_cast<int>(x.step)];
+          st.status = step_status::failed;
+          st.last_error = x.message;
+          st.retry_at = x.retry_at;
+        } else if constexpr (std::is_same_v<T, ev::request_completed>) {
+          s.state = lifecycle::completed;
+        } else if constexpr (std::is_same_v<T, ev::request_failed>) {
+          s.state = lifecycle::failed;
+          s.failure_code = x.code;
+          s.failure_reason = x.reason;
+        } else if constexpr (std::is_same_v<T, ev::rollback_started>) {
+          s.state = lifecycle::rolling_back;
+          s.compensation_attempts = 0;
+          s.compensation_retry_at = 0;
+        } else if constexpr (std::is_same_v<T, ev::step_compensated>) {
+          s.steps[static_cast<int>(x.step)].compensated = true;
+          std::erase_if(s.resources, [&](const ev::resource_ref& r) { return r.step == x.step; });
+          s.compensation_attempts = 0;
+          s.compensation_retry_at = 0;
+          s.compensation_error.clear();
+        } else if constexpr (std::is_same_v<T, ev::compensation_failed>) {
+          s.compensation_attempts = x.attempt;
+          s.compensation_retry_at = x.retry_at;
+          s.compensation_error = x.message;
+        } else if constexpr (std::is_same_v<T, ev::rolled_back>) {
+          s.state = lifecycle::rolled_back;
+        }
+      },
+      e);
+}
+
+request_state apply(request_state s, const events::event& e, time_ms time) {
+  apply_in_place(s, e, time);
+  return s;
+}
+
+}  // namespace provisiond::events

@@ -1,0 +1,76 @@
+#pragma once
+/// A request's state as the fold of its stream: apply(state, event) is pure,
+/// and replaying a stream rebuilds exactly the state its actor had. Shared by
+/// the request actor and the projections.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/domain_events.hpp"
+
+namespace provisiond::events {
+
+/// The 11 lifecycle states of a request.
+enum class lifecycle : std::uint8_t {
+  queued,
+  pending_approval,
+  allocating,
+  configuring,
+  activating,
+  verifying,
+  completed,
+  suspended,
+  failed,
+  rolling_back,
+  rolled_back,
+};
+/// "Queued", "PendingApproval", ... as the API shows them.
+const char* to_string(lifecycle s) noexcept;
+std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept;
+/// Completed, Failed and RolledBack: nothing more happens by itself.
+bool is_terminal(lifecycle s) noexcept;
+
+enum class step_status : std::uint8_t { pending, running, completed, failed, awaiting_manual_input };
+const char* to_string(step_status s) noexcept;
+
+struct step_state {
+  step_status status = step_status::pending;
+  int attempts = 0;
+  std::string last_error;
+  std::string idempotency_key;
+  time_ms started_at = 0;
+  time_ms retry_at = 0;  ///< when the next attempt is due (status failed)
+  bool compensated = false;
+};
+
+struct request_state {
+  std::string id;
+  bool exists = false;
+  std::uint64_t version = 0;  ///< last applied sequence
+  request_submitted spec;
+  std::string cluster_id;
+  lifecycle state = lifecycle::queued;
+  std::array<step_state, step_count> steps{};
+  std::vector<resource_ref> resources;  ///< held now
+  string_map outputs;                   ///< accumulated step outputs
+  std::string failure_code;
+  std::string failure_reason;
+  int compensation_attempts = 0;
+  time_ms compensation_retry_at = 0;
+  std::string compensation_error;
+  time_ms created_at = 0;
+  time_ms updated_at = 0;
+};
+
+/// Folds one event into the state (in place, for replay speed).
+void apply_in_place(request_state& s, const event& e, time_ms time);
+/// Pure form: the state after `e`.
+request_state apply(request_state s, const event& e, time_ms time);
+
+/// The step currently being worked on (first not completed), if any.
+std::optional<step_kind> current_step(const request_state& s) noexcept;
+
+}  // namespace provisiond::events

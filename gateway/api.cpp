@@ -1,0 +1,303 @@
+#include "gateway/api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/ids.hpp"
+
+namespace provisiond::gateway {
+
+using nlohmann::json;
+namespace ev = provisiond::events;
+
+namespace {
+
+const std::vector<std::string> request_types = {"vps", "private-cloud", "managed-database", "object-storage",
+                                                "namespace"};
+const std::vector<std::string> provider_types = {"simulation", "manual", "openstack", "openshift",
+                                                 "kubernetes", "proxmox", "vmware"};
+
+http_response json_response(int status, const json& body) {
+  http_response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+int status_of(errc c) {
+  switch (c) {
+    case errc::invalid_argument: return 400;
+    case errc::not_found: return 404;
+    case errc::conflict: return 409;
+    case errc::too_large: return 413;
+    case errc::unavailable: return 503;
+    case errc::unsupported: return 400;
+    default: return 500;
+  }
+}
+
+http_response method_not_allowed(const std::string& allowed) {
+  auto r = json_response(405, {{"error", {{"code", "method_not_allowed"}, {"message", "allowed: " + allowed}}}});
+  r.headers.emplace_back("Allow", allowed);
+  return r;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+error bad(std::string field, std::string message) {
+  return make_error(errc::invalid_argument, std::move(message), std::move(field));
+}
+
+result<std::string> required_string(const json& j, const char* field, std::size_t max_len) {
+  if (!j.contains(field)) return bad(field, std::string(field) + " is required");
+  const auto& v = j.at(field);
+  if (!v.is_string()) return bad(field, std::string("expected a string for ") + field);
+  auto s = v.get<std::string>();
+  if (s.empty() || s.size() > max_len)
+    return bad(field, std::string("expected 1-") + std::to_string(max_len) + " characters for " + field);
+  return s;
+}
+
+result<int> int_field(const json& j, const std::string& path, const char* field, int lo, int hi) {
+  auto name = path + "." + field;
+  if (!j.contains(field)) return bad(name, name + " is required");
+  const auto& v = j.at(field);
+  if (!v.is_number_integer() || v.get<long long>() < lo || v.get<long long>() > hi)
+    return bad(name, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return static_cast<int>(v.get<long long>());
+}
+
+}  // namespace
+
+http_response error_response(const error& e) {
+  json err{{"code", e.code == errc::too_large ? "payload_too_large" : to_string(e.code)}, {"message", e.message}};
+  if (!e.field.empty()) err["field"] = e.field;
+  return json_response(status_of(e.code), {{"error", err}});
+}
+
+result<ev::request_submitted> parse_submission(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) return bad("$", "request body is not valid JSON");
+  if (!j.is_object()) return bad("$", "expected a JSON object");
+  static const std::vector<std::string> known = {"tenantId", "orderId",   "type",     "region",
+                                                 "provider", "resources", "metadata", "dependsOn"};
+  for (auto& [k, v] : j.items()) {
+    (void)v;
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      return bad(k, "unknown field " + k + "; expected one of " + join(known));
+  }
+  ev::request_submitted s;
+  auto tenant = required_string(j, "tenantId", 64);
+  if (!tenant) return tenant.error();
+  if (!is_valid_id(*tenant)) return bad("tenantId", "expected letters, digits, '.', '_' or '-'");
+  s.tenant_id = *tenant;
+  auto order = required_string(j, "orderId", 128);
+  if (!order) return order.error();
+  s.order_id = *order;
+  auto type = required_string(j, "type", 64);
+  if (!type) return type.error();
+  if (std::find(request_types.begin(), request_types.end(), *type) == request_types.end())
+    return bad("type", "expected one of " + join(request_types));
+  s.type = *type;
+  auto region = required_string(j, "region", 64);
+  if (!region) return region.error();
+  if (!is_valid_id(*region)) return bad("region", "expected letters, digits, '.', '_' or '-'");
+  s.region = *region;
+  s.provider = "simulation";
+  if (j.contains("provider")) {
+    auto p = required_string(j, "provider", 32);
+    if (!p) return p.error();
+    if (std::find(provider_types.begin(), provider_types.end(), *p) == provider_types.end())
+      return bad("provider", "expected one of " + join(provider_types));
+    s.provider = *p;
+  }
+  if (!j.contains("resources")) return bad("resources", "resources is required ({cpu, memoryGb, storageGb})");
+  const auto& r = j.at("resources");
+  if (!r.is_object()) return bad("resources", "expected an object {cpu, memoryGb, storageGb}");
+  for (auto& [k, v] : r.items()) {
+    (void)v;
+    if (k != "cpu" && k != "memoryGb" && k != "storageGb")
+      return bad("resources." + k, "unknown field; expected cpu, memoryGb, storageGb");
+  }
+  auto cpu = int_field(r, "resources", "cpu", 1, 4096);
+  if (!cpu) return cpu.error();
+  auto mem = int_field(r, "resources", "memoryGb", 1, 65536);
+  if (!mem) return mem.error();
+  auto disk = int_field(r, "resources", "storageGb", 0, 1'000'000);
+  if (!disk) return disk.error();
+  s.resources = {*cpu, *mem, *disk};
+  if (j.contains("metadata")) {
+    const auto& m = j.at("metadata");
+    if (!m.is_object()) return bad("metadata", "expected an object of string values");
+    if (m.size() > 64) return bad("metadata", "expected at most 64 entries");
+    for (auto& [k, v] : m.items()) {
+      if (!v.is_string()) return bad("metadata." + k, "expected a string value");
+      if (k.empty() || k.size() > 128 || v.get<std::string>().size() > 1024)
+        return bad("metadata." + k, "expected a key of 1-128 and a value of at most 1024 characters");
+      s.metadata[k] = v.get<std::string>();
+    }
+  }
+  if (j.contains("dependsOn")) {
+    const auto& d = j.at("dependsOn");
+    if (!d.is_array()) return bad("dependsOn", "expected an array of request ids");
+    if (!d.empty())
+      return make_error(errc::unsupported, "dependsOn ordering is not available in this version", "dependsOn");
+  }
+  return s;
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+http_response create_request(const api_backend& b, const http_request& req) {
+  // Lenient on purpose: curl -d sends x-www-form-urlencoded; only clearly
+  // non-JSON media types are refused.
+  auto ctype = req.header("content-type");
+  if (ctype.starts_with("multipart/") || ctype.find("xml") != std::string::npos)
+    return error_response(bad("Content-Type", "expected application/json"));
+  auto spec = parse_submission(req.body);
+  if (!spec) return error_response(spec.error());
+  auto key = req.header("idempotency-key");
+  if (!key.empty()) {
+    if (key.size() > 128) return error_response(bad("Idempotency-Key", "expected at most 128 characters"));
+    spec->idempotency_key = key;
+  }
+  auto out = b.engine->submit(actors::submit_command{std::move(*spec)});
+  if (!out) return error_response(out.error());
+  // Read-your-writes: let the read model see the submission before answering.
+  if (out->position) b.summaries->wait_for(out->position, std::chrono::seconds(2));
+  std::string state = "Queued";
+  if (out->duplicate) {
+    if (auto s = b.summaries->get(out->request_id); s && *s) state = ev::to_string((*s)->state);
+  }
+  auto r = json_response(202, {{"id", out->request_id}, {"state", state}});
+  r.headers.emplace_back("Location", "/v1/requests/" + out->request_id);
+  if (out->duplicate) r.headers.emplace_back("Idempotent-Replayed", "true");
+  return r;
+}
+
+http_response get_request(const api_backend& b, const std::string& id) {
+  if (!is_valid_id(id)) return error_response(make_error(errc::not_found, "no request " + id));
+  auto s = b.summaries->get(id);
+  if (!s) return error_response(s.error());
+  if (!*s) return error_response(make_error(errc::not_found, "no request " + id));
+  http_response r;
+  r.body = projections::render_request(**s);
+  return r;
+}
+
+http_response list_requests(const api_backend& b, const http_request& req) {
+  projections::list_query q;
+  for (auto& [k, v] : req.query) {
+    if (k == "tenantId") {
+      if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
+      q.tenant_id = v;
+    } else if (k == "state") {
+      auto s = ev::parse_lifecycle(v);
+      if (!s)
+        return error_response(bad("state", "expected one of Queued, PendingApproval, Allocating, Configuring, "
+                                           "Activating, Verifying, Completed, Suspended, Failed, RollingBack, "
+                                           "RolledBack"));
+      q.state = s;
+    } else if (k == "limit") {
+      if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(v) < 1 || std::stoi(v) > 500)
+        return error_response(bad("limit", "expected an integer from 1 to 500"));
+      q.limit = static_cast<std::size_t>(std::stoi(v));
+    } else if (k == "cursor") {
+      if (v.size() != 16 || v.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return error_response(bad("cursor", "expected the nextCursor of a previous page"));
+      q.cursor = v;
+    } else {
+      return error_response(bad(k, "unknown query parameter; expected tenantId, state, limit, cursor"));
+    }
+  }
+  auto page = b.summaries->list(q);
+  if (!page) return error_response(page.error());
+  std::string body = "{\"items\":[";
+  for (std::size_t i = 0; i < page->items_json.size(); ++i) body += (i ? "," : "") + page->items_json[i];
+  body += "],\"nextCursor\":" + (page->next_cursor.empty() ? std::string("null") : "\"" + page->next_cursor + "\"") + "}";
+  http_response r;
+  r.body = std::move(body);
+  return r;
+}
+
+http_response request_events(const api_backend& b, const std::string& id) {
+  if (!is_valid_id(id)) return error_response(make_error(errc::not_found, "no request " + id));
+  auto events = b.history(id);
+  if (!events) return error_response(events.error());
+  if (events->empty()) return error_response(make_error(errc::not_found, "no request " + id));
+  json arr = json::array();
+  for (auto& e : *events) {
+    json data = json::parse(e.payload, nullptr, false);
+    arr.push_back({{"seq", e.sequence},
+                   {"eventId", e.event_id},
+                   {"position", e.global_position},
+                   {"type", e.type},
+                   {"schemaVersion", e.schema_version},
+                   {"time", format_time(e.time)},
+                   {"data", data.is_discarded() ? json(nullptr) : data}});
+  }
+  return json_response(200, arr);
+}
+
+http_response route(const api_backend& b, const http_request& req) {
+  auto parts = split_path(req.path);
+  const auto& m = req.method;
+  if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz")) {
+    if (m != "GET") return method_not_allowed("GET");
+    bool ready = parts[0] == "healthz" || !b.ready || b.ready();
+    return json_response(ready ? 200 : 503, {{"status", ready ? "ok" : "unavailable"}});
+  }
+  if (parts.size() >= 2 && parts[0] == "v1" && parts[1] == "requests") {
+    if (parts.size() == 2) {
+      if (m == "POST") return create_request(b, req);
+      if (m == "GET") return list_requests(b, req);
+      return method_not_allowed("GET, POST");
+    }
+    if (parts.size() == 3) {
+      if (m != "GET") return method_not_allowed("GET");
+      return get_request(b, parts[2]);
+    }
+    if (parts.size() == 4 && parts[3] == "events") {
+      if (m != "GET") return method_not_allowed("GET");
+      return request_events(b, parts[2]);
+    }
+  }
+  if (parts.size() == 3 && parts[0] == "v1" && parts[1] == "simulation" && parts[2] == "ledger") {
+    if (m != "GET") return method_not_allowed("GET");
+    if (!b.simulation_ledger) return error_response(make_error(errc::not_found, "no simulation provider"));
+    auto body = b.simulation_ledger();
+    if (!body) return error_response(body.error());
+    http_response r;
+    r.body = std::move(*body);
+    return r;
+  }
+  return error_response(make_error(errc::not_found, "no route for " + req.method + " " + req.path));
+}
+
+}  // namespace
+
+http_response handle(const api_backend& backend, const http_request& req) {
+  try {
+    return route(backend, req);
+  } catch (const std::exception& e) {
+    return error_response(make_error(errc::internal, std::string("unexpected error: ") + e.what()));
+  }
+}
+
+}  // namespace provisiond::gateway

@@ -1,0 +1,39 @@
+#pragma once
+/// The HTTP API: routes, validation and JSON rendering. No Beast and no CAF
+/// here; the server hands requests in, the engine and projections answer.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "actors/engine.hpp"
+#include "common/result.hpp"
+#include "events/envelope.hpp"
+#include "gateway/http_server.hpp"
+#include "projections/request_summary.hpp"
+
+namespace provisiond::gateway {
+
+/// What the API needs, wired by app/.
+struct api_backend {
+  actors::engine* engine = nullptr;
+  projections::request_summary_projection* summaries = nullptr;
+  /// The stored events of one request (read side of the journal, for audits).
+  std::function<result<std::vector<events::envelope>>(const std::string& request_id)> history;
+  /// GET /v1/simulation/ledger body, or unset when no simulation provider runs.
+  std::function<result<std::string>()> simulation_ledger;
+  /// False while starting or stopping (/readyz).
+  std::function<bool()> ready;
+};
+
+/// Handles one request. Thread-safe; never throws.
+http_response handle(const api_backend& backend, const http_request& req);
+
+/// Parses and validates a POST /v1/requests body (also used by the Kafka
+/// intake later). Errors name the field and what was expected.
+result<events::request_submitted> parse_submission(const std::string& body);
+
+/// {"error": {"code", "message", "field"?}} with the matching HTTP status.
+http_response error_response(const error& e);
+
+}  // namespace provisiond::gateway

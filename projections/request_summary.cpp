@@ -1,0 +1,337 @@
+#include "projections/request_summary.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "events/codec.hpp"
+
+namespace provisiond::projections {
+
+using nlohmann::json;
+namespace ev = provisiond::events;
+
+namespace {
+
+const std::string projection_name = "request-summary";
+
+std::string pos_key(std::uint64_t pos) {
+  static constexpr char d[] = "0123456789abcdef";
+  std::string s(16, '0');
+  for (int i = 15; i >= 0; --i, pos >>= 4) s[i] = d[pos & 0xf];
+  return s;
+}
+
+json resource_json(const ev::resource_ref& r) {
+  return json{{"id", r.id}, {"kind", r.kind}, {"step", ev::to_string(r.step)}, {"attributes", r.attributes}};
+}
+
+// Full state, for the projector to continue folding.
+json state_json(const ev::request_state& s, std::uint64_t created_position) {
+  json steps = json::array();
+  for (auto& st : s.steps)
+    steps.push_back({{"status", static_cast<int>(st.status)}, {"attempts", st.attempts},
+                     {"lastError", st.last_error}, {"key", st.idempotency_key}, {"startedAt", st.started_at},
+                     {"retryAt", st.retry_at}, {"compensated", st.compensated}});
+  json res = json::array();
+  for (auto& r : s.resources) res.push_back(resource_json(r));
+  return json{{"id", s.id},
+              {"version", s.version},
+              {"spec", json::parse(ev::encode_payload(s.spec))},
+              {"clusterId", s.cluster_id},
+              {"state", static_cast<int>(s.state)},
+              {"steps", steps},
+              {"resources", res},
+              {"outputs", s.outputs},
+              {"failureCode", s.failure_code},
+              {"failureReason", s.failure_reason},
+              {"compensationAttempts", s.compensation_attempts},
+              {"compensationRetryAt", s.compensation_retry_at},
+              {"compensationError", s.compensation_error},
+              {"createdAt", s.created_at},
+              {"updatedAt", s.updated_at},
+              {"createdPosition", created_position}};
+}
+
+ev::request_state state_from(const json& j, std::uint64_t* created_position) {
+  ev::request_state s;
+  s.id = j.at("id").get<std::string>();
+  s.exists = true;
+  s.version = j.at("version").get<std::uint64_t>();
+  auto spec = ev::decode_payload("request_submitted", 1, j.at("spec").dump());
+  if (spec) s.spec = std::get<ev::request_submitted>(*spec);
+  s.cluster_id = j.at("clusterId").get<std::string>();
+  s.state = static_cast<ev::lifecycle>(j.at("state").get<int>());
+  for (int i = 0; i < ev::step_count; ++i) {
+    const auto& st = j.at("steps").at(i);
+    auto& o = s.steps[i];
+    o.status = static_cast<ev::step_status>(st.at("status").get<int>());
+    o.attempts = st.at("attempts").get<int>();
+    o.last_error = st.at("lastError").get<std::string>();
+    o.idempotency_key = st.at("key").get<std::string>();
+    o.started_at = st.at("startedAt").get<time_ms>();
+    o.retry_at = st.at("retryAt").get<time_ms>();
+    o.compensated = st.at("compensated").get<bool>();
+  }
+  for (auto& r : j.at("resources"))
+    s.resources.push_back(ev::resource_ref{r.at("id").get<std::string>(), r.at("kind").get<std::string>(),
+                                           ev::parse_step(r.at("step").get<std::string>()).value_or(ev::step_kind::allocate),
+                                           r.at("attributes").get<ev::string_map>()});
+  s.outputs = j.at("outputs").get<ev::string_map>();
+  s.failure_code = j.at("failureCode").get<std::string>();
+  s.failure_reason = j.at("failureReason").get<std::string>();
+  s.compensation_attempts = j.at("compensationAttempts").get<int>();
+  s.compensation_retry_at = j.at("compensationRetryAt").get<time_ms>();
+  s.compensation_error = j.at("compensationError").get<std::string>();
+  s.created_at = j.at("createdAt").get<time_ms>();
+  s.updated_at = j.at("updatedAt").get<time_ms>();
+  if (created_position) *created_position = j.at("createdPosition").get<std::uint64_t>();
+  return s;
+}
+
+std::vector<std::string> index_keys(const ev::request_state& s, std::uint64_t created) {
+  auto p = pos_key(created);
+  std::string state = ev::to_string(s.state);
+  const auto& t = s.spec.tenant_id;
+  return {"c/" + p, "t/" + t + '\x01' + p, "st/" + state + '\x01' + p, "ts/" + t + '\x01' + state + '\x01' + p};
+}
+
+}  // namespace
+
+std::string render_request(const ev::request_state& s) {
+  json steps = json::array();
+  for (int i = 0; i < ev::step_count; ++i) {
+    const auto& st = s.steps[i];
+    json j{{"name", ev::to_string(static_cast<ev::step_kind>(i))},
+           {"status", ev::to_string(st.status)},
+           {"attempts", st.attempts},
+           {"lastError", st.last_error.empty() ? json(nullptr) : json(st.last_error)}};
+    if (st.status == ev::step_status::failed && st.retry_at > 0) j["retryAt"] = format_time(st.retry_at);
+    steps.push_back(std::move(j));
+  }
+  json allocated = json::array();
+  for (auto& r : s.resources) allocated.push_back(resource_json(r));
+  json out{{"id", s.id},
+           {"tenantId", s.spec.tenant_id},
+           {"orderId", s.spec.order_id},
+           {"type", s.spec.type},
+           {"region", s.spec.region},
+           {"provider", s.spec.provider},
+           {"clusterId", s.cluster_id.empty() ? json(nullptr) : json(s.cluster_id)},
+           {"state", ev::to_string(s.state)},
+           {"steps", steps},
+           {"resources",
+            {{"cpu", s.spec.resources.cpu},
+             {"memoryGb", s.spec.resources.memory_gb},
+             {"storageGb", s.spec.resources.storage_gb}}},
+           {"allocatedResources", allocated},
+           {"endpoints", s.state == ev::lifecycle::completed ? json(s.outputs) : json::object()},
+           {"metadata", s.spec.metadata},
+           {"version", s.version},
+           {"createdAt", format_time(s.created_at)},
+           {"updatedAt", format_time(s.updated_at)}};
+  if (!s.failure_code.empty()) out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};
+  if (s.state == ev::lifecycle::rolling_back && !s.compensation_error.empty())
+    out["rollback"] = {{"lastError", s.compensation_error}, {"attempts", s.compensation_attempts}};
+  return out.dump();
+}
+
+struct request_summary_projection::impl {
+  std::shared_ptr<ev::journal> journal;
+  std::shared_ptr<view_store> store;
+  mutable std::mutex mutex;
+  std::condition_variable wake;      // new commits or stop
+  std::condition_variable progress;  // checkpoint advanced
+  std::mutex work_mutex;             // one batch at a time
+  std::uint64_t checkpoint = 0;
+  std::uint64_t seen_commit = 0;
+  bool stopping = false;
+  std::thread thread;
+
+  // Processes one batch; returns the number of events processed.
+  result<std::size_t> step(std::size_t max) {
+    std::lock_guard work{work_mutex};
+    std::uint64_t from;
+    {
+      std::lock_guard lock{mutex};
+      from = checkpoint + 1;
+    }
+    auto batch = journal->read_all(from, max);
+    if (!batch) return batch.error();
+    if (batch->empty()) return std::size_t{0};
+    struct row {
+      ev::request_state state;
+      std::uint64_t created = 0;
+      std::vector<std::string> old_index;
+    };
+    std::unordered_map<std::string, row> rows;
+    for (auto& env : *batch) {
+      auto id = ev::request_of_stream(env.stream);
+      if (id.empty()) continue;
+      auto it = rows.find(id);
+      if (it == rows.end()) {
+        row r;
+        auto stored = store->get("s/" + id);
+        if (!stored) return stored.error();
+        if (*stored) {
+          r.state = state_from(json::parse(**stored), &r.created);
+          r.old_index = index_keys(r.state, r.created);
+        } else {
+          r.state.id = id;
+          r.created = env.global_position;
+        }
+        it = rows.emplace(id, std::move(r)).first;
+      }
+      if (env.sequence <= it->second.state.version) continue;  // already folded (idempotent replay)
+      auto e = ev::decode(env);
+      if (!e) return e.error();
+      ev::apply_in_place(it->second.state, *e, env.time);
+    }
+    view_write w;
+    for (auto& [id, r] : rows) {
+      if (!r.state.exists) continue;
+      auto fresh = index_keys(r.state, r.created);
+      for (auto& k : r.old_index)
+        if (std::find(fresh.begin(), fresh.end(), k) == fresh.end()) w.deletes.push_back(k);
+      for (auto& k : fresh) w.puts.emplace_back(k, id);
+      w.puts.emplace_back("s/" + id, state_json(r.state, r.created).dump());
+    }
+    auto last = batch->back().global_position;
+    auto st = store->commit(w, projection_name, last);
+    if (!st) return st.error();
+    {
+      std::lock_guard lock{mutex};
+      checkpoint = last;
+    }
+    progress.notify_all();
+    return batch->size();
+  }
+
+  void run() {
+    for (;;) {
+      {
+        std::unique_lock lock{mutex};
+        wake.wait_for(lock, std::chrono::milliseconds(500),
+                      [&] { return stopping || seen_commit > checkpoint; });
+        if (stopping) return;
+      }
+      auto n = step(2048);
+      if (!n) {
+        std::fprintf(stderr, "provisiond: request-summary projection: %s\n", n.error().message.c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  }
+};
+
+request_summary_projection::request_summary_projection(std::shared_ptr<ev::journal> journal,
+                                                       std::shared_ptr<view_store> store)
+    : impl_(std::make_unique<impl>()) {
+  impl_->journal = std::move(journal);
+  impl_->store = std::move(store);
+  auto cp = impl_->store->checkpoint(projection_name);
+  impl_->checkpoint = cp ? *cp : 0;
+}
+
+request_summary_projection::~request_summary_projection() { stop(); }
+
+void request_summary_projection::start() {
+  impl_->journal->on_commit([i = impl_.get()](std::uint64_t pos) {
+    {
+      std::lock_guard lock{i->mutex};
+      i->seen_commit = std::max(i->seen_commit, pos);
+    }
+    i->wake.notify_one();
+  });
+  {
+    std::lock_guard lock{impl_->mutex};
+    impl_->seen_commit = impl_->journal->last_position();
+  }
+  impl_->thread = std::thread([i = impl_.get()] { i->run(); });
+}
+
+void request_summary_projection::stop() {
+  {
+    std::lock_guard lock{impl_->mutex};
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+status request_summary_projection::catch_up() {
+  for (;;) {
+    auto n = impl_->step(4096);
+    if (!n) return n.error();
+    if (*n == 0) return ok();
+  }
+}
+
+status request_summary_projection::rebuild() {
+  {
+    std::lock_guard work{impl_->work_mutex};
+    auto st = impl_->store->clear();
+    if (!st) return st;
+    std::lock_guard lock{impl_->mutex};
+    impl_->checkpoint = 0;
+  }
+  return catch_up();
+}
+
+bool request_summary_projection::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) {
+  std::unique_lock lock{impl_->mutex};
+  return impl_->progress.wait_for(lock, timeout, [&] { return impl_->checkpoint >= position; });
+}
+
+std::uint64_t request_summary_projection::checkpoint() const {
+  std::lock_guard lock{impl_->mutex};
+  return impl_->checkpoint;
+}
+
+result<std::optional<ev::request_state>> request_summary_projection::get(const std::string& request_id) {
+  auto stored = impl_->store->get("s/" + request_id);
+  if (!stored) return stored.error();
+  if (!*stored) return std::optional<ev::request_state>{};
+  return std::optional<ev::request_state>{state_from(json::parse(**stored), nullptr)};
+}
+
+result<list_page> request_summary_projection::list(const list_query& q) {
+  std::string prefix;
+  if (!q.tenant_id.empty() && q.state) prefix = "ts/" + q.tenant_id + '\x01' + ev::to_string(*q.state) + '\x01';
+  else if (!q.tenant_id.empty()) prefix = "t/" + q.tenant_id + '\x01';
+  else if (q.state) prefix = std::string("st/") + ev::to_string(*q.state) + '\x01';
+  else prefix = "c/";
+  auto rows = impl_->store->scan(prefix, q.cursor.empty() ? "" : prefix + q.cursor, q.limit + 1);
+  if (!rows) return rows.error();
+  list_page page;
+  for (std::size_t i = 0; i < rows->size() && i < q.limit; ++i) {
+    auto s = get((*rows)[i].second);
+    if (!s) return s.error();
+    if (*s) page.items_json.push_back(render_request(**s));
+  }
+  if (rows->size() > q.limit) page.next_cursor = (*rows)[q.limit - 1].first.substr(prefix.size());
+  return page;
+}
+
+result<std::vector<std::string>> request_summary_projection::unfinished() {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 11; ++i) {
+    auto s = static_cast<ev::lifecycle>(i);
+    if (ev::is_terminal(s)) continue;
+    std::string prefix = std::string("st/") + ev::to_string(s) + '\x01';
+    std::string after;
+    for (;;) {
+      auto rows = impl_->store->scan(prefix, after, 1024);
+      if (!rows) return rows.error();
+      for (auto& [k, v] : *rows) ids.push_back(v);
+      if (rows->size() < 1024) break;
+      after = rows->back().first;
+    }
+  }
+  return ids;
+}
+
+}  // namespace provisiond::projections

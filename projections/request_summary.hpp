@@ -1,0 +1,65 @@
+#pragma once
+/// The request-summary read model: one row per request (its folded state)
+/// plus indexes by creation, tenant, state and tenant+state. Fed from the
+/// journal's global order by its own thread; the checkpoint is written in the
+/// same batch as the rows, so it can stop anywhere and resume, or rebuild
+/// from zero.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "events/journal.hpp"
+#include "events/request_state.hpp"
+#include "projections/view_store.hpp"
+
+namespace provisiond::projections {
+
+/// The API's JSON for a request ({id, tenantId, state, steps, ...}).
+std::string render_request(const events::request_state& s);
+
+struct list_query {
+  std::string tenant_id;  ///< empty: all tenants
+  std::optional<events::lifecycle> state;
+  std::size_t limit = 50;
+  std::string cursor;  ///< from a previous page's next_cursor
+};
+
+struct list_page {
+  std::vector<std::string> items_json;  ///< rendered requests, oldest first
+  std::string next_cursor;              ///< empty on the last page
+};
+
+class request_summary_projection {
+ public:
+  request_summary_projection(std::shared_ptr<events::journal> journal, std::shared_ptr<view_store> store);
+  ~request_summary_projection();
+
+  /// Starts the projector thread (woken by the journal's commits).
+  void start();
+  /// Stops the thread after the batch in progress. Safe to call twice.
+  void stop();
+  /// Processes everything committed so far on the calling thread.
+  status catch_up();
+  /// Deletes the view and rebuilds it from the first event.
+  status rebuild();
+  /// Blocks until the view has processed `position` or the timeout passes.
+  bool wait_for(std::uint64_t position, std::chrono::milliseconds timeout);
+  std::uint64_t checkpoint() const;
+
+  /// The folded state of one request, if the view has it.
+  result<std::optional<events::request_state>> get(const std::string& request_id);
+  result<list_page> list(const list_query& q);
+  /// Ids of requests in a non-terminal state (to resume at start-up).
+  result<std::vector<std::string>> unfinished();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace provisiond::projections
