@@ -162,8 +162,14 @@ time_ms manual_clock::now() const {
 }
 
 void manual_clock::schedule(time_ms at, std::function<void()> fn) {
-  std::lock_guard lock{impl_->mutex};
+  std::unique_lock lock{impl_->mutex};
   if (impl_->stopped) return;
+  if (at <= impl_->now) {
+    // Already due: fire now, as a real timer would.
+    lock.unlock();
+    fn();
+    return;
+  }
   impl_->queue.push(timer_entry{at, impl_->next_order++, std::move(fn)});
 }
 

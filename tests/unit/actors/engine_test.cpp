@@ -1,0 +1,185 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "actors/engine.hpp"
+#include "events/codec.hpp"
+#include "events/rocksdb/rocksdb_journal.hpp"
+#include "providers/simulation/simulation_provider.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace ev = provisiond::events;
+namespace sim = provisiond::providers::simulation;
+using namespace provisiond;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct EngineTest : ::testing::Test {
+  provisiond::testing::temp_dir dir;
+  std::shared_ptr<manual_clock> clk = std::make_shared<manual_clock>();
+  std::shared_ptr<ev::rocksdb_adapter::store> store;
+  std::shared_ptr<ev::journal> journal;
+  std::shared_ptr<sim::simulation_provider> provider;
+  std::unique_ptr<actors::engine> engine;
+
+  void start(simulation_config cfg = {}) {
+    if (!store) {
+      store = *ev::rocksdb_adapter::store::open(dir / "journal", durability::fast);
+      journal = ev::rocksdb_adapter::make_journal(store);
+    }
+    provider = *sim::simulation_provider::open(dir / "ledger", cfg, clk);
+    auto reg = std::make_shared<providers::provider_registry>();
+    reg->add(provider);
+    actors::engine_options o;
+    o.journal = journal;
+    o.time = clk;
+    o.timers = clk;
+    o.providers = reg;
+    o.clusters = default_config().clusters;
+    o.provider_threads = 4;
+    o.scheduler_threads = 2;
+    engine = std::make_unique<actors::engine>(std::move(o));
+  }
+
+  void stop(std::chrono::milliseconds grace = 1000ms) {
+    engine->shutdown(grace);
+    engine.reset();
+    provider.reset();
+  }
+
+  void TearDown() override {
+    if (engine) stop();
+  }
+
+  std::string submit(const std::string& key = "", const std::string& order = "o-1") {
+    actors::submit_command c;
+    c.spec = ev::request_submitted{"acme", order, "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, key, ""};
+    auto r = engine->submit(c);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r ? r->request_id : "";
+  }
+
+  std::vector<std::string> types(const std::string& id) {
+    std::vector<std::string> out;
+    auto stream = journal->read_stream(ev::stream_for_request(id), 1);
+    for (auto& e : *stream) out.push_back(e.type);
+    return out;
+  }
+
+  // Polls (real time) until the stream's last event is `type`.
+  bool wait_last(const std::string& id, const std::string& type, std::chrono::milliseconds timeout = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto t = types(id);
+      if (!t.empty() && t.back() == type) return true;
+      std::this_thread::sleep_for(2ms);
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_F(EngineTest, RunsTheFourStepsToCompletion) {
+  start();
+  auto id = submit();
+  ASSERT_TRUE(wait_last(id, "request_completed"));
+  EXPECT_EQ(types(id), (std::vector<std::string>{"request_submitted", "cluster_placed", "step_started",
+                                                 "resource_allocated", "step_completed", "step_started",
+                                                 "resource_allocated", "step_completed", "step_started",
+                                                 "step_completed", "step_started", "step_completed",
+                                                 "request_completed"}));
+  EXPECT_EQ(provider->ledger()->size(), 2u);
+}
+
+TEST_F(EngineTest, IdempotencyKeyReturnsTheSameRequestAndRejectsADifferentBody) {
+  start();
+  auto a = submit("key-1");
+  auto b = submit("key-1");
+  EXPECT_EQ(a, b);
+  actors::submit_command c;
+  c.spec = ev::request_submitted{"acme", "other-order", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "key-1", ""};
+  auto r = engine->submit(c);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::conflict);
+  EXPECT_EQ(r.error().field, "Idempotency-Key");
+}
+
+TEST_F(EngineTest, RetriesFollowTheInjectedClockThenRollBack) {
+  simulation_config cfg;
+  cfg.steps[1].retryable = 1.0;  // configure always fails transiently
+  start(cfg);
+  auto id = submit();
+  std::vector<time_ms> delays;
+  auto count = [&](const char* type) {
+    auto t = types(id);
+    return std::count(t.begin(), t.end(), type);
+  };
+  for (int i = 1; i <= 3; ++i) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (count("step_failed") < i && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+    ASSERT_EQ(count("step_failed"), i);
+    ev::step_failed failed;
+    auto stream = journal->read_stream(ev::stream_for_request(id), 1);
+    for (auto& e : *stream)
+      if (e.type == "step_failed") failed = std::get<ev::step_failed>(*ev::decode(e));
+    delays.push_back(failed.retry_at - clk->now());
+    // Nothing happens until the clock reaches the retry time.
+    clk->advance(failed.retry_at - clk->now() - 1);
+    std::this_thread::sleep_for(30ms);
+    EXPECT_EQ(count("step_started"), 2 + (i - 1)) << "attempt " << i + 1 << " started early";
+    clk->advance(1);
+  }
+  ASSERT_TRUE(wait_last(id, "rolled_back")) << ::testing::PrintToString(types(id));
+  EXPECT_EQ(delays, (std::vector<time_ms>{5000, 10000, 20000}));
+  auto t = types(id);
+  auto n = std::count(t.begin(), t.end(), "step_failed");
+  EXPECT_EQ(n, 4);
+  EXPECT_TRUE(provider->ledger()->empty()) << "the server of step 1 must be released";
+}
+
+TEST_F(EngineTest, PermanentFailureRollsBackEverythingInReverse) {
+  simulation_config cfg;
+  cfg.steps[2].permanent = 1.0;  // activate fails for good
+  start(cfg);
+  auto id = submit();
+  ASSERT_TRUE(wait_last(id, "rolled_back"));
+  std::vector<std::string> compensated;
+  auto stream = journal->read_stream(ev::stream_for_request(id), 1);
+  for (auto& e : *stream)
+    if (e.type == "step_compensated") compensated.push_back(ev::to_string(std::get<ev::step_compensated>(*ev::decode(e)).step));
+  EXPECT_EQ(compensated, (std::vector<std::string>{"activate", "configure", "allocate"}));
+  EXPECT_TRUE(provider->ledger()->empty());
+}
+
+TEST_F(EngineTest, NoMatchingClusterFailsWithAReason) {
+  start();
+  actors::submit_command c;
+  c.spec = ev::request_submitted{"acme", "o", "vps", "mars-1", "simulation", {1, 1, 1}, {}, "", ""};
+  auto r = engine->submit(c);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(wait_last(r->request_id, "request_failed"));
+  auto e = std::get<ev::request_failed>(*ev::decode(journal->read_stream(ev::stream_for_request(r->request_id), 1)->back()));
+  EXPECT_EQ(e.code, "no_cluster");
+  EXPECT_NE(e.reason.find("mars-1"), std::string::npos);
+}
+
+TEST_F(EngineTest, ARestartResumesAndSettlesInterruptedIntents) {
+  simulation_config cfg;
+  cfg.min_delay_ms = cfg.max_delay_ms = 40;
+  start(cfg);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(submit("", "o-" + std::to_string(i)));
+  std::this_thread::sleep_for(60ms);
+  stop(0ms);  // abrupt: queued provider calls are dropped, intents stay open
+  int unfinished = 0;
+  for (auto& id : ids) unfinished += types(id).back() != "request_completed";
+  EXPECT_GT(unfinished, 0) << "the test must interrupt something";
+  start(cfg);
+  engine->resume(ids);
+  for (auto& id : ids) ASSERT_TRUE(wait_last(id, "request_completed", 10s)) << id;
+  auto ledger = provider->ledger();
+  EXPECT_EQ(ledger->size(), 2 * ids.size()) << "one server and one floating IP each, nothing twice";
+  EXPECT_EQ(engine->live_actors(), 0u) << "finished actors are passivated";
+}

@@ -1,0 +1,260 @@
+#include <gtest/gtest.h>
+
+#include "actors/request_logic.hpp"
+
+namespace ev = provisiond::events;
+using namespace provisiond::actors;
+using provisiond::errc;
+using provisiond::providers::permanent_error;
+using provisiond::providers::retryable_error;
+using provisiond::providers::step_outcome;
+
+namespace {
+
+constexpr provisiond::time_ms t0 = 1'700'000'000'000;
+
+ev::request_submitted spec() {
+  return ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "", "h"};
+}
+
+// Given these events...
+request_state given(const std::vector<ev::event>& events) {
+  request_state s;
+  s.id = "req-1";
+  for (auto& e : events) apply_in_place(s, e, t0);
+  return s;
+}
+
+decide_context ctx(provisiond::time_ms now = t0) { return decide_context{now, provisiond::retry_policy{}}; }
+
+// ...when this command, then these events.
+std::vector<ev::event> when(const request_state& s, const command& c, provisiond::time_ms now = t0) {
+  auto out = decide(s, c, ctx(now));
+  EXPECT_TRUE(out.has_value()) << (out ? "" : out.error().message);
+  return out ? *out : std::vector<ev::event>{};
+}
+
+std::vector<std::string> types(const std::vector<ev::event>& evs) {
+  std::vector<std::string> out;
+  for (auto& e : evs) out.push_back(ev::type_name(e));
+  return out;
+}
+
+step_outcome server() {
+  return step_outcome{{ev::resource_ref{"srv-1", "server", ev::step_kind::allocate, {}}}, {{"serverId", "srv-1"}}};
+}
+
+std::vector<ev::event> placed_and_started() {
+  return {spec(), ev::cluster_placed{"sim-eu", "default"}, ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"}};
+}
+
+}  // namespace
+
+TEST(RequestDecide, SubmitRecordsTheRequestAsQueued) {
+  auto evs = when(given({}), submit_request{spec()});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"request_submitted"}));
+  auto s = given(evs);
+  EXPECT_EQ(s.state, lifecycle::queued);
+  EXPECT_EQ(next_action(s, t0).kind, action::place);
+}
+
+TEST(RequestDecide, RejectsASecondSubmit) {
+  auto out = decide(given({spec()}), submit_request{spec()}, ctx());
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().code, errc::conflict);
+}
+
+TEST(RequestDecide, NoClusterFailsWithoutRollback) {
+  auto evs = when(given({spec()}), place_request{std::nullopt, "no cluster of type simulation in mars-1"});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"request_failed"}));
+  auto s = given({spec(), evs[0]});
+  EXPECT_EQ(s.state, lifecycle::failed);
+  EXPECT_EQ(s.failure_code, "no_cluster");
+  EXPECT_EQ(next_action(s, t0).kind, action::none);
+}
+
+TEST(RequestDecide, StartStepPersistsAnIntentWithIdempotencyKey) {
+  auto s = given({spec(), ev::cluster_placed{"sim-eu", "default"}});
+  EXPECT_EQ(next_action(s, t0).kind, action::start_step);
+  auto evs = when(s, start_step{});
+  ASSERT_EQ(evs.size(), 1u);
+  EXPECT_EQ(std::get<ev::step_started>(evs[0]), (ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"}));
+  auto after = given({spec(), ev::cluster_placed{"sim-eu", "default"}, evs[0]});
+  EXPECT_EQ(after.state, lifecycle::allocating);
+  EXPECT_EQ(after.steps[0].status, step_status::running);
+  EXPECT_EQ(next_action(after, t0).kind, action::call_step);
+}
+
+TEST(RequestDecide, RejectsStartWhileAStepIsRunning) {
+  auto out = decide(given(placed_and_started()), start_step{}, ctx());
+  EXPECT_EQ(out.error().code, errc::conflict);
+}
+
+TEST(RequestDecide, SuccessRecordsResourcesAndCompletesTheStep) {
+  auto evs = when(given(placed_and_started()), record_step_result{ev::step_kind::allocate, 1, server(), false});
+  EXPECT_EQ(types(evs), (std::vector<std::string>{"resource_allocated", "step_completed"}));
+  auto all = placed_and_started();
+  all.insert(all.end(), evs.begin(), evs.end());
+  auto s = given(all);
+  EXPECT_EQ(s.resources.size(), 1u);
+  EXPECT_EQ(s.steps[0].status, step_status::completed);
+  auto next = next_action(s, t0);
+  EXPECT_EQ(next.kind, action::start_step);
+  EXPECT_EQ(next.step, ev::step_kind::configure);
+}
+
+TEST(RequestDecide, RejectsAResultForAnotherAttempt) {
+  auto out = decide(given(placed_and_started()), record_step_result{ev::step_kind::allocate, 2, server(), false}, ctx());
+  EXPECT_EQ(out.error().code, errc::conflict);
+  out = decide(given(placed_and_started()), record_step_result{ev::step_kind::configure, 1, server(), false}, ctx());
+  EXPECT_EQ(out.error().code, errc::conflict);
+}
+
+TEST(RequestDecide, VerifySuccessCompletesTheRequestWithAllEndpoints) {
+  std::vector<ev::event> h = {spec(), ev::cluster_placed{"sim-eu", "d"}};
+  for (int i = 0; i < 4; ++i) {
+    auto k = static_cast<ev::step_kind>(i);
+    h.push_back(ev::step_started{k, 1, idempotency_key("req-1", k, 1)});
+    if (i < 3) h.push_back(ev::step_completed{k, 1, {{"out" + std::to_string(i), "v"}}, false});
+  }
+  auto evs = when(given(h), record_step_result{ev::step_kind::verify, 1, step_outcome{{}, {{"health", "ok"}}}, false});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"step_completed", "request_completed"}));
+  auto endpoints = std::get<ev::request_completed>(evs[1]).endpoints;
+  EXPECT_EQ(endpoints.size(), 4u);
+  h.insert(h.end(), evs.begin(), evs.end());
+  EXPECT_EQ(given(h).state, lifecycle::completed);
+  EXPECT_TRUE(is_terminal(given(h).state));
+}
+
+TEST(RequestDecide, RetryableFailureSchedulesBackoff5s10s20sThenGivesUp) {
+  auto h = placed_and_started();
+  std::vector<provisiond::time_ms> waits;
+  provisiond::time_ms now = t0;
+  for (int attempt = 1;; ++attempt) {
+    auto evs = when(given(h), record_step_result{ev::step_kind::allocate, attempt, retryable_error("timeout", "slow"), false}, now);
+    h.insert(h.end(), evs.begin(), evs.end());
+    auto s = given(h);
+    if (s.state == lifecycle::rolling_back) {
+      EXPECT_EQ(types(evs), (std::vector<std::string>{"step_failed", "request_failed", "rollback_started"}));
+      EXPECT_EQ(s.failure_code, "retries_exhausted");
+      EXPECT_EQ(attempt, 4) << "max 3 retries means 4 attempts";
+      break;
+    }
+    ASSERT_EQ(types(evs), (std::vector<std::string>{"step_failed"}));
+    auto retry_at = std::get<ev::step_failed>(evs[0]).retry_at;
+    waits.push_back(retry_at - now);
+    // Before the due time the actor waits; at it, a new attempt starts.
+    auto a = next_action(s, now + 1);
+    EXPECT_EQ(a.kind, action::wait);
+    EXPECT_EQ(a.at, retry_at);
+    now = retry_at;
+    ASSERT_EQ(next_action(s, now).kind, action::start_step);
+    auto start = when(s, start_step{}, now);
+    EXPECT_EQ(std::get<ev::step_started>(start[0]).attempt, attempt + 1);
+    h.insert(h.end(), start.begin(), start.end());
+  }
+  EXPECT_EQ(waits, (std::vector<provisiond::time_ms>{5000, 10000, 20000}));
+}
+
+TEST(RetryPolicy, DoublesFromBaseAndCapsAtFiveMinutes) {
+  provisiond::retry_policy p;
+  std::vector<provisiond::time_ms> got;
+  for (int i = 1; i <= 8; ++i) got.push_back(p.delay_for(i));
+  EXPECT_EQ(got, (std::vector<provisiond::time_ms>{5000, 10000, 20000, 40000, 80000, 160000, 300000, 300000}));
+}
+
+TEST(RequestDecide, PermanentFailureFailsAndStartsRollbackAtOnce) {
+  auto evs = when(given(placed_and_started()),
+                  record_step_result{ev::step_kind::allocate, 1, permanent_error("quota", "over quota"), false});
+  EXPECT_EQ(types(evs), (std::vector<std::string>{"step_failed", "request_failed", "rollback_started"}));
+  EXPECT_EQ(std::get<ev::request_failed>(evs[1]).code, "step_failed");
+  auto h = placed_and_started();
+  h.insert(h.end(), evs.begin(), evs.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolling_back);
+  // The failed step may have created something before failing: it is released too.
+  auto a = next_action(s, t0);
+  EXPECT_EQ(a.kind, action::release);
+  EXPECT_EQ(a.step, ev::step_kind::allocate);
+}
+
+TEST(RequestDecide, RollbackReleasesInReverseOrderThenRollsBack) {
+  std::vector<ev::event> h = placed_and_started();
+  auto ok1 = when(given(h), record_step_result{ev::step_kind::allocate, 1, server(), false});
+  h.insert(h.end(), ok1.begin(), ok1.end());
+  h.push_back(ev::step_started{ev::step_kind::configure, 1, "req-1/configure/1"});
+  auto fip = step_outcome{{ev::resource_ref{"fip-1", "floating_ip", ev::step_kind::configure, {}}}, {}};
+  auto ok2 = when(given(h), record_step_result{ev::step_kind::configure, 1, fip, false});
+  h.insert(h.end(), ok2.begin(), ok2.end());
+  h.push_back(ev::step_started{ev::step_kind::activate, 1, "req-1/activate/1"});
+  auto bad = when(given(h), record_step_result{ev::step_kind::activate, 1, permanent_error("error", "ERROR state"), false});
+  h.insert(h.end(), bad.begin(), bad.end());
+
+  std::vector<ev::step_kind> order;
+  for (;;) {
+    auto s = given(h);
+    auto a = next_action(s, t0);
+    if (a.kind != action::release) break;
+    order.push_back(a.step);
+    auto evs = when(s, record_release{a.step, std::vector<std::string>{}});
+    h.insert(h.end(), evs.begin(), evs.end());
+  }
+  EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::activate, ev::step_kind::configure, ev::step_kind::allocate}));
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolled_back);
+  EXPECT_TRUE(s.resources.empty());
+  EXPECT_EQ(ev::type_name(h.back()), std::string("rolled_back"));
+}
+
+TEST(RequestDecide, FailedCompensationIsRetriedWithBackoffNeverDropped) {
+  auto h = placed_and_started();
+  auto bad = when(given(h), record_step_result{ev::step_kind::allocate, 1, permanent_error("x", "bad"), false});
+  h.insert(h.end(), bad.begin(), bad.end());
+  provisiond::time_ms now = t0;
+  for (int i = 1; i <= 6; ++i) {
+    auto evs = when(given(h), record_release{ev::step_kind::allocate, retryable_error("busy", "in use")}, now);
+    ASSERT_EQ(types(evs), (std::vector<std::string>{"compensation_failed"}));
+    auto f = std::get<ev::compensation_failed>(evs[0]);
+    EXPECT_EQ(f.attempt, i);
+    h.insert(h.end(), evs.begin(), evs.end());
+    auto s = given(h);
+    EXPECT_EQ(s.state, lifecycle::rolling_back);
+    EXPECT_EQ(next_action(s, now).kind, action::wait);
+    now = f.retry_at;
+    EXPECT_EQ(next_action(s, now).kind, action::release);
+  }
+  auto done = when(given(h), record_release{ev::step_kind::allocate, std::vector<std::string>{"srv-1"}}, now);
+  EXPECT_EQ(types(done), (std::vector<std::string>{"step_compensated", "rolled_back"}));
+}
+
+TEST(RequestApply, ReplayRebuildsTheSameStateAsLiveFolding) {
+  auto h = placed_and_started();
+  auto evs = when(given(h), record_step_result{ev::step_kind::allocate, 1, server(), false});
+  h.insert(h.end(), evs.begin(), evs.end());
+  request_state live;
+  live.id = "req-1";
+  for (auto& e : h) live = apply(live, e, t0);
+  auto replayed = given(h);
+  EXPECT_EQ(replayed.version, live.version);
+  EXPECT_EQ(replayed.state, live.state);
+  EXPECT_EQ(replayed.resources, live.resources);
+  EXPECT_EQ(replayed.outputs, live.outputs);
+}
+
+TEST(Placement, PrefersTheRegionDefaultAndExplainsSkips) {
+  auto s = given({spec()});
+  std::vector<provisiond::cluster_config> clusters = {
+      {"a-other", "A", "openstack", "eu-west-1", true},
+      {"b-sim", "B", "simulation", "eu-west-1", false},
+      {"c-sim", "C", "simulation", "eu-west-1", true},
+      {"d-sim", "D", "simulation", "us-east-1", true},
+  };
+  auto p = place(s, clusters);
+  ASSERT_TRUE(p.cluster_id.has_value());
+  EXPECT_EQ(*p.cluster_id, "c-sim");
+  clusters.erase(clusters.begin() + 1, clusters.begin() + 3);
+  auto none = place(s, clusters);
+  EXPECT_FALSE(none.cluster_id.has_value());
+  EXPECT_NE(none.reason.find("a-other: type openstack is not simulation"), std::string::npos) << none.reason;
+  EXPECT_NE(none.reason.find("d-sim: region us-east-1 is not eu-west-1"), std::string::npos) << none.reason;
+}

@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include "common/config.hpp"
+
+using namespace provisiond;
+
+TEST(Config, DefaultHasSimulationClustersInTwoRegions) {
+  auto c = default_config();
+  ASSERT_EQ(c.clusters.size(), 2u);
+  EXPECT_EQ(c.clusters[0].region, "eu-west-1");
+  EXPECT_EQ(c.clusters[1].region, "us-east-1");
+  EXPECT_EQ(c.listen_port, 8080);
+  EXPECT_EQ(c.journal_durability, durability::durable);
+}
+
+TEST(Config, ParsesEveryKnownField) {
+  auto c = parse_config(R"({"dataDir":"/d","listen":"0.0.0.0:9","durability":"fast",
+    "retry":{"baseDelayMs":10,"maxDelayMs":100,"maxRetries":2},
+    "simulation":{"seed":7,"minDelayMs":1,"maxDelayMs":2,"releaseFailureRate":0.5,
+                  "steps":{"configure":{"retryable":0.1,"permanent":0.2,"responseLost":0.3}}},
+    "clusters":[{"id":"x","type":"simulation","region":"r"}]})",
+                        default_config());
+  ASSERT_TRUE(c.has_value()) << c.error().field << ": " << c.error().message;
+  EXPECT_EQ(c->data_dir, "/d");
+  EXPECT_EQ(c->listen_host, "0.0.0.0");
+  EXPECT_EQ(c->listen_port, 9);
+  EXPECT_EQ(c->journal_durability, durability::fast);
+  EXPECT_EQ(c->retry.delay_for(1), 10);
+  EXPECT_EQ(c->retry.delay_for(9), 100);
+  EXPECT_EQ(c->simulation.seed, 7u);
+  EXPECT_DOUBLE_EQ(c->simulation.steps[1].response_lost, 0.3);
+  ASSERT_EQ(c->clusters.size(), 1u);
+  EXPECT_EQ(c->clusters[0].name, "x");
+}
+
+TEST(Config, ErrorsNameTheField) {
+  struct tc {
+    const char* json;
+    const char* field;
+  } cases[] = {
+      {R"({"durability":"sometimes"})", "durability"},
+      {R"({"retry":{"maxRetries":-1}})", "retry.maxRetries"},
+      {R"({"simulation":{"steps":{"verify":{"permanent":2}}}})", "simulation.steps.verify.permanent"},
+      {R"({"simulation":{"steps":{"deploy":{}}}})", "simulation.steps.deploy"},
+      {R"({"clusters":[{"id":"x","type":"simulation"}]})", "clusters[0]"},
+      {R"({"listen":"nohost"})", "listen"},
+      {R"({"lisen":"127.0.0.1:1"})", "lisen"},
+      {R"([1,2])", "$"},
+      {R"({not json)", "$"},
+  };
+  for (auto& c : cases) {
+    auto r = parse_config(c.json, default_config());
+    ASSERT_FALSE(r.has_value()) << c.json;
+    EXPECT_EQ(r.error().field, c.field) << c.json << " → " << r.error().message;
+  }
+}

@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include "events/codec.hpp"
+#include "events/rocksdb/rocksdb_journal.hpp"
+
+namespace ev = provisiond::events;
+using provisiond::errc;
+
+namespace {
+
+// One populated sample of every event type, in variant order.
+std::vector<ev::event> samples() {
+  ev::resource_ref r{"srv-1", "server", ev::step_kind::allocate, {{"hostname", "h.example"}}};
+  return {
+      ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {{"k", "v"}}, "idem-1", "abc"},
+      ev::cluster_placed{"sim-eu", "default cluster"},
+      ev::step_started{ev::step_kind::configure, 2, "req-1/configure/2"},
+      ev::resource_allocated{r},
+      ev::step_completed{ev::step_kind::allocate, 1, {{"ipv4", "203.0.113.9"}}, true},
+      ev::step_failed{ev::step_kind::activate, 3, "timeout", "no answer", true, 1700000005000},
+      ev::request_completed{{{"ssh", "ssh://root@203.0.113.9:22"}}},
+      ev::request_failed{"step_failed", "boom", ev::step_kind::verify},
+      ev::rollback_started{"boom"},
+      ev::step_compensated{ev::step_kind::configure, {"fip-1", "fip-2"}},
+      ev::compensation_failed{ev::step_kind::allocate, 2, "busy", 1700000010000},
+      ev::rolled_back{},
+  };
+}
+
+}  // namespace
+
+TEST(EventCodec, EveryEventTypeRoundTrips) {
+  auto all = samples();
+  ASSERT_EQ(all.size(), std::variant_size_v<ev::event>) << "add a sample for the new event type";
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto& e = all[i];
+    EXPECT_EQ(e.index(), i);
+    auto payload = ev::encode_payload(e);
+    auto back = ev::decode_payload(ev::type_name(e), ev::schema_version(e), payload);
+    ASSERT_TRUE(back.has_value()) << ev::type_name(e) << ": " << back.error().message;
+    EXPECT_EQ(*back, e) << ev::type_name(e);
+    names.insert(ev::type_name(e));
+  }
+  EXPECT_EQ(names.size(), all.size()) << "type names must be unique";
+}
+
+TEST(EventCodec, RejectsUnknownTypeAndFutureVersion) {
+  EXPECT_EQ(ev::decode_payload("no_such_event", 1, "{}").error().code, errc::internal);
+  auto future = ev::decode_payload("rolled_back", 99, "{}");
+  ASSERT_FALSE(future.has_value());
+  EXPECT_NE(future.error().message.find("schema version 99"), std::string::npos);
+}
+
+TEST(EventCodec, RejectsCorruptPayloadWithoutThrowing) {
+  EXPECT_FALSE(ev::decode_payload("step_started", 1, "{\"step\":\"nope\",\"attempt\":1,\"idempotencyKey\":\"k\"}"));
+  EXPECT_FALSE(ev::decode_payload("step_started", 1, "not json"));
+  EXPECT_FALSE(ev::decode_payload("request_submitted", 1, "{\"tenantId\":5}"));
+}
+
+TEST(EnvelopeCodec, RoundTripsAndDerivesEventId) {
+  ev::envelope e{"", "request-req-1", 7, 42, "step_started", 1, 1700000000123, 3, "{\"a\":1}"};
+  auto bytes = ev::rocksdb_adapter::encode_envelope(e);
+  auto back = ev::rocksdb_adapter::decode_envelope(bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->event_id, "req-1:7");
+  EXPECT_EQ(back->stream, e.stream);
+  EXPECT_EQ(back->sequence, 7u);
+  EXPECT_EQ(back->global_position, 42u);
+  EXPECT_EQ(back->time, e.time);
+  EXPECT_EQ(back->fencing_token, 3u);
+  EXPECT_EQ(back->payload, e.payload);
+  EXPECT_FALSE(ev::rocksdb_adapter::decode_envelope(bytes.substr(0, bytes.size() - 3)).has_value());
+}
