@@ -342,6 +342,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
 
 struct registry_state {
   std::unordered_map<std::string, caf::actor> live;
+  std::unordered_map<std::string, int> respawns;  // per request, after errors
   std::unordered_map<caf::actor_addr, std::string> ids;
   bool stopping = false;
   static inline const char* name = "registry";
@@ -367,8 +368,18 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
     auto id = it->second;
     st.ids.erase(it);
     st.live.erase(id);
-    // An actor that stopped on an error is respawned from its stream.
-    if (dm.reason && !st.stopping) self->delayed_send(self, std::chrono::milliseconds(200), respawn_atom::value, id);
+    // An actor that stopped on an error is respawned from its stream, with
+    // backoff; one that keeps failing is left for an operator (logged).
+    if (dm.reason && !st.stopping) {
+      int n = ++st.respawns[id];
+      if (n <= 8) {
+        self->delayed_send(self, std::chrono::milliseconds(100 << n), respawn_atom::value, id);
+      } else {
+        std::fprintf(stderr, "provisiond: request %s keeps failing; left as it is in the journal\n", id.c_str());
+      }
+    } else {
+      st.respawns.erase(id);
+    }
   });
   return {
       [=](submit_atom, submit_msg& msg) {
