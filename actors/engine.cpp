@@ -19,6 +19,7 @@ namespace ev = provisiond::events;
 
 struct submit_msg {
   ev::request_submitted spec;
+  std::string dedupe_key;
 };
 struct submit_reply {
   result<submit_outcome> outcome;
@@ -84,6 +85,7 @@ struct request_actor_state {
   std::optional<caf::response_promise> submit_promise;
   bool busy = false;       // an append, provider call or timer is outstanding
   bool recovered = false;  // the running step's intent came from replay: settle it first
+  std::string dedupe_field;  // names the key in a conflict error
   static inline const char* name = "request";
 };
 
@@ -277,9 +279,12 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           rp.deliver(submit_reply{make_error(errc::conflict, "request already exists")});
           return;
         }
-        if (!msg.spec.idempotency_key.empty())
-          st.dedupe = ev::dedupe_record{dedupe_key(msg.spec),
-                                        json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}}.dump()};
+        auto key = !msg.dedupe_key.empty()             ? msg.dedupe_key
+                   : !msg.spec.idempotency_key.empty() ? dedupe_key(msg.spec)
+                                                       : std::string{};
+        st.dedupe_field = msg.dedupe_key.empty() ? "Idempotency-Key" : "commandId";
+        if (!key.empty())
+          st.dedupe = ev::dedupe_record{key, json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}}.dump()};
         if (!stage(self, ctx, submit_request{std::move(msg.spec)})) {
           rp.deliver(submit_reply{make_error(errc::internal, "submission refused")});
           return self->quit();
@@ -308,8 +313,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           result<submit_outcome> out = o;
           if (j.value("hash", "") != st.req.spec.request_hash)
             out = make_error(errc::conflict,
-                             "Idempotency-Key was already used for request " + o.request_id + " with a different body",
-                             "Idempotency-Key");
+                             "this key was already used for request " + o.request_id + " with a different body",
+                             st.dedupe_field);
           if (promise) promise->deliver(submit_reply{std::move(out)});
           return self->quit();
         }
@@ -432,7 +437,7 @@ result<submit_outcome> engine::submit(submit_command cmd) {
   cmd.spec.request_hash = request_hash(cmd.spec);
   result<submit_outcome> out = make_error(errc::unavailable, "no reply from the engine");
   caf::scoped_actor self{*impl_->sys};
-  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec)})
+  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key)})
       .receive([&](submit_reply& r) { out = std::move(r.outcome); },
                [&](caf::error& e) { out = make_error(errc::unavailable, impl_->sys->render(e)); });
   return out;

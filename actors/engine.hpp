@@ -35,6 +35,9 @@ struct engine_options {
 /// A validated request to provision. `spec.idempotency_key` may be empty.
 struct submit_command {
   events::request_submitted spec;
+  /// Dedupe key of the command that carries it (e.g. "cmd/<commandId>" from
+  /// Kafka). Empty: derived from tenant and Idempotency-Key, if any.
+  std::string dedupe_key;
 };
 
 struct submit_outcome {

@@ -5,11 +5,15 @@
 #include <pthread.h>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/engine.hpp"
 #include "common/config.hpp"
+#include "events/kafka/kafka.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "gateway/api.hpp"
 #include "gateway/http_server.hpp"
+#include "gateway/kafka_intake.hpp"
 #include "projections/request_summary.hpp"
 #include "projections/rocksdb/rocksdb_view_store.hpp"
 #include "providers/simulation/simulation_provider.hpp"
@@ -21,9 +25,11 @@ namespace {
 const char* usage =
     "usage: provisiond [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--durability durable|fast]\n"
     "       provisiond history REQUEST_ID [--data-dir DIR]   print a request's events (audit)\n"
+    "       provisiond kafka-dev [--config FILE]             run only the embedded Kafka (mock cluster)\n"
     "\n"
     "With no arguments: data in ./var/provisiond, HTTP on 127.0.0.1:8080, simulation\n"
-    "clusters in eu-west-1 and us-east-1. Flags override the config file.\n";
+    "clusters in eu-west-1 and us-east-1, an embedded Kafka (librdkafka mock cluster).\n"
+    "Flags override the config file.\n";
 
 int fail(const error& e) {
   std::fprintf(stderr, "provisiond: %s%s%s\n", e.field.empty() ? "" : e.field.c_str(), e.field.empty() ? "" : ": ",
@@ -43,10 +49,15 @@ result<options> parse_args(int argc, char** argv) {
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {
     o.command = argv[1];
-    if (o.command != "history") return make_error(errc::invalid_argument, "unknown command; expected history", o.command);
-    if (argc < 3) return make_error(errc::invalid_argument, "expected a request id", "history");
-    o.request_id = argv[2];
-    i = 3;
+    if (o.command == "history") {
+      if (argc < 3) return make_error(errc::invalid_argument, "expected a request id", "history");
+      o.request_id = argv[2];
+      i = 3;
+    } else if (o.command == "kafka-dev") {
+      i = 2;
+    } else {
+      return make_error(errc::invalid_argument, "unknown command; expected history or kafka-dev", o.command);
+    }
   }
   for (; i < argc; ++i) {
     std::string a = argv[i];
@@ -102,6 +113,35 @@ int history(const options& o) {
   return 0;
 }
 
+sigset_t block_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+std::vector<std::string> all_topics(const kafka_config& k) {
+  auto topics = events::kafka::event_topics(k);
+  topics.push_back(k.commands_topic);
+  topics.push_back(events::kafka::dlq_topic(k));
+  return topics;
+}
+
+// Only the mock cluster, for tests and several local processes to share.
+int kafka_dev(const options& o) {
+  auto signals = block_signals();
+  auto mock = events::kafka::mock_cluster::start(3, all_topics(o.cfg.kafka));
+  if (!mock) return fail(mock.error());
+  std::printf("BOOTSTRAP=%s\n", (*mock)->bootstrap().c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,15 +155,11 @@ int main(int argc, char** argv) {
   }
   auto& o = *parsed;
   if (o.command == "history") return history(o);
+  if (o.command == "kafka-dev") return kafka_dev(o);
   const auto& cfg = o.cfg;
 
   // Signals are taken by sigwait below; every thread created later inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  auto signals = block_signals();
 
   auto clk = make_system_clock();
   auto store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
@@ -149,6 +185,25 @@ int main(int argc, char** argv) {
   eo.provider_threads = cfg.provider_threads;
   auto engine = std::make_unique<actors::engine>(std::move(eo));
 
+  // Kafka: the embedded mock cluster unless brokers are configured.
+  std::unique_ptr<events::kafka::mock_cluster> embedded_kafka;
+  std::unique_ptr<events::kafka::outbox_relay> relay;
+  std::unique_ptr<gateway::kafka_intake> intake;
+  std::string bootstrap;
+  if (cfg.kafka.enabled) {
+    bootstrap = cfg.kafka.bootstrap;
+    if (bootstrap.empty()) {
+      auto mock = events::kafka::mock_cluster::start(3, all_topics(cfg.kafka));
+      if (!mock) return fail(mock.error());
+      embedded_kafka = std::move(*mock);
+      bootstrap = embedded_kafka->bootstrap();
+    }
+    relay = std::make_unique<events::kafka::outbox_relay>(journal, bootstrap, cfg.kafka);
+    if (auto st = relay->start(); !st) return fail(st.error());
+    intake = std::make_unique<gateway::kafka_intake>(engine.get(), bootstrap, cfg.kafka);
+    if (auto st = intake->start(); !st) return fail(st.error());
+  }
+
   std::atomic<bool> ready{false};
   gateway::api_backend backend;
   backend.engine = engine.get();
@@ -160,6 +215,18 @@ int main(int argc, char** argv) {
     return providers::simulation::ledger_to_json(*l);
   };
   backend.ready = [&ready] { return ready.load(); };
+  nlohmann::json system{{"service", "provisiond"},
+                        {"version", "0.1.0"},
+                        {"durability", cfg.journal_durability == durability::durable ? "durable" : "fast"},
+                        {"kafka", nullptr}};
+  if (cfg.kafka.enabled)
+    system["kafka"] = {{"bootstrap", bootstrap},
+                       {"embedded", embedded_kafka != nullptr},
+                       {"commandsTopic", cfg.kafka.commands_topic},
+                       {"deadLetterTopic", events::kafka::dlq_topic(cfg.kafka)},
+                       {"topicPrefix", cfg.kafka.topic_prefix}};
+  auto system_json = system.dump();
+  backend.system_info = [system_json] { return system_json; };
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
                                             [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); });
   if (!server) return fail(server.error());
@@ -171,6 +238,8 @@ int main(int argc, char** argv) {
   std::printf("provisiond listening on http://%s:%u (data in %s, journal %s, %zu unfinished requests resumed)\n",
               cfg.listen_host.c_str(), (*server)->port(), cfg.data_dir.c_str(),
               cfg.journal_durability == durability::durable ? "durable" : "fast", unfinished->size());
+  if (cfg.kafka.enabled)
+    std::printf("kafka bootstrap %s (%s)\n", bootstrap.c_str(), embedded_kafka ? "embedded mock cluster" : "external");
   std::fflush(stdout);
 
   int sig = 0;
@@ -178,9 +247,11 @@ int main(int argc, char** argv) {
   std::printf("provisiond: %s received, shutting down\n", strsignal(sig));
   std::fflush(stdout);
   ready = false;
-  (*server)->stop();                                 // stop intake
-  engine->shutdown(std::chrono::seconds(30));        // in-flight calls finish and are persisted
+  (*server)->stop();  // stop intake: HTTP, then Kafka commands
+  if (intake) intake->stop();
+  engine->shutdown(std::chrono::seconds(30));  // in-flight calls finish and are persisted
   engine.reset();
+  if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox
   summaries->stop();
   std::printf("provisiond: stopped\n");
   return 0;

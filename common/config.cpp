@@ -119,7 +119,7 @@ result<config> parse_config(const std::string& text, config c) {
   std::optional<error> err;
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
-                            "providerThreads", "httpThreads", "stuckAfterMs"}))
+                            "providerThreads", "httpThreads", "stuckAfterMs", "kafka"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
   if (!err && j.contains("listen")) {
@@ -168,6 +168,35 @@ result<config> parse_config(const std::string& text, config c) {
             if (s["steps"].contains(names[i]))
               parse_faults(s["steps"][names[i]], std::string("simulation.steps.") + names[i],
                            c.simulation.steps[i], err);
+        }
+      }
+    }
+  }
+  if (!err && j.contains("kafka")) {
+    const auto& k = j["kafka"];
+    reader kr{k, "kafka"};
+    if (kr.check_object(err, {"enabled", "bootstrap", "properties", "topicPrefix", "commandsTopic", "groupId",
+                              "source"})) {
+      kr.boolean("enabled", c.kafka.enabled, err);
+      kr.string("bootstrap", c.kafka.bootstrap, err);
+      kr.string("commandsTopic", c.kafka.commands_topic, err);
+      kr.string("groupId", c.kafka.group_id, err);
+      kr.string("source", c.kafka.source, err);
+      if (!err && k.contains("topicPrefix")) {
+        if (!k["topicPrefix"].is_string()) err = make_error(errc::invalid_argument, "expected a string", "kafka.topicPrefix");
+        else c.kafka.topic_prefix = k["topicPrefix"].get<std::string>();
+      }
+      if (!err && k.contains("properties")) {
+        if (!k["properties"].is_object()) {
+          err = make_error(errc::invalid_argument, "expected an object of librdkafka properties", "kafka.properties");
+        } else {
+          for (auto& [name, v] : k["properties"].items()) {
+            if (!v.is_string()) {
+              err = make_error(errc::invalid_argument, "expected a string value", "kafka.properties." + name);
+              break;
+            }
+            c.kafka.properties.emplace_back(name, v.get<std::string>());
+          }
         }
       }
     }

@@ -51,6 +51,19 @@ struct cluster_config {
   bool is_default = false;
 };
 
+/// Kafka: an embedded mock cluster by default, real brokers when
+/// `bootstrap` is set. `properties` pass through to every librdkafka client
+/// (security.protocol, sasl.*, ssl.*, ...); they are never logged or shown.
+struct kafka_config {
+  bool enabled = true;
+  std::string bootstrap;  ///< empty: start librdkafka's mock cluster in-process
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::string topic_prefix;  ///< prepended to every event topic
+  std::string commands_topic = "provisioning.commands";
+  std::string group_id = "provisiond";
+  std::string source = "/provisiond";  ///< CloudEvents `source`
+};
+
 struct config {
   std::string data_dir = "./var/provisiond";
   std::string listen_host = "127.0.0.1";
@@ -62,6 +75,7 @@ struct config {
   int provider_threads = 16;  ///< threads for blocking provider calls
   int http_threads = 2;
   time_ms stuck_after_ms = 30 * 60 * 1000;
+  kafka_config kafka;
 };
 
 /// The embedded default: simulation clusters in eu-west-1 and us-east-1.

@@ -176,7 +176,7 @@ http_response create_request(const api_backend& b, const http_request& req) {
     if (key.size() > 128) return error_response(bad("Idempotency-Key", "expected at most 128 characters"));
     spec->idempotency_key = key;
   }
-  auto out = b.engine->submit(actors::submit_command{std::move(*spec)});
+  auto out = b.engine->submit(actors::submit_command{std::move(*spec), {}});
   if (!out) return error_response(out.error());
   // Read-your-writes: let the read model see the submission before answering.
   if (out->position) b.summaries->wait_for(out->position, std::chrono::seconds(2));
@@ -277,6 +277,12 @@ http_response route(const api_backend& b, const http_request& req) {
       if (m != "GET") return method_not_allowed("GET");
       return request_events(b, parts[2]);
     }
+  }
+  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "system") {
+    if (m != "GET") return method_not_allowed("GET");
+    http_response r;
+    r.body = b.system_info ? b.system_info() : "{}";
+    return r;
   }
   if (parts.size() == 3 && parts[0] == "v1" && parts[1] == "simulation" && parts[2] == "ledger") {
     if (m != "GET") return method_not_allowed("GET");

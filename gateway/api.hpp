@@ -24,6 +24,8 @@ struct api_backend {
   std::function<result<std::string>()> simulation_ledger;
   /// False while starting or stopping (/readyz).
   std::function<bool()> ready;
+  /// GET /v1/system body (Kafka bootstrap, version, ...).
+  std::function<std::string()> system_info;
 };
 
 /// Handles one request. Thread-safe; never throws.

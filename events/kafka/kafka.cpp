@@ -1,0 +1,384 @@
+#include "events/kafka/kafka.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <nlohmann/json.hpp>
+
+#include "events/codec.hpp"
+
+namespace provisiond::events::kafka {
+
+using nlohmann::json;
+
+// librdkafka logs every failed connect while brokers are down; keep one line
+// per second at most.
+static void quiet_log(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  static std::atomic<std::int64_t> last{0};
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (level <= 3 || last.exchange(now) != now) std::fprintf(stderr, "provisiond: kafka %s: %s\n", fac, buf);
+}
+
+struct mock_cluster::impl {
+  rd_kafka_t* host = nullptr;
+  rd_kafka_mock_cluster_t* cluster = nullptr;
+  int brokers = 0;
+};
+
+result<std::unique_ptr<mock_cluster>> mock_cluster::start(int brokers, const std::vector<std::string>& topics) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
+  rd_kafka_t* host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!host) return make_error(errc::unavailable, std::string("cannot create the embedded Kafka host: ") + err);
+  auto* cluster = rd_kafka_mock_cluster_new(host, brokers);
+  if (!cluster) {
+    rd_kafka_destroy(host);
+    return make_error(errc::unavailable, "cannot start the embedded Kafka mock cluster");
+  }
+  std::unique_ptr<mock_cluster> m{new mock_cluster};
+  m->impl_ = std::make_unique<impl>();
+  m->impl_->host = host;
+  m->impl_->cluster = cluster;
+  m->impl_->brokers = brokers;
+  for (auto& t : topics) rd_kafka_mock_topic_create(cluster, t.c_str(), 4, std::min(brokers, 3));
+  return m;
+}
+
+mock_cluster::~mock_cluster() {
+  if (impl_ && impl_->cluster) rd_kafka_mock_cluster_destroy(impl_->cluster);
+  if (impl_ && impl_->host) rd_kafka_destroy(impl_->host);
+}
+
+std::string mock_cluster::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(impl_->cluster); }
+
+void mock_cluster::set_down(bool down) {
+  for (int b = 1; b <= impl_->brokers; ++b) {
+    if (down) rd_kafka_mock_broker_set_down(impl_->cluster, b);
+    else rd_kafka_mock_broker_set_up(impl_->cluster, b);
+  }
+}
+
+namespace {
+
+// The seed's lifecycle topics (without prefix).
+constexpr const char* lifecycle_topics[] = {
+    "provisioning.started",   "provisioning.step-completed", "resource.allocated",
+    "service.activated",      "provisioning.completed",      "provisioning.failed",
+    "service.suspended",      "service.reactivated",         "provisioning.rolled-back"};
+constexpr const char* journal_topic = "provisioning.journal";
+
+// Which lifecycle topics a domain event goes to.
+std::vector<std::string> lifecycle_topics_for(const event& e) {
+  std::vector<std::string> out;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, step_started>) {
+          if (x.step == step_kind::allocate && x.attempt == 1) out.push_back("provisioning.started");
+        } else if constexpr (std::is_same_v<T, step_completed>) {
+          out.push_back("provisioning.step-completed");
+          if (x.step == step_kind::activate) out.push_back("service.activated");
+        } else if constexpr (std::is_same_v<T, resource_allocated>) {
+          out.push_back("resource.allocated");
+        } else if constexpr (std::is_same_v<T, request_completed>) {
+          out.push_back("provisioning.completed");
+        } else if constexpr (std::is_same_v<T, request_failed>) {
+          out.push_back("provisioning.failed");
+        } else if constexpr (std::is_same_v<T, rolled_back>) {
+          out.push_back("provisioning.rolled-back");
+        }
+      },
+      e);
+  return out;
+}
+
+json resource_json(const resource_ref& r) {
+  return json{{"id", r.id}, {"kind", r.kind}, {"step", to_string(r.step)}, {"attributes", r.attributes}};
+}
+
+// The event-specific part of `data`.
+void add_details(json& data, const event& e, const request_state& after) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, request_submitted>) {
+          data["type"] = x.type;
+          data["region"] = x.region;
+          data["resources"] = {{"cpu", x.resources.cpu}, {"memoryGb", x.resources.memory_gb},
+                               {"storageGb", x.resources.storage_gb}};
+        } else if constexpr (std::is_same_v<T, cluster_placed>) {
+          data["clusterId"] = x.cluster_id;
+        } else if constexpr (std::is_same_v<T, step_started>) {
+          data["step"] = to_string(x.step);
+          data["attempt"] = x.attempt;
+          data["clusterId"] = after.cluster_id;
+        } else if constexpr (std::is_same_v<T, step_completed>) {
+          data["step"] = to_string(x.step);
+          data["attempt"] = x.attempt;
+          data["outputs"] = x.outputs;
+        } else if constexpr (std::is_same_v<T, resource_allocated>) {
+          data["step"] = to_string(x.resource.step);
+          data["resource"] = resource_json(x.resource);
+        } else if constexpr (std::is_same_v<T, step_failed>) {
+          data["step"] = to_string(x.step);
+          data["attempt"] = x.attempt;
+          data["reason"] = x.message;
+          data["retryable"] = x.retryable;
+        } else if constexpr (std::is_same_v<T, request_completed>) {
+          data["endpoints"] = x.endpoints;
+          json res = json::array();
+          for (auto& r : after.resources) res.push_back(resource_json(r));
+          data["resources"] = res;
+        } else if constexpr (std::is_same_v<T, request_failed>) {
+          data["code"] = x.code;
+          data["reason"] = x.reason;
+          if (x.step) data["step"] = to_string(*x.step);
+        } else if constexpr (std::is_same_v<T, rollback_started>) {
+          data["reason"] = x.reason;
+        } else if constexpr (std::is_same_v<T, step_compensated>) {
+          data["step"] = to_string(x.step);
+          data["released"] = x.released;
+        } else if constexpr (std::is_same_v<T, compensation_failed>) {
+          data["step"] = to_string(x.step);
+          data["attempt"] = x.attempt;
+          data["reason"] = x.message;
+        } else if constexpr (std::is_same_v<T, rolled_back>) {
+          data["reason"] = after.failure_reason;
+        }
+      },
+      e);
+}
+
+}  // namespace
+
+std::vector<std::string> event_topics(const kafka_config& cfg) {
+  std::vector<std::string> out;
+  for (auto* t : lifecycle_topics) out.push_back(cfg.topic_prefix + t);
+  out.push_back(cfg.topic_prefix + journal_topic);
+  return out;
+}
+
+std::string dlq_topic(const kafka_config& cfg) { return cfg.commands_topic + ".dlq"; }
+
+result<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const kafka_config& cfg) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto set = [&](const std::string& k, const std::string& v) -> bool {
+    return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK;
+  };
+  set("log_level", "4");
+  rd_kafka_conf_set_log_cb(conf, quiet_log);
+  if (!set("bootstrap.servers", bootstrap)) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(errc::invalid_argument, "invalid bootstrap servers", "kafka.bootstrap");
+  }
+  for (auto& [k, v] : cfg.properties) {
+    if (!set(k, v)) {
+      rd_kafka_conf_destroy(conf);
+      // The value is not echoed: it may be a password.
+      return make_error(errc::invalid_argument, std::string("rejected by librdkafka: ") + err, "kafka.properties." + k);
+    }
+  }
+  return conf;
+}
+
+std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
+                                const kafka_config& cfg) {
+  std::vector<record> out;
+  auto request_id = request_of_stream(env.stream);
+  json data{{"requestId", request_id},
+            {"tenantId", after.spec.tenant_id},
+            {"orderId", after.spec.order_id},
+            {"state", to_string(after.state)},
+            {"eventType", env.type},
+            {"sequence", env.sequence}};
+  add_details(data, e, after);
+  auto cloud_event = [&](const std::string& type) {
+    return json{{"specversion", "1.0"},
+                {"id", env.event_id},
+                {"source", cfg.source},
+                {"type", type},
+                {"subject", request_id},
+                {"time", format_time(env.time)},
+                {"datacontenttype", "application/json"},
+                {"data", data}}
+        .dump();
+  };
+  for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t)});
+  out.push_back(record{cfg.topic_prefix + journal_topic, request_id, cloud_event(journal_topic)});
+  return out;
+}
+
+struct outbox_relay::impl {
+  std::shared_ptr<journal> j;
+  std::string bootstrap;
+  kafka_config cfg;
+  rd_kafka_t* producer = nullptr;
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::uint64_t seen_commit = 0;
+  std::atomic<std::uint64_t> published{0};
+  // Outbox position → records not yet confirmed; failed ones are produced again.
+  std::unordered_map<std::uint64_t, int> in_flight;
+  std::vector<std::uint64_t> confirmed;
+  std::vector<std::uint64_t> failed;
+  // Folded request states, so `data` can carry tenant, order and state.
+  std::unordered_map<std::string, request_state> states;
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<impl*>(opaque);
+    auto pos = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->_private));
+    if (m->err) {
+      self->failed.push_back(pos);
+      return;
+    }
+    auto it = self->in_flight.find(pos);
+    if (it != self->in_flight.end() && --it->second == 0) {
+      self->in_flight.erase(it);
+      self->confirmed.push_back(pos);
+    }
+  }
+
+  // The request's state right after `env`, folding from a cache or the stream.
+  result<request_state> state_after(const envelope& env, const event& e) {
+    auto id = request_of_stream(env.stream);
+    auto it = states.find(id);
+    if (it == states.end() || it->second.version + 1 != env.sequence) {
+      if (states.size() > 100'000) states.clear();
+      request_state s;
+      s.id = id;
+      auto stream = j->read_stream(env.stream, 1, env.sequence - 1);
+      if (!stream) return stream.error();
+      for (auto& prior : *stream) {
+        auto pe = decode(prior);
+        if (!pe) return pe.error();
+        apply_in_place(s, *pe, prior.time);
+      }
+      it = states.insert_or_assign(id, std::move(s)).first;
+    }
+    apply_in_place(it->second, e, env.time);
+    return it->second;
+  }
+
+  // Hands one outbox entry's records to librdkafka. False if librdkafka
+  // refused one (local queue full): the caller stops, so order is kept.
+  bool publish(std::uint64_t pos) {
+    auto envs = j->read_all(pos, 1);
+    if (!envs || envs->empty() || envs->front().global_position != pos) return false;
+    const auto& env = envs->front();
+    auto e = decode(env);
+    if (!e) {
+      std::fprintf(stderr, "provisiond: outbox %llu: %s\n", static_cast<unsigned long long>(pos), e.error().message.c_str());
+      return false;
+    }
+    auto after = state_after(env, *e);
+    if (!after) return false;
+    auto records = records_for(env, *e, *after, cfg);
+    in_flight[pos] = static_cast<int>(records.size());
+    for (auto& r : records) {
+      auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()),
+                                   RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
+                                   RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                   RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(pos))),
+                                   RD_KAFKA_V_END);
+      if (err) {
+        // Local queue full (or similar): produced again later, with what follows it.
+        failed.push_back(pos);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void run() {
+    for (;;) {
+      {
+        std::unique_lock lock{mutex};
+        wake.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping || seen_commit > 0; });
+        if (stopping) return;
+        seen_commit = 0;
+      }
+      // Produce what is pending and not already in librdkafka's hands.
+      if (in_flight.size() < 50'000) {
+        auto pending = j->read_outbox(0, 2000);
+        if (pending)
+          for (auto pos : *pending)
+            if (!in_flight.count(pos) && !publish(pos)) break;
+      }
+      rd_kafka_poll(producer, 10);
+      for (auto pos : failed) in_flight.erase(pos);
+      failed.clear();
+      if (!confirmed.empty()) {
+        if (j->ack_outbox(confirmed)) published += confirmed.size();
+        confirmed.clear();
+      }
+    }
+  }
+};
+
+outbox_relay::outbox_relay(std::shared_ptr<journal> j, std::string bootstrap, kafka_config cfg)
+    : impl_(std::make_unique<impl>()) {
+  impl_->j = std::move(j);
+  impl_->bootstrap = std::move(bootstrap);
+  impl_->cfg = std::move(cfg);
+}
+
+outbox_relay::~outbox_relay() { stop(std::chrono::milliseconds(0)); }
+
+status outbox_relay::start() {
+  auto conf = make_conf(impl_->bootstrap, impl_->cfg);
+  if (!conf) return conf.error();
+  char err[512];
+  auto set = [&](const char* k, const char* v) { rd_kafka_conf_set(*conf, k, v, err, sizeof err); };
+  set("enable.idempotence", "true");  // implies acks=all, ordered retries
+  set("acks", "all");
+  set("message.timeout.ms", "0");     // retry until delivered: order per request is kept
+  set("linger.ms", "5");
+  set("compression.type", "lz4");
+  rd_kafka_conf_set_dr_msg_cb(*conf, &impl::on_delivery);
+  rd_kafka_conf_set_opaque(*conf, impl_.get());
+  impl_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, *conf, err, sizeof err);
+  if (!impl_->producer) return make_error(errc::unavailable, std::string("cannot create Kafka producer: ") + err, "kafka");
+  impl_->j->on_commit([i = impl_.get()](std::uint64_t pos) {
+    {
+      std::lock_guard lock{i->mutex};
+      i->seen_commit = pos;
+    }
+    i->wake.notify_one();
+  });
+  impl_->thread = std::thread([i = impl_.get()] { i->run(); });
+  return ok();
+}
+
+void outbox_relay::stop(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock{impl_->mutex};
+    if (impl_->stopping && !impl_->thread.joinable()) return;
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->producer) {
+    rd_kafka_flush(impl_->producer, static_cast<int>(grace.count()));
+    rd_kafka_poll(impl_->producer, 0);
+    if (!impl_->confirmed.empty() && impl_->j->ack_outbox(impl_->confirmed)) impl_->published += impl_->confirmed.size();
+    impl_->confirmed.clear();
+    rd_kafka_destroy(impl_->producer);
+    impl_->producer = nullptr;
+  }
+}
+
+std::uint64_t outbox_relay::published() const { return impl_->published.load(); }
+
+}  // namespace provisiond::events::kafka

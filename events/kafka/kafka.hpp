@@ -1,0 +1,82 @@
+#pragma once
+/// The Kafka adapter (librdkafka): the embedded mock cluster, client
+/// configuration, the CloudEvents mapping of journal events, and the outbox
+/// relay that publishes them.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/result.hpp"
+#include "events/domain_events.hpp"
+#include "events/envelope.hpp"
+#include "events/journal.hpp"
+#include "events/request_state.hpp"
+
+struct rd_kafka_conf_s;
+
+namespace provisiond::events::kafka {
+
+/// librdkafka's mock cluster: a real Kafka protocol server on loopback, in this process.
+class mock_cluster {
+ public:
+  /// Starts `brokers` brokers and creates `topics` (4 partitions each).
+  static result<std::unique_ptr<mock_cluster>> start(int brokers, const std::vector<std::string>& topics);
+  ~mock_cluster();
+  /// "127.0.0.1:p1,127.0.0.1:p2,..."
+  std::string bootstrap() const;
+  /// Takes every broker down (true) or brings them back (false). For outage tests.
+  void set_down(bool down);
+
+ private:
+  mock_cluster() = default;
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The nine lifecycle topics and `provisioning.journal`, with the prefix.
+std::vector<std::string> event_topics(const kafka_config& cfg);
+/// `<commands_topic>.dlq`.
+std::string dlq_topic(const kafka_config& cfg);
+
+/// A librdkafka configuration with the bootstrap servers and every
+/// pass-through property applied. Errors name the offending property (never
+/// its value, which may be a secret).
+result<rd_kafka_conf_s*> make_conf(const std::string& bootstrap, const kafka_config& cfg);
+
+/// One Kafka record to publish.
+struct record {
+  std::string topic;
+  std::string key;
+  std::string value;
+};
+
+/// The records for one journal event: its CloudEvent on `provisioning.journal`
+/// and, for lifecycle events, on its own topic. `after` is the request's state
+/// once the event is applied. Deterministic: re-publishing gives the same bytes.
+std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
+                                const kafka_config& cfg);
+
+/// Publishes the journal's outbox with an idempotent producer (acks=all) and
+/// acknowledges entries only on successful delivery reports. Runs on its own
+/// thread; never blocks appends: while Kafka is down the outbox grows.
+class outbox_relay {
+ public:
+  outbox_relay(std::shared_ptr<journal> j, std::string bootstrap, kafka_config cfg);
+  ~outbox_relay();
+  status start();
+  /// Stops after flushing for up to `grace`. Safe to call twice.
+  void stop(std::chrono::milliseconds grace);
+  /// Outbox entries published and acknowledged since start.
+  std::uint64_t published() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace provisiond::events::kafka

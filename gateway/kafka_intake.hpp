@@ -1,0 +1,47 @@
+#pragma once
+/// Command intake from Kafka (`provisioning.commands`): a consumer-group
+/// member on its own thread. Each command's offset is committed only after
+/// its effect (and the commandId dedupe record) is durable in the journal,
+/// so a redelivered command is a no-op. Commands that cannot be parsed,
+/// validated or executed go to `<topic>.dlq` with the original bytes and a
+/// reason header.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "actors/engine.hpp"
+#include "common/config.hpp"
+#include "common/result.hpp"
+
+namespace provisiond::gateway {
+
+struct parsed_command {
+  std::string command_id;
+  std::string command;  ///< provision | suspend | reactivate | deprovision | retry
+  std::string tenant_id;
+  std::string request_id;          ///< for the commands on an existing request
+  events::request_submitted spec;  ///< for provision
+};
+
+/// Parses and validates one command value. Errors name the field.
+result<parsed_command> parse_command(std::string_view value);
+
+class kafka_intake {
+ public:
+  kafka_intake(actors::engine* engine, std::string bootstrap, kafka_config cfg);
+  ~kafka_intake();
+  status start();
+  /// Leaves the group; uncommitted commands are redelivered to whoever
+  /// consumes next. Safe to call twice.
+  void stop();
+  std::uint64_t accepted() const;
+  std::uint64_t dead_lettered() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace provisiond::gateway
