@@ -225,8 +225,15 @@ int main(int argc, char** argv) {
                        {"commandsTopic", cfg.kafka.commands_topic},
                        {"deadLetterTopic", events::kafka::dlq_topic(cfg.kafka)},
                        {"topicPrefix", cfg.kafka.topic_prefix}};
-  auto system_json = system.dump();
-  backend.system_info = [system_json] { return system_json; };
+  backend.system_info = [system, journal, r = relay.get()] {
+    auto j = system;
+    constexpr std::size_t cap = 100'000;
+    auto pending = journal->read_outbox(0, cap);
+    j["journal"] = {{"lastPosition", journal->last_position()}};
+    j["outbox"] = {{"pending", pending ? pending->size() : 0}, {"pendingCapped", pending && pending->size() == cap},
+                   {"published", r ? r->published() : 0}};
+    return j.dump();
+  };
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
                                             [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); });
   if (!server) return fail(server.error());

@@ -52,6 +52,7 @@ class result {
   const T* operator->() const { return &std::get<0>(data_); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::get<0>(std::move(data_)); }
 
   const provisiond::error& error() const { return std::get<1>(data_); }
 

@@ -230,6 +230,7 @@ struct outbox_relay::impl {
   std::atomic<std::uint64_t> published{0};
   // Outbox position → records not yet confirmed; failed ones are produced again.
   std::unordered_map<std::uint64_t, int> in_flight;
+  std::uint64_t scan_from = 0;  // outbox entries below this were handed to librdkafka
   std::vector<std::uint64_t> confirmed;
   std::vector<std::uint64_t> failed;
   // Folded request states, so `data` can carry tenant, order and state.
@@ -305,19 +306,28 @@ struct outbox_relay::impl {
     for (;;) {
       {
         std::unique_lock lock{mutex};
-        wake.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping || seen_commit > 0; });
+        // Woken by commits; the timeout also drives delivery reports.
+        wake.wait_for(lock, std::chrono::milliseconds(in_flight.empty() ? 50 : 5),
+                      [&] { return stopping || seen_commit > 0; });
         if (stopping) return;
         seen_commit = 0;
       }
       // Produce what is pending and not already in librdkafka's hands.
       if (in_flight.size() < 50'000) {
-        auto pending = j->read_outbox(0, 2000);
+        auto pending = j->read_outbox(scan_from, 2000);
         if (pending)
-          for (auto pos : *pending)
-            if (!in_flight.count(pos) && !publish(pos)) break;
+          for (auto pos : *pending) {
+            if (in_flight.count(pos)) continue;
+            if (!publish(pos)) break;
+            scan_from = pos + 1;
+          }
       }
       rd_kafka_poll(producer, 10);
-      for (auto pos : failed) in_flight.erase(pos);
+      // Failed records are produced again, with everything after them.
+      for (auto pos : failed) {
+        in_flight.erase(pos);
+        scan_from = std::min(scan_from, pos);
+      }
       failed.clear();
       if (!confirmed.empty()) {
         if (j->ack_outbox(confirmed)) published += confirmed.size();

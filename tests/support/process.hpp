@@ -93,3 +93,61 @@ class provisiond_process {
 };
 
 }  // namespace provisiond::testing
+
+namespace provisiond::testing {
+
+/// `provisiond kafka-dev`: a mock Kafka cluster in its own process, so it
+/// outlives the provisiond processes a test kills.
+class kafka_dev_process {
+ public:
+  bool start(const std::string& log_file) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::string bin = PROVISIOND_BINARY, cmd = "kafka-dev";
+      char* argv[] = {bin.data(), cmd.data(), nullptr};
+      ::execv(bin.c_str(), argv);
+      ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in{log_file};
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind("BOOTSTRAP=", 0) == 0) {
+          bootstrap_ = line.substr(10);
+          return true;
+        }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  const std::string& bootstrap() const { return bootstrap_; }
+  ~kafka_dev_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string bootstrap_;
+};
+
+/// Runs a shell command; returns its standard output.
+inline std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+}  // namespace provisiond::testing
