@@ -181,10 +181,13 @@ result<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const kafka_con
     return make_error(errc::invalid_argument, "invalid bootstrap servers", "kafka.bootstrap");
   }
   for (auto& [k, v] : cfg.properties) {
-    if (!set(k, v)) {
+    auto res = rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err);
+    if (res != RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      // The value is not echoed: it may be a password.
-      return make_error(errc::invalid_argument, std::string("rejected by librdkafka: ") + err, "kafka.properties." + k);
+      // librdkafka's message may quote the value, which may be a password: not passed on.
+      return make_error(errc::invalid_argument,
+                        res == RD_KAFKA_CONF_UNKNOWN ? "unknown librdkafka property" : "invalid value for this property",
+                        "kafka.properties." + k);
     }
   }
   return conf;
