@@ -4,11 +4,14 @@
 #include <cstdio>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "actors/detail/io_pool.hpp"
+#include "actors/governance.hpp"
+#include "actors/tenant_logic.hpp"
 #include "actors/request_logic.hpp"
 #include "events/codec.hpp"
 
@@ -37,6 +40,33 @@ struct release_done {
   step_kind step;
   result<std::vector<std::string>> r;
 };
+/// Request actor → tenant supervisor: decide quota/rules, or grant a slot.
+struct admit_msg {
+  std::string id;
+  ev::request_submitted spec;
+  std::uint64_t order;  // journal position of the submission (FIFO)
+  bool quota_held;
+};
+/// Request actor → tenant supervisor, after each durable change that matters.
+struct status_msg {
+  std::string id;
+  std::string tenant;
+  ev::lifecycle state;
+  bool quota_held;
+  ev::quota_amount reserved;
+  bool holds_slot;
+};
+struct decision_msg {
+  std::string id;
+  bool approve;
+  std::string text;
+};
+struct decision_reply {
+  result<std::string> state;
+};
+struct usage_reply {
+  result<tenant_usage> usage;
+};
 
 }  // namespace
 }  // namespace provisiond::actors
@@ -46,6 +76,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::submit_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::append_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::step_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::release_done)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::admit_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::status_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::decision_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::decision_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::usage_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::admission_decision)
 
 namespace provisiond::actors {
 namespace {
@@ -58,6 +94,10 @@ using released_atom = caf::atom_constant<caf::atom("released")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using respawn_atom = caf::atom_constant<caf::atom("respawn")>;
+using admit_atom = caf::atom_constant<caf::atom("admit")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using decide_atom = caf::atom_constant<caf::atom("decide")>;
+using usage_atom = caf::atom_constant<caf::atom("usage")>;
 
 using nlohmann::json;
 
@@ -86,6 +126,11 @@ struct request_actor_state {
   bool busy = false;       // an append, provider call or timer is outstanding
   bool recovered = false;  // the running step's intent came from replay: settle it first
   std::string dedupe_field;  // names the key in a conflict error
+  caf::actor registry;
+  std::uint64_t created_position = 0;  // journal position of request_submitted
+  std::optional<status_msg> last_status;
+  // Replies owed once the stream reaches a version (approve/reject).
+  std::vector<std::pair<std::uint64_t, caf::response_promise>> owed;
   static inline const char* name = "request";
 };
 
@@ -213,6 +258,38 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
   });
 }
 
+// Asks the tenant supervisor (through the registry). The answer may take as
+// long as the tenant's queue ahead of this request.
+void ask_admission(request_actor* self, context* ctx) {
+  auto& st = self->state;
+  st.busy = true;
+  admit_msg m{st.req.id, st.req.spec, st.created_position, st.req.quota_held};
+  self->request(st.registry, caf::infinite, admit_atom::value, std::move(m))
+      .then(
+          [=](admission_decision& d) {
+            self->state.busy = false;
+            if (!stage(self, ctx, record_admission{std::move(d)})) return self->quit(caf::sec::runtime_error);
+            drive(self, ctx);
+          },
+          [=](caf::error& e) {
+            log_error(self, "admission failed: " + to_string(e));
+            auto me = caf::actor_cast<caf::actor>(self);
+            ctx->opts.timers->schedule(ctx->now() + 1000, [me] { caf::anon_send(me, wake_atom::value); });
+          });
+}
+
+// Tells the tenant supervisor what changed (state, quota, slot).
+void report_status(request_actor* self) {
+  auto& st = self->state;
+  if (!st.req.exists) return;
+  status_msg m{st.req.id, st.req.spec.tenant_id, st.req.state, st.req.quota_held, st.req.reserved,
+               ev::holds_slot(st.req)};
+  auto& last = st.last_status;
+  if (last && last->state == m.state && last->quota_held == m.quota_held && last->holds_slot == m.holds_slot) return;
+  last = m;
+  self->send(st.registry, status_atom::value, std::move(m));
+}
+
 void drive(request_actor* self, context* ctx) {
   auto& st = self->state;
   for (int guard = 0; !st.busy && guard < 64; ++guard) {
@@ -231,6 +308,7 @@ void drive(request_actor* self, context* ctx) {
     if (!st.pending.empty()) return flush(self, ctx);
     if (stopping) return;
     switch (a.kind) {
+      case action::admit: return ask_admission(self, ctx);
       case action::call_step: return call_step(self, ctx, a.step);
       case action::release: return call_release(self, ctx, a.step);
       case action::wait: {
@@ -241,15 +319,16 @@ void drive(request_actor* self, context* ctx) {
       }
       default:
         // Nothing left to do: passivate. The stream holds everything.
-        if (st.req.exists && is_terminal(st.req.state)) self->quit();
+        if (st.req.exists && is_terminal(st.req.state) && st.owed.empty()) self->quit();
         return;
     }
   }
 }
 
-caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id) {
+caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id, caf::actor registry) {
   auto& st = self->state;
   st.req.id = id;
+  st.registry = std::move(registry);
   ctx->live.fetch_add(1);
   self->attach_functor([ctx] { ctx->live.fetch_sub(1); });
   // Replay: rebuild exactly the state the previous incarnation had.
@@ -269,6 +348,9 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
     apply_in_place(st.req, *e, env.time);
   }
   st.durable_version = st.req.version;
+  if (!stream->empty()) st.created_position = stream->front().global_position;
+  st.last_status = status_msg{id, st.req.spec.tenant_id, st.req.state, st.req.quota_held, st.req.reserved,
+                              ev::holds_slot(st.req)};
   if (auto step = current_step(st.req); step && st.req.steps[static_cast<int>(*step)].status == step_status::running)
     st.recovered = true;
   return {
@@ -293,6 +375,26 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         flush(self, ctx);
       },
       [=](resume_atom) { drive(self, ctx); },
+      [=](decide_atom, decision_msg& m) {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        if (!st.req.exists) {
+          rp.deliver(decision_reply{make_error(errc::not_found, "no request " + m.id)});
+          return self->quit();
+        }
+        command c = m.approve ? command{approve_request{m.text}} : command{reject_request{m.text}};
+        auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
+        if (!out) {
+          rp.deliver(decision_reply{make_error(errc::conflict,
+                                               std::string("request is ") + ev::to_string(st.req.state) +
+                                                   ", not PendingApproval",
+                                               "state")});
+          return;
+        }
+        stage(self, ctx, c);
+        st.owed.emplace_back(st.req.version, rp);
+        if (!st.busy) flush(self, ctx);
+      },
       [=](appended_atom, append_done& d) {
         auto& st = self->state;
         st.busy = false;
@@ -303,6 +405,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           // registry respawn this actor from the stream.
           log_error(self, "append failed: " + d.r.error().message);
           if (promise) promise->deliver(submit_reply{d.r.error()});
+          for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{d.r.error()});
+          st.owed.clear();
           return self->quit(caf::sec::runtime_error);
         }
         if (d.r->duplicate_of) {
@@ -322,9 +426,16 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           submit_outcome o;
           o.request_id = st.req.id;
           o.position = d.r->first_position;
+          st.created_position = d.r->first_position;
           promise->deliver(submit_reply{o});
         }
         st.durable_version = d.r->last_sequence;
+        std::erase_if(st.owed, [&](auto& o) {
+          if (o.first > st.durable_version) return false;
+          o.second.deliver(decision_reply{std::string(ev::to_string(st.req.state))});
+          return true;
+        });
+        report_status(self);
         drive(self, ctx);
       },
       [=](stepdone_atom, step_done& d) {
@@ -345,8 +456,145 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
   };
 }
 
+struct supervisor_state {
+  std::string tenant;
+  std::unordered_map<std::string, ev::quota_amount> reserved;
+  std::unordered_set<std::string> slots;
+  std::unordered_map<std::string, ev::lifecycle> states;  // for dependencies
+  struct waiter {
+    waiting_request w;
+    caf::response_promise rp;
+  };
+  std::vector<waiter> waiting;
+  static inline const char* name = "tenant-supervisor";
+};
+
+using supervisor_actor = caf::stateful_actor<supervisor_state>;
+
+ev::quota_amount used(const supervisor_state& st) {
+  ev::quota_amount u;
+  for (auto& [id, a] : st.reserved) u = add(u, a);
+  return u;
+}
+
+// Grants slots in FIFO order to requests whose dependencies are complete and
+// fails those whose dependencies failed.
+void pump(supervisor_actor* self, context* ctx) {
+  auto& st = self->state;
+  if (st.waiting.empty()) return;
+  std::vector<waiting_request> ws;
+  for (auto& w : st.waiting) ws.push_back(w.w);
+  auto plan = plan_admission(ws, [&](const std::string& id) -> std::optional<ev::lifecycle> {
+    if (auto it = st.states.find(id); it != st.states.end()) return it->second;
+    if (!ctx->opts.lookup_request) return std::nullopt;
+    auto s = ctx->opts.lookup_request(id);
+    if (!s) return std::nullopt;
+    // Only terminal states are stable enough to remember here.
+    if (is_terminal(s->state)) st.states[id] = s->state;
+    return s->state;
+  });
+  auto answer = [&](const std::string& id, admission_decision d) {
+    auto it = std::find_if(st.waiting.begin(), st.waiting.end(), [&](auto& w) { return w.w.id == id; });
+    if (it == st.waiting.end()) return;
+    it->rp.deliver(std::move(d));
+    st.waiting.erase(it);
+  };
+  for (auto& [id, dep] : plan.dependency_failed) {
+    admission_decision d;
+    d.kind = admission_decision::dependency_failed;
+    d.dependency = dep;
+    answer(id, d);
+  }
+  for (auto& id : plan.cycle) {
+    admission_decision d;
+    d.kind = admission_decision::dependency_failed;
+    d.dependency = "cycle";
+    answer(id, d);
+  }
+  for (auto& id : plan.ready) {
+    if (static_cast<int>(st.slots.size()) >= ctx->opts.max_in_flight_per_tenant) break;
+    st.slots.insert(id);
+    admission_decision d;
+    d.kind = admission_decision::admit;
+    answer(id, d);
+  }
+}
+
+caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string tenant) {
+  auto& st = self->state;
+  st.tenant = tenant;
+  // Rebuild from the read side: reservations and slots of this tenant's requests.
+  if (ctx->opts.tenant_requests)
+    for (auto& r : ctx->opts.tenant_requests(tenant)) {
+      st.states[r.id] = r.state;
+      if (r.quota_held) st.reserved[r.id] = r.reserved;
+      if (ev::holds_slot(r)) st.slots.insert(r.id);
+    }
+  return {
+      [=](admit_atom, admit_msg& m) {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        st.states[m.id] = ev::lifecycle::queued;
+        if (!m.quota_held) {
+          // Phase 1: quota, then approval rules. One actor per tenant: no check-then-act race.
+          if (!st.reserved.count(m.id)) {
+            auto demand = demand_of(m.spec);
+            auto limits = ctx->opts.rules ? ctx->opts.rules->quota(st.tenant).value_or(no_quota) : no_quota;
+            auto violations = check_quota(limits, used(st), demand);
+            if (!violations.empty()) {
+              admission_decision d;
+              d.kind = admission_decision::exceed;
+              d.violations = std::move(violations);
+              rp.deliver(std::move(d));
+              return;
+            }
+            st.reserved[m.id] = demand;
+          }
+          admission_decision d;
+          d.kind = admission_decision::reserve;
+          d.amount = st.reserved[m.id];
+          if (ctx->opts.rules)
+            if (auto match = match_approval(ctx->opts.rules->rules(), st.tenant, m.spec))
+              d.approval = ev::approval_requested{match->rule.id, match->rule.name, match->rule.priority, match->matched};
+          rp.deliver(std::move(d));
+          return;
+        }
+        // Phase 2: a working slot, FIFO, after the dependencies.
+        if (st.slots.count(m.id)) {
+          admission_decision d;
+          d.kind = admission_decision::admit;
+          rp.deliver(std::move(d));
+          return;
+        }
+        std::erase_if(st.waiting, [&](auto& w) { return w.w.id == m.id; });
+        st.waiting.push_back({waiting_request{m.id, m.order, m.spec.depends_on}, rp});
+        std::sort(st.waiting.begin(), st.waiting.end(), [](auto& a, auto& b) { return a.w.order < b.w.order; });
+        pump(self, ctx);
+      },
+      [=](status_atom, status_msg& m) {
+        auto& st = self->state;
+        st.states[m.id] = m.state;
+        if (m.quota_held) st.reserved[m.id] = m.reserved;
+        else st.reserved.erase(m.id);
+        if (m.holds_slot) st.slots.insert(m.id);
+        else st.slots.erase(m.id);
+        pump(self, ctx);
+      },
+      [=](usage_atom) {
+        auto& st = self->state;
+        tenant_usage u;
+        u.used = used(st);
+        u.in_flight = st.slots.size();
+        u.waiting = st.waiting.size();
+        u.max_in_flight = ctx->opts.max_in_flight_per_tenant;
+        return usage_reply{u};
+      },
+  };
+}
+
 struct registry_state {
   std::unordered_map<std::string, caf::actor> live;
+  std::unordered_map<std::string, caf::actor> supervisors;  // by tenant; never passivated
   std::unordered_map<std::string, int> respawns;  // per request, after errors
   std::unordered_map<caf::actor_addr, std::string> ids;
   bool stopping = false;
@@ -358,10 +606,18 @@ using registry_actor = caf::stateful_actor<registry_state>;
 caf::actor spawn_request(registry_actor* self, context* ctx, const std::string& id) {
   auto& st = self->state;
   if (auto it = st.live.find(id); it != st.live.end()) return it->second;
-  auto a = self->spawn(request_actor_fn, ctx, id);
+  auto a = self->spawn(request_actor_fn, ctx, id, caf::actor_cast<caf::actor>(self));
   self->monitor(a);
   st.live.emplace(id, a);
   st.ids.emplace(a.address(), id);
+  return a;
+}
+
+caf::actor supervisor_for(registry_actor* self, context* ctx, const std::string& tenant) {
+  auto& sups = self->state.supervisors;
+  if (auto it = sups.find(tenant); it != sups.end()) return it->second;
+  auto a = self->spawn(supervisor_fn, ctx, tenant);
+  sups.emplace(tenant, a);
   return a;
 }
 
@@ -402,9 +658,22 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         auto a = spawn_request(self, ctx, id);
         self->send(a, resume_atom::value);
       },
+      [=](admit_atom, admit_msg& m) {
+        auto sup = supervisor_for(self, ctx, m.spec.tenant_id);
+        return self->delegate(sup, admit_atom::value, std::move(m));
+      },
+      [=](status_atom, status_msg& m) { self->send(supervisor_for(self, ctx, m.tenant), status_atom::value, std::move(m)); },
+      [=](usage_atom, const std::string& tenant) {
+        return self->delegate(supervisor_for(self, ctx, tenant), usage_atom::value);
+      },
+      [=](decide_atom, decision_msg& m) {
+        auto a = spawn_request(self, ctx, m.id);
+        return self->delegate(a, decide_atom::value, std::move(m));
+      },
       [=](stop_atom) {
         self->state.stopping = true;
         for (auto& [id, a] : self->state.live) self->send_exit(a, caf::exit_reason::user_shutdown);
+        for (auto& [t, a] : self->state.supervisors) self->send_exit(a, caf::exit_reason::user_shutdown);
         self->quit();
       },
   };
@@ -434,6 +703,23 @@ engine::~engine() { shutdown(std::chrono::milliseconds(0)); }
 
 result<submit_outcome> engine::submit(submit_command cmd) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  // dependsOn: ids of existing requests of the same tenant, each once.
+  const auto& deps = cmd.spec.depends_on;
+  if (deps.size() > 100) return make_error(errc::invalid_argument, "at most 100 dependencies", "dependsOn");
+  for (std::size_t i = 0; i < deps.size(); ++i) {
+    if (std::find(deps.begin(), deps.begin() + i, deps[i]) != deps.begin() + i)
+      return make_error(errc::invalid_argument, "request " + deps[i] + " is listed twice", "dependsOn");
+    auto& lookup = impl_->ctx->opts.lookup_request;
+    auto dep = lookup ? lookup(deps[i]) : std::nullopt;
+    // The read side may trail a submission made a moment ago (e.g. the Kafka command before this one).
+    for (int tries = 0; !dep && lookup && tries < 20; ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      dep = lookup(deps[i]);
+    }
+    if (!dep) return make_error(errc::invalid_argument, "unknown request id " + deps[i], "dependsOn");
+    if (dep->spec.tenant_id != cmd.spec.tenant_id)
+      return make_error(errc::invalid_argument, "request " + deps[i] + " belongs to another tenant", "dependsOn");
+  }
   cmd.spec.request_hash = request_hash(cmd.spec);
   result<submit_outcome> out = make_error(errc::unavailable, "no reply from the engine");
   caf::scoped_actor self{*impl_->sys};
@@ -441,6 +727,40 @@ result<submit_outcome> engine::submit(submit_command cmd) {
       .receive([&](submit_reply& r) { out = std::move(r.outcome); },
                [&](caf::error& e) { out = make_error(errc::unavailable, impl_->sys->render(e)); });
   return out;
+}
+
+namespace {
+
+template <class Reply, class... Ts>
+Reply ask(caf::actor_system& sys, const caf::actor& registry, Reply fallback, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  self->request(registry, std::chrono::seconds(30), std::forward<Ts>(xs)...)
+      .receive([&](Reply& r) { fallback = std::move(r); },
+               [&](caf::error& e) { fallback = Reply{make_error(errc::unavailable, sys.render(e))}; });
+  return fallback;
+}
+
+}  // namespace
+
+result<std::string> engine::approve(const std::string& request_id, std::string comment) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
+             decision_msg{request_id, true, std::move(comment)})
+      .state;
+}
+
+result<std::string> engine::reject(const std::string& request_id, std::string reason) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
+             decision_msg{request_id, false, std::move(reason)})
+      .state;
+}
+
+result<tenant_usage> engine::usage(const std::string& tenant_id) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, usage_reply{make_error(errc::unavailable, "no reply")}, usage_atom::value,
+             tenant_id)
+      .usage;
 }
 
 void engine::resume(const std::vector<std::string>& request_ids) {

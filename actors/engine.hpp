@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,9 +18,12 @@
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
 #include "events/journal.hpp"
+#include "events/request_state.hpp"
 #include "providers/provider.hpp"
 
 namespace provisiond::actors {
+
+class governance;
 
 struct engine_options {
   std::shared_ptr<events::journal> journal;
@@ -30,6 +35,14 @@ struct engine_options {
   retry_policy retry;
   int provider_threads = 16;
   int scheduler_threads = 0;  ///< 0: CAF's default (one per core)
+  /// Quotas and approval rules; null: unlimited and ungated.
+  std::shared_ptr<governance> rules;
+  /// Read side (projections): one request, and all of a tenant's requests.
+  /// Used to validate dependsOn and to rebuild a tenant supervisor at start.
+  std::function<std::optional<events::request_state>(const std::string&)> lookup_request;
+  std::function<std::vector<events::request_state>(const std::string&)> tenant_requests;
+  /// At most this many requests per tenant in the working states.
+  int max_in_flight_per_tenant = 5;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.
@@ -46,6 +59,14 @@ struct submit_outcome {
   std::uint64_t position = 0;     ///< journal position of request_submitted (0 if duplicate)
 };
 
+/// A tenant's admission state as its supervisor sees it.
+struct tenant_usage {
+  events::quota_amount used;  ///< reserved by requests not yet released
+  std::size_t in_flight = 0;  ///< holding a working slot
+  std::size_t waiting = 0;    ///< admitted to the quota, waiting for a slot or a dependency
+  int max_in_flight = 0;
+};
+
 class engine {
  public:
   explicit engine(engine_options opts);
@@ -58,6 +79,15 @@ class engine {
   /// Same Idempotency-Key and body → the earlier request (duplicate = true);
   /// same key, different body → errc::conflict.
   result<submit_outcome> submit(submit_command cmd);
+
+  /// Approves or rejects a request in PendingApproval; returns its new state.
+  /// conflict (with the current state) if it is not pending; not_found.
+  /// Concurrent decisions on one request: exactly one wins.
+  result<std::string> approve(const std::string& request_id, std::string comment);
+  result<std::string> reject(const std::string& request_id, std::string reason);
+
+  /// The tenant supervisor's view of a tenant.
+  result<tenant_usage> usage(const std::string& tenant_id);
 
   /// Spawns the actors of these requests (replay, then continue). Used at
   /// start-up for every unfinished request. Idempotent.

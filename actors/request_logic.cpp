@@ -1,5 +1,7 @@
 #include "actors/request_logic.hpp"
 
+#include "actors/tenant_logic.hpp"
+
 #include <algorithm>
 
 namespace provisiond::actors {
@@ -41,15 +43,61 @@ events_or_error on(const request_state& s, const submit_request& c, const decide
   return std::vector<ev::event>{c.spec};
 }
 
+// A request that fails before allocating anything gives its quota back at once.
+void fail_before_allocating(const request_state& s, std::vector<ev::event>& out, std::string code, std::string reason) {
+  out.push_back(ev::request_failed{std::move(code), std::move(reason), std::nullopt});
+  if (s.quota_held) out.push_back(ev::quota_released{s.reserved});
+}
+
 events_or_error on(const request_state& s, const place_request& c, const decide_context&) {
-  if (!s.exists || s.state != lifecycle::queued || !s.cluster_id.empty()) return refuse(s, "placement");
+  if (!s.exists || s.state != lifecycle::queued || !s.cluster_id.empty() || !s.admitted) return refuse(s, "placement");
   if (c.cluster_id) return std::vector<ev::event>{ev::cluster_placed{*c.cluster_id, c.reason}};
-  return std::vector<ev::event>{ev::request_failed{"no_cluster", c.reason, std::nullopt}};
+  std::vector<ev::event> out;
+  fail_before_allocating(s, out, "no_cluster", c.reason);
+  return out;
+}
+
+events_or_error on(const request_state& s, const record_admission& c, const decide_context&) {
+  const auto& d = c.decision;
+  if (!s.exists || s.state != lifecycle::queued) return refuse(s, "admission");
+  std::vector<ev::event> out;
+  switch (d.kind) {
+    case admission_decision::reserve:
+      if (s.quota_held) return refuse(s, "a second reservation");
+      out.push_back(ev::quota_reserved{d.amount});
+      if (d.approval) out.push_back(*d.approval);
+      return out;
+    case admission_decision::exceed:
+      if (s.quota_held) return refuse(s, "a quota rejection after reservation");
+      out.push_back(ev::quota_exceeded{d.violations});
+      out.push_back(ev::request_failed{"quota_exceeded", describe(d.violations), std::nullopt});
+      return out;
+    case admission_decision::admit:
+      if (!s.quota_held || s.approval_pending || s.admitted) return refuse(s, "admission to a slot");
+      out.push_back(ev::request_admitted{});
+      return out;
+    case admission_decision::dependency_failed:
+      fail_before_allocating(s, out, "dependency_failed", "dependency " + d.dependency + " failed");
+      return out;
+  }
+  return out;
+}
+
+events_or_error on(const request_state& s, const approve_request& c, const decide_context&) {
+  if (s.state != lifecycle::pending_approval) return refuse(s, "approval");
+  return std::vector<ev::event>{ev::request_approved{c.comment}};
+}
+
+events_or_error on(const request_state& s, const reject_request& c, const decide_context&) {
+  if (s.state != lifecycle::pending_approval) return refuse(s, "rejection");
+  std::vector<ev::event> out{ev::request_rejected{c.reason}};
+  fail_before_allocating(s, out, "approval_rejected", c.reason);
+  return out;
 }
 
 events_or_error on(const request_state& s, const start_step&, const decide_context&) {
   auto step = current_step(s);
-  bool may_start = s.exists && !s.cluster_id.empty() && (s.state == lifecycle::queued || is_working(s.state));
+  bool may_start = s.exists && s.admitted && !s.cluster_id.empty() && (s.state == lifecycle::queued || is_working(s.state));
   if (!may_start || !step) return refuse(s, "starting a step");
   const auto& st = s.steps[static_cast<int>(*step)];
   if (st.status == step_status::running) return refuse(s, "starting a running step");
@@ -104,7 +152,10 @@ events_or_error on(const request_state& s, const record_release& c, const decide
   }
   out.push_back(ev::step_compensated{c.step, *c.released});
   auto after = apply(s, out.back(), ctx.now);
-  if (!compensation_step(after)) out.push_back(ev::rolled_back{});
+  if (!compensation_step(after)) {
+    out.push_back(ev::rolled_back{});
+    if (s.quota_held) out.push_back(ev::quota_released{s.reserved});
+  }
   return out;
 }
 
@@ -117,6 +168,7 @@ result<std::vector<events::event>> decide(const request_state& s, const command&
 action next_action(const request_state& s, time_ms now) {
   if (!s.exists) return {};
   if (s.state == lifecycle::queued) {
+    if (!s.quota_held || !s.admitted) return {action::admit};
     if (s.cluster_id.empty()) return {action::place};
     return {action::start_step, step_kind::allocate};
   }

@@ -50,7 +50,30 @@ struct record_release {
   step_kind step = step_kind::allocate;
   result<std::vector<std::string>> released;
 };
-using command = std::variant<submit_request, place_request, start_step, record_step_result, record_release>;
+/// The tenant supervisor's answer to an admission request.
+struct admission_decision {
+  enum kind_t {
+    reserve,            ///< quota reserved; `approval` set if a rule gates the request
+    exceed,             ///< over quota
+    admit,              ///< a working slot is granted
+    dependency_failed,  ///< a prerequisite ended Failed or RolledBack
+  } kind = reserve;
+  events::quota_amount amount;
+  std::vector<events::quota_violation> violations;
+  std::optional<events::approval_requested> approval;
+  std::string dependency;
+};
+struct record_admission {
+  admission_decision decision;
+};
+struct approve_request {
+  std::string comment;
+};
+struct reject_request {
+  std::string reason;
+};
+using command = std::variant<submit_request, place_request, start_step, record_step_result, record_release,
+                             record_admission, approve_request, reject_request>;
 
 struct decide_context {
   time_ms now = 0;
@@ -65,6 +88,7 @@ result<std::vector<events::event>> decide(const request_state& s, const command&
 struct action {
   enum kind_t {
     none,        ///< nothing to do (terminal, or not yet submitted)
+    admit,       ///< ask the tenant supervisor (quota and rules, then a slot)
     place,       ///< choose a cluster
     start_step,  ///< persist the intent of the next attempt
     call_step,   ///< run (or settle) the running step at the provider

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/engine.hpp"
+#include "actors/governance.hpp"
 #include "common/config.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
@@ -175,7 +176,20 @@ int main(int argc, char** argv) {
   auto registry = std::make_shared<providers::provider_registry>();
   registry->add(*sim);
 
+  auto governance = std::make_shared<actors::governance>(journal, clk);
+  if (auto st = governance->load(); !st) return fail(st.error());
+
   actors::engine_options eo;
+  eo.rules = governance;
+  eo.max_in_flight_per_tenant = cfg.max_in_flight_per_tenant;
+  eo.lookup_request = [s = summaries.get()](const std::string& id) -> std::optional<events::request_state> {
+    auto r = s->get(id);
+    return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;
+  };
+  eo.tenant_requests = [s = summaries.get()](const std::string& tenant) {
+    auto r = s->tenant_states(tenant);
+    return r ? std::move(*r) : std::vector<events::request_state>{};
+  };
   eo.journal = journal;
   eo.time = clk;
   eo.timers = make_real_timers(clk);
@@ -207,6 +221,7 @@ int main(int argc, char** argv) {
   std::atomic<bool> ready{false};
   gateway::api_backend backend;
   backend.engine = engine.get();
+  backend.governance = governance.get();
   backend.summaries = summaries.get();
   backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
   backend.simulation_ledger = [s = *sim]() -> result<std::string> {

@@ -81,7 +81,7 @@ pipeline_result run_pipeline(const std::string& dir, durability mode, int reques
       for (int i = next++; i < requests; i = next++) {
         actors::submit_command cmd;
         cmd.spec = ev::request_submitted{"tenant-" + std::to_string(i % 50), "o-" + std::to_string(i), "vps",
-                                         i % 2 ? "eu-west-1" : "us-east-1", "simulation", {2, 4, 40}, {}, "", ""};
+                                         i % 2 ? "eu-west-1" : "us-east-1", "simulation", {2, 4, 40}, {}, "", "", {}};
         if (!engine.submit(cmd)) ++failed;
       }
     });

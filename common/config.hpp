@@ -75,6 +75,7 @@ struct config {
   int provider_threads = 16;  ///< threads for blocking provider calls
   int http_threads = 2;
   time_ms stuck_after_ms = 30 * 60 * 1000;
+  int max_in_flight_per_tenant = 5;  ///< working requests per tenant; the rest wait FIFO
   kafka_config kafka;
 };
 

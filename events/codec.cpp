@@ -41,7 +41,7 @@ template <class T> struct traits;
     static constexpr const char* name = NAME;       \
     static constexpr std::uint32_t version = VERSION; \
   };
-PROVISIOND_EVENT(request_submitted, "request_submitted", 1)
+PROVISIOND_EVENT(request_submitted, "request_submitted", 2)  // v2 added dependsOn
 PROVISIOND_EVENT(cluster_placed, "cluster_placed", 1)
 PROVISIOND_EVENT(step_started, "step_started", 1)
 PROVISIOND_EVENT(resource_allocated, "resource_allocated", 1)
@@ -53,6 +53,16 @@ PROVISIOND_EVENT(rollback_started, "rollback_started", 1)
 PROVISIOND_EVENT(step_compensated, "step_compensated", 1)
 PROVISIOND_EVENT(compensation_failed, "compensation_failed", 1)
 PROVISIOND_EVENT(rolled_back, "rolled_back", 1)
+PROVISIOND_EVENT(quota_reserved, "quota_reserved", 1)
+PROVISIOND_EVENT(quota_released, "quota_released", 1)
+PROVISIOND_EVENT(quota_exceeded, "quota_exceeded", 1)
+PROVISIOND_EVENT(approval_requested, "approval_requested", 1)
+PROVISIOND_EVENT(request_approved, "request_approved", 1)
+PROVISIOND_EVENT(request_rejected, "request_rejected", 1)
+PROVISIOND_EVENT(request_admitted, "request_admitted", 1)
+PROVISIOND_EVENT(quota_set, "quota_set", 1)
+PROVISIOND_EVENT(approval_rule_saved, "approval_rule_saved", 1)
+PROVISIOND_EVENT(approval_rule_deleted, "approval_rule_deleted", 1)
 #undef PROVISIOND_EVENT
 
 json step_json(step_kind s) { return to_string(s); }
@@ -86,7 +96,8 @@ json to_json(const request_submitted& e) {
                {{"cpu", e.resources.cpu}, {"memoryGb", e.resources.memory_gb}, {"storageGb", e.resources.storage_gb}}},
               {"metadata", e.metadata},
               {"idempotencyKey", e.idempotency_key},
-              {"requestHash", e.request_hash}};
+              {"requestHash", e.request_hash},
+              {"dependsOn", e.depends_on}};
 }
 json to_json(const cluster_placed& e) { return json{{"clusterId", e.cluster_id}, {"reason", e.reason}}; }
 json to_json(const step_started& e) {
@@ -112,8 +123,52 @@ json to_json(const compensation_failed& e) {
   return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"message", e.message}, {"retryAt", e.retry_at}};
 }
 json to_json(const rolled_back&) { return json::object(); }
+json amount_json(const quota_amount& a) {
+  return json{{"instances", a.instances}, {"cpu", a.cpu}, {"memoryGb", a.memory_gb}, {"storageGb", a.storage_gb}};
+}
+quota_amount amount_from(const json& j) {
+  return quota_amount{j.at("instances").get<int>(), j.at("cpu").get<int>(), j.at("memoryGb").get<int>(),
+                      j.at("storageGb").get<int>()};
+}
+json to_json(const quota_reserved& e) { return json{{"amount", amount_json(e.amount)}}; }
+json to_json(const quota_released& e) { return json{{"amount", amount_json(e.amount)}}; }
+json to_json(const quota_exceeded& e) {
+  json v = json::array();
+  for (auto& x : e.violations)
+    v.push_back({{"dimension", x.dimension}, {"requested", x.requested}, {"used", x.used}, {"limit", x.limit}});
+  return json{{"violations", v}};
+}
+json to_json(const approval_requested& e) {
+  return json{{"ruleId", e.rule_id}, {"ruleName", e.rule_name}, {"priority", e.priority}, {"matched", e.matched}};
+}
+json to_json(const request_approved& e) { return json{{"comment", e.comment}}; }
+json to_json(const request_rejected& e) { return json{{"reason", e.reason}}; }
+json to_json(const request_admitted&) { return json::object(); }
+json to_json(const quota_set& e) { return json{{"tenantId", e.tenant_id}, {"limits", amount_json(e.limits)}}; }
+json opt(const std::optional<int>& v) { return v ? json(*v) : json(nullptr); }
+std::optional<int> opt_from(const json& j, const char* k) {
+  if (!j.contains(k) || j.at(k).is_null()) return std::nullopt;
+  return j.at(k).get<int>();
+}
+json to_json(const approval_rule_saved& e) {
+  const auto& r = e.rule;
+  return json{{"rule",
+               {{"id", r.id},
+                {"name", r.name},
+                {"tenantId", r.tenant_id},
+                {"priority", r.priority},
+                {"enabled", r.enabled},
+                {"createdAt", r.created_at},
+                {"conditions",
+                 {{"minCpu", opt(r.conditions.min_cpu)},
+                  {"minMemoryGb", opt(r.conditions.min_memory_gb)},
+                  {"minStorageGb", opt(r.conditions.min_storage_gb)},
+                  {"types", r.conditions.types},
+                  {"regions", r.conditions.regions}}}}}};
+}
+json to_json(const approval_rule_deleted& e) { return json{{"ruleId", e.rule_id}}; }
 
-void from_json(const json& j, request_submitted& e, std::uint32_t) {
+void from_json(const json& j, request_submitted& e, std::uint32_t version) {
   e.tenant_id = j.at("tenantId").get<std::string>();
   e.order_id = j.at("orderId").get<std::string>();
   e.type = j.at("type").get<std::string>();
@@ -124,6 +179,8 @@ void from_json(const json& j, request_submitted& e, std::uint32_t) {
   e.metadata = j.value("metadata", string_map{});
   e.idempotency_key = j.value("idempotencyKey", "");
   e.request_hash = j.value("requestHash", "");
+  // v1 had no dependencies: upcast to an empty list.
+  if (version >= 2) e.depends_on = j.value("dependsOn", std::vector<std::string>{});
 }
 void from_json(const json& j, cluster_placed& e, std::uint32_t) {
   e.cluster_id = j.at("clusterId").get<std::string>();
@@ -169,6 +226,42 @@ void from_json(const json& j, compensation_failed& e, std::uint32_t) {
   e.retry_at = j.value("retryAt", time_ms{0});
 }
 void from_json(const json&, rolled_back&, std::uint32_t) {}
+void from_json(const json& j, quota_reserved& e, std::uint32_t) { e.amount = amount_from(j.at("amount")); }
+void from_json(const json& j, quota_released& e, std::uint32_t) { e.amount = amount_from(j.at("amount")); }
+void from_json(const json& j, quota_exceeded& e, std::uint32_t) {
+  for (auto& x : j.at("violations"))
+    e.violations.push_back(quota_violation{x.at("dimension").get<std::string>(), x.at("requested").get<long long>(),
+                                           x.at("used").get<long long>(), x.at("limit").get<long long>()});
+}
+void from_json(const json& j, approval_requested& e, std::uint32_t) {
+  e.rule_id = j.at("ruleId").get<std::string>();
+  e.rule_name = j.value("ruleName", "");
+  e.priority = j.value("priority", 0);
+  e.matched = j.value("matched", std::vector<std::string>{});
+}
+void from_json(const json& j, request_approved& e, std::uint32_t) { e.comment = j.value("comment", ""); }
+void from_json(const json& j, request_rejected& e, std::uint32_t) { e.reason = j.value("reason", ""); }
+void from_json(const json&, request_admitted&, std::uint32_t) {}
+void from_json(const json& j, quota_set& e, std::uint32_t) {
+  e.tenant_id = j.at("tenantId").get<std::string>();
+  e.limits = amount_from(j.at("limits"));
+}
+void from_json(const json& j, approval_rule_saved& e, std::uint32_t) {
+  const auto& r = j.at("rule");
+  e.rule.id = r.at("id").get<std::string>();
+  e.rule.name = r.value("name", "");
+  e.rule.tenant_id = r.value("tenantId", "");
+  e.rule.priority = r.value("priority", 0);
+  e.rule.enabled = r.value("enabled", true);
+  e.rule.created_at = r.value("createdAt", time_ms{0});
+  const auto& c = r.at("conditions");
+  e.rule.conditions.min_cpu = opt_from(c, "minCpu");
+  e.rule.conditions.min_memory_gb = opt_from(c, "minMemoryGb");
+  e.rule.conditions.min_storage_gb = opt_from(c, "minStorageGb");
+  e.rule.conditions.types = c.value("types", std::vector<std::string>{});
+  e.rule.conditions.regions = c.value("regions", std::vector<std::string>{});
+}
+void from_json(const json& j, approval_rule_deleted& e, std::uint32_t) { e.rule_id = j.at("ruleId").get<std::string>(); }
 
 template <class T>
 result<event> decode_as(std::uint32_t version, std::string_view payload) {

@@ -49,7 +49,68 @@ struct request_submitted {
   string_map metadata;
   std::string idempotency_key;  ///< empty when none was given
   std::string request_hash;     ///< digest of the canonical body, for Idempotency-Key checks
+  std::vector<std::string> depends_on;  ///< request ids of the same tenant (schema v2)
   friend bool operator==(const request_submitted&, const request_submitted&) = default;
+};
+
+/// Quota dimensions; also what one request reserves.
+struct quota_amount {
+  int instances = 0;
+  int cpu = 0;
+  int memory_gb = 0;
+  int storage_gb = 0;
+  friend bool operator==(const quota_amount&, const quota_amount&) = default;
+};
+
+/// Admission reserved the request's resources against the tenant's quota.
+struct quota_reserved {
+  quota_amount amount;
+  friend bool operator==(const quota_reserved&, const quota_reserved&) = default;
+};
+
+/// The reservation was given back (rolled back, rejected, failed before allocating).
+struct quota_released {
+  quota_amount amount;
+  friend bool operator==(const quota_released&, const quota_released&) = default;
+};
+
+struct quota_violation {
+  std::string dimension;  ///< instances | cpu | memoryGb | storageGb
+  long long requested = 0;
+  long long used = 0;
+  long long limit = 0;
+  friend bool operator==(const quota_violation&, const quota_violation&) = default;
+};
+
+/// Admission refused: the request does not fit the tenant's quota.
+struct quota_exceeded {
+  std::vector<quota_violation> violations;
+  friend bool operator==(const quota_exceeded&, const quota_exceeded&) = default;
+};
+
+/// An approval rule matched: the request waits in PendingApproval.
+struct approval_requested {
+  std::string rule_id;
+  std::string rule_name;
+  int priority = 0;
+  std::vector<std::string> matched;  ///< the conditions that held, e.g. "minCpu 16 <= 32"
+  friend bool operator==(const approval_requested&, const approval_requested&) = default;
+};
+
+struct request_approved {
+  std::string comment;
+  friend bool operator==(const request_approved&, const request_approved&) = default;
+};
+
+struct request_rejected {
+  std::string reason;
+  friend bool operator==(const request_rejected&, const request_rejected&) = default;
+};
+
+/// The tenant supervisor gave the request a working slot: dependencies are
+/// complete and fewer than the tenant's limit are in flight.
+struct request_admitted {
+  friend bool operator==(const request_admitted&, const request_admitted&) = default;
 };
 
 /// Placement chose a cluster for the request.
@@ -130,9 +191,50 @@ struct rolled_back {
   friend bool operator==(const rolled_back&, const rolled_back&) = default;
 };
 
+/// Admin stream `tenant-quotas`: a tenant's quota was set (-1 = unlimited).
+struct quota_set {
+  std::string tenant_id;
+  quota_amount limits;
+  friend bool operator==(const quota_set&, const quota_set&) = default;
+};
+
+struct approval_conditions {
+  std::optional<int> min_cpu;
+  std::optional<int> min_memory_gb;
+  std::optional<int> min_storage_gb;
+  std::vector<std::string> types;    ///< empty: any
+  std::vector<std::string> regions;  ///< empty: any
+  friend bool operator==(const approval_conditions&, const approval_conditions&) = default;
+};
+
+struct approval_rule {
+  std::string id;
+  std::string name;
+  std::string tenant_id;  ///< empty: global
+  int priority = 0;
+  bool enabled = true;
+  approval_conditions conditions;
+  time_ms created_at = 0;
+  friend bool operator==(const approval_rule&, const approval_rule&) = default;
+};
+
+/// Admin stream `approval-rules`: a rule was created or replaced.
+struct approval_rule_saved {
+  approval_rule rule;
+  friend bool operator==(const approval_rule_saved&, const approval_rule_saved&) = default;
+};
+
+struct approval_rule_deleted {
+  std::string rule_id;
+  friend bool operator==(const approval_rule_deleted&, const approval_rule_deleted&) = default;
+};
+
 using event = std::variant<request_submitted, cluster_placed, step_started, resource_allocated,
                            step_completed, step_failed, request_completed, request_failed,
-                           rollback_started, step_compensated, compensation_failed, rolled_back>;
+                           rollback_started, step_compensated, compensation_failed, rolled_back,
+                           quota_reserved, quota_released, quota_exceeded, approval_requested,
+                           request_approved, request_rejected, request_admitted, quota_set,
+                           approval_rule_saved, approval_rule_deleted>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

@@ -47,6 +47,11 @@ const char* to_string(step_status s) noexcept {
   return "Pending";
 }
 
+bool holds_slot(const request_state& s) noexcept {
+  return s.admitted && s.state != lifecycle::completed && s.state != lifecycle::failed &&
+         s.state != lifecycle::rolled_back && s.state != lifecycle::suspended;
+}
+
 std::optional<step_kind> current_step(const request_state& s) noexcept {
   for (int i = 0; i < events::step_count; ++i)
     if (s.steps[i].status != step_status::completed) return static_cast<step_kind>(i);
@@ -108,6 +113,26 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           s.compensation_error = x.message;
         } else if constexpr (std::is_same_v<T, ev::rolled_back>) {
           s.state = lifecycle::rolled_back;
+        } else if constexpr (std::is_same_v<T, ev::quota_reserved>) {
+          s.quota_held = true;
+          s.reserved = x.amount;
+        } else if constexpr (std::is_same_v<T, ev::quota_released>) {
+          s.quota_held = false;
+        } else if constexpr (std::is_same_v<T, ev::quota_exceeded>) {
+          s.violations = x.violations;
+        } else if constexpr (std::is_same_v<T, ev::approval_requested>) {
+          s.state = lifecycle::pending_approval;
+          s.approval_pending = true;
+          s.approval = x;
+        } else if constexpr (std::is_same_v<T, ev::request_approved>) {
+          s.state = lifecycle::queued;
+          s.approval_pending = false;
+          s.approval_comment = x.comment;
+        } else if constexpr (std::is_same_v<T, ev::request_rejected>) {
+          s.approval_pending = false;
+          s.rejection_reason = x.reason;
+        } else if constexpr (std::is_same_v<T, ev::request_admitted>) {
+          s.admitted = true;
         }
       },
       e);

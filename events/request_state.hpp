@@ -63,7 +63,20 @@ struct request_state {
   std::string compensation_error;
   time_ms created_at = 0;
   time_ms updated_at = 0;
+  // Admission (tenant supervisor).
+  bool quota_held = false;  ///< reserved and not yet released
+  quota_amount reserved;
+  std::vector<quota_violation> violations;  ///< why admission refused it
+  bool approval_pending = false;
+  approval_requested approval;  ///< the rule that gated it, if any
+  std::string approval_comment;
+  std::string rejection_reason;
+  bool admitted = false;  ///< holds (or held) a working slot
 };
+
+/// The request holds one of its tenant's working slots: admitted and not yet
+/// Completed, Failed or RolledBack.
+bool holds_slot(const request_state& s) noexcept;
 
 /// Folds one event into the state (in place, for replay speed).
 void apply_in_place(request_state& s, const event& e, time_ms time);

@@ -2,12 +2,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/governance.hpp"
 #include "common/ids.hpp"
+#include "gateway/detail/json_http.hpp"
 
 namespace provisiond::gateway {
 
 using nlohmann::json;
 namespace ev = provisiond::events;
+
+using detail::bad;
+using detail::json_response;
+using detail::method_not_allowed;
 
 namespace {
 
@@ -15,13 +21,6 @@ const std::vector<std::string> request_types = {"vps", "private-cloud", "managed
                                                 "namespace"};
 const std::vector<std::string> provider_types = {"simulation", "manual", "openstack", "openshift",
                                                  "kubernetes", "proxmox", "vmware"};
-
-http_response json_response(int status, const json& body) {
-  http_response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
 
 int status_of(errc c) {
   switch (c) {
@@ -35,20 +34,10 @@ int status_of(errc c) {
   }
 }
 
-http_response method_not_allowed(const std::string& allowed) {
-  auto r = json_response(405, {{"error", {{"code", "method_not_allowed"}, {"message", "allowed: " + allowed}}}});
-  r.headers.emplace_back("Allow", allowed);
-  return r;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
   return s;
-}
-
-error bad(std::string field, std::string message) {
-  return make_error(errc::invalid_argument, std::move(message), std::move(field));
 }
 
 result<std::string> required_string(const json& j, const char* field, std::size_t max_len) {
@@ -143,8 +132,11 @@ result<ev::request_submitted> parse_submission(const std::string& body) {
   if (j.contains("dependsOn")) {
     const auto& d = j.at("dependsOn");
     if (!d.is_array()) return bad("dependsOn", "expected an array of request ids");
-    if (!d.empty())
-      return make_error(errc::unsupported, "dependsOn ordering is not available in this version", "dependsOn");
+    for (auto& x : d) {
+      if (!x.is_string() || !is_valid_id(x.get<std::string>()))
+        return bad("dependsOn", "expected an array of request ids");
+      s.depends_on.push_back(x.get<std::string>());
+    }
   }
   return s;
 }
@@ -258,6 +250,7 @@ http_response request_events(const api_backend& b, const std::string& id) {
 http_response route(const api_backend& b, const http_request& req) {
   auto parts = split_path(req.path);
   const auto& m = req.method;
+  if (auto r = governance_route(b, req, parts)) return std::move(*r);
   if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz")) {
     if (m != "GET") return method_not_allowed("GET");
     bool ready = parts[0] == "healthz" || !b.ready || b.ready();

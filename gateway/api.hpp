@@ -3,6 +3,7 @@
 /// here; the server hands requests in, the engine and projections answer.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ namespace provisiond::gateway {
 /// What the API needs, wired by app/.
 struct api_backend {
   actors::engine* engine = nullptr;
+  actors::governance* governance = nullptr;  ///< quotas and approval rules
   projections::request_summary_projection* summaries = nullptr;
   /// The stored events of one request (read side of the journal, for audits).
   std::function<result<std::vector<events::envelope>>(const std::string& request_id)> history;
@@ -37,5 +39,10 @@ result<events::request_submitted> parse_submission(const std::string& body);
 
 /// {"error": {"code", "message", "field"?}} with the matching HTTP status.
 http_response error_response(const error& e);
+
+/// Tenant governance routes (quota, usage, approval rules, approvals,
+/// approve/reject); nullopt if the path is not one of them.
+std::optional<http_response> governance_route(const api_backend& b, const http_request& req,
+                                               const std::vector<std::string>& parts);
 
 }  // namespace provisiond::gateway

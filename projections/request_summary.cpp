@@ -29,6 +29,44 @@ json resource_json(const ev::resource_ref& r) {
   return json{{"id", r.id}, {"kind", r.kind}, {"step", ev::to_string(r.step)}, {"attributes", r.attributes}};
 }
 
+json violations_json(const std::vector<ev::quota_violation>& vs) {
+  json out = json::array();
+  for (auto& v : vs)
+    out.push_back({{"dimension", v.dimension}, {"requested", v.requested}, {"used", v.used}, {"limit", v.limit}});
+  return out;
+}
+
+json approval_json(const ev::approval_requested& a) {
+  return json{{"ruleId", a.rule_id}, {"ruleName", a.rule_name}, {"priority", a.priority}, {"matched", a.matched}};
+}
+
+json admission_json(const ev::request_state& s) {
+  return json{{"quotaHeld", s.quota_held},
+              {"reserved", json::parse(ev::encode_payload(ev::quota_reserved{s.reserved}))["amount"]},
+              {"violations", violations_json(s.violations)},
+              {"approvalPending", s.approval_pending},
+              {"approval", approval_json(s.approval)},
+              {"approvalComment", s.approval_comment},
+              {"rejectionReason", s.rejection_reason},
+              {"admitted", s.admitted}};
+}
+
+void admission_from(const json& j, ev::request_state& s) {
+  if (!j.contains("admission")) return;
+  const auto& a = j.at("admission");
+  s.quota_held = a.at("quotaHeld").get<bool>();
+  auto reserved = ev::decode_payload("quota_reserved", 1, json{{"amount", a.at("reserved")}}.dump());
+  if (reserved) s.reserved = std::get<ev::quota_reserved>(*reserved).amount;
+  auto violations = ev::decode_payload("quota_exceeded", 1, json{{"violations", a.at("violations")}}.dump());
+  if (violations) s.violations = std::get<ev::quota_exceeded>(*violations).violations;
+  s.approval_pending = a.at("approvalPending").get<bool>();
+  auto approval = ev::decode_payload("approval_requested", 1, a.at("approval").dump());
+  if (approval) s.approval = std::get<ev::approval_requested>(*approval);
+  s.approval_comment = a.at("approvalComment").get<std::string>();
+  s.rejection_reason = a.at("rejectionReason").get<std::string>();
+  s.admitted = a.at("admitted").get<bool>();
+}
+
 // Full state, for the projector to continue folding.
 json state_json(const ev::request_state& s, std::uint64_t created_position) {
   json steps = json::array();
@@ -53,7 +91,8 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
               {"compensationError", s.compensation_error},
               {"createdAt", s.created_at},
               {"updatedAt", s.updated_at},
-              {"createdPosition", created_position}};
+              {"createdPosition", created_position},
+              {"admission", admission_json(s)}};
 }
 
 ev::request_state state_from(const json& j, std::uint64_t* created_position) {
@@ -61,7 +100,7 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
   s.id = j.at("id").get<std::string>();
   s.exists = true;
   s.version = j.at("version").get<std::uint64_t>();
-  auto spec = ev::decode_payload("request_submitted", 1, j.at("spec").dump());
+  auto spec = ev::decode_payload("request_submitted", 2, j.at("spec").dump());
   if (spec) s.spec = std::get<ev::request_submitted>(*spec);
   s.cluster_id = j.at("clusterId").get<std::string>();
   s.state = static_cast<ev::lifecycle>(j.at("state").get<int>());
@@ -89,6 +128,7 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
   s.created_at = j.at("createdAt").get<time_ms>();
   s.updated_at = j.at("updatedAt").get<time_ms>();
   if (created_position) *created_position = j.at("createdPosition").get<std::uint64_t>();
+  admission_from(j, s);
   return s;
 }
 
@@ -133,7 +173,18 @@ std::string render_request(const ev::request_state& s) {
            {"version", s.version},
            {"createdAt", format_time(s.created_at)},
            {"updatedAt", format_time(s.updated_at)}};
-  if (!s.failure_code.empty()) out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};
+  out["dependsOn"] = s.spec.depends_on;
+  if (!s.failure_code.empty()) {
+    out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};
+    if (!s.violations.empty()) out["failure"]["violations"] = violations_json(s.violations);
+  }
+  if (!s.approval.rule_id.empty()) {
+    auto a = approval_json(s.approval);
+    a["state"] = s.approval_pending ? "pending" : !s.rejection_reason.empty() ? "rejected" : "approved";
+    if (!s.approval_comment.empty()) a["comment"] = s.approval_comment;
+    if (!s.rejection_reason.empty()) a["reason"] = s.rejection_reason;
+    out["approval"] = a;
+  }
   if (s.state == ev::lifecycle::rolling_back && !s.compensation_error.empty())
     out["rollback"] = {{"lastError", s.compensation_error}, {"attempts", s.compensation_attempts}};
   return out.dump();
@@ -314,6 +365,24 @@ result<list_page> request_summary_projection::list(const list_query& q) {
   }
   if (rows->size() > q.limit) page.next_cursor = (*rows)[q.limit - 1].first.substr(prefix.size());
   return page;
+}
+
+result<std::vector<ev::request_state>> request_summary_projection::tenant_states(const std::string& tenant_id) {
+  std::vector<ev::request_state> out;
+  std::string prefix = "t/" + tenant_id + '\x01';
+  std::string after;
+  for (;;) {
+    auto rows = impl_->store->scan(prefix, after, 1024);
+    if (!rows) return rows.error();
+    for (auto& [k, id] : *rows) {
+      auto s = get(id);
+      if (!s) return s.error();
+      if (*s) out.push_back(std::move(**s));
+    }
+    if (rows->size() < 1024) break;
+    after = rows->back().first;
+  }
+  return out;
 }
 
 result<std::vector<std::string>> request_summary_projection::unfinished() {

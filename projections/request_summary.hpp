@@ -54,6 +54,8 @@ class request_summary_projection {
   /// The folded state of one request, if the view has it.
   result<std::optional<events::request_state>> get(const std::string& request_id);
   result<list_page> list(const list_query& q);
+  /// Every request of a tenant, folded (to rebuild its supervisor).
+  result<std::vector<events::request_state>> tenant_states(const std::string& tenant_id);
   /// Ids of requests in a non-terminal state (to resume at start-up).
   result<std::vector<std::string>> unfinished();
 

@@ -39,7 +39,7 @@ TEST_F(HttpApi, ProvisionsAVpsEndToEnd) {
 
   auto evs = body(get("/v1/requests/" + id + "/events"));
   ASSERT_TRUE(evs.is_array());
-  ASSERT_EQ(evs.size(), 13u);
+  ASSERT_EQ(evs.size(), 15u);
   for (std::size_t i = 0; i < evs.size(); ++i) {
     EXPECT_EQ(evs[i]["seq"], i + 1);
     EXPECT_EQ(evs[i]["eventId"], id + ":" + std::to_string(i + 1));
@@ -171,5 +171,5 @@ TEST_F(HttpApi, SigtermStopsCleanlyAndARestartKeepsEverything) {
   EXPECT_EQ(proc.terminate(), 0);
   start_server();
   EXPECT_EQ(body(get("/v1/requests/" + id))["state"], "Completed");
-  EXPECT_EQ(body(get("/v1/requests/" + id + "/events")).size(), 13u);
+  EXPECT_EQ(body(get("/v1/requests/" + id + "/events")).size(), 15u);
 }

@@ -47,7 +47,7 @@ TEST(KafkaOutage, EventsQueueInTheOutboxAndAllArriveAfterTheBrokersReturn) {
   auto submit = [&](int from, int to) {
     for (int i = from; i < to; ++i) {
       actors::submit_command c;
-      c.spec = ev::request_submitted{"acme", "o-" + std::to_string(i), "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", ""};
+      c.spec = ev::request_submitted{"acme", "o-" + std::to_string(i), "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", "", {}};
       ASSERT_TRUE(engine.submit(c).has_value());
     }
   };

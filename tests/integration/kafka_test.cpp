@@ -96,7 +96,8 @@ TEST_F(Kafka, KcatProvisionCommandThenKcatSeesTheLifecycleInOrder) {
     EXPECT_EQ(ce["data"]["orderId"], "order-k1");
     types.push_back(ce["data"]["eventType"]);
   }
-  EXPECT_EQ(types, (std::vector<std::string>{"request_submitted", "cluster_placed", "step_started", "resource_allocated",
+  EXPECT_EQ(types, (std::vector<std::string>{"request_submitted", "quota_reserved", "request_admitted", "cluster_placed",
+                                             "step_started", "resource_allocated",
                                              "step_completed", "step_started", "resource_allocated", "step_completed",
                                              "step_started", "step_completed", "step_started", "step_completed",
                                              "request_completed"}));

@@ -54,7 +54,7 @@ struct EngineTest : ::testing::Test {
 
   std::string submit(const std::string& key = "", const std::string& order = "o-1") {
     actors::submit_command c;
-    c.spec = ev::request_submitted{"acme", order, "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, key, ""};
+    c.spec = ev::request_submitted{"acme", order, "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, key, "", {}};
     auto r = engine->submit(c);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
     return r ? r->request_id : "";
@@ -85,7 +85,8 @@ TEST_F(EngineTest, RunsTheFourStepsToCompletion) {
   start();
   auto id = submit();
   ASSERT_TRUE(wait_last(id, "request_completed"));
-  EXPECT_EQ(types(id), (std::vector<std::string>{"request_submitted", "cluster_placed", "step_started",
+  EXPECT_EQ(types(id), (std::vector<std::string>{"request_submitted", "quota_reserved", "request_admitted",
+                                                 "cluster_placed", "step_started",
                                                  "resource_allocated", "step_completed", "step_started",
                                                  "resource_allocated", "step_completed", "step_started",
                                                  "step_completed", "step_started", "step_completed",
@@ -99,7 +100,7 @@ TEST_F(EngineTest, IdempotencyKeyReturnsTheSameRequestAndRejectsADifferentBody) 
   auto b = submit("key-1");
   EXPECT_EQ(a, b);
   actors::submit_command c;
-  c.spec = ev::request_submitted{"acme", "other-order", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "key-1", ""};
+  c.spec = ev::request_submitted{"acme", "other-order", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "key-1", "", {}};
   auto r = engine->submit(c);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, errc::conflict);
@@ -131,7 +132,7 @@ TEST_F(EngineTest, RetriesFollowTheInjectedClockThenRollBack) {
     EXPECT_EQ(count("step_started"), 2 + (i - 1)) << "attempt " << i + 1 << " started early";
     clk->advance(1);
   }
-  ASSERT_TRUE(wait_last(id, "rolled_back")) << ::testing::PrintToString(types(id));
+  ASSERT_TRUE(wait_last(id, "quota_released")) << ::testing::PrintToString(types(id));
   EXPECT_EQ(delays, (std::vector<time_ms>{5000, 10000, 20000}));
   auto t = types(id);
   auto n = std::count(t.begin(), t.end(), "step_failed");
@@ -144,7 +145,7 @@ TEST_F(EngineTest, PermanentFailureRollsBackEverythingInReverse) {
   cfg.steps[2].permanent = 1.0;  // activate fails for good
   start(cfg);
   auto id = submit();
-  ASSERT_TRUE(wait_last(id, "rolled_back"));
+  ASSERT_TRUE(wait_last(id, "quota_released"));
   std::vector<std::string> compensated;
   auto stream = journal->read_stream(ev::stream_for_request(id), 1);
   for (auto& e : *stream)
@@ -156,11 +157,12 @@ TEST_F(EngineTest, PermanentFailureRollsBackEverythingInReverse) {
 TEST_F(EngineTest, NoMatchingClusterFailsWithAReason) {
   start();
   actors::submit_command c;
-  c.spec = ev::request_submitted{"acme", "o", "vps", "mars-1", "simulation", {1, 1, 1}, {}, "", ""};
+  c.spec = ev::request_submitted{"acme", "o", "vps", "mars-1", "simulation", {1, 1, 1}, {}, "", "", {}};
   auto r = engine->submit(c);
   ASSERT_TRUE(r.has_value());
-  ASSERT_TRUE(wait_last(r->request_id, "request_failed"));
-  auto e = std::get<ev::request_failed>(*ev::decode(journal->read_stream(ev::stream_for_request(r->request_id), 1)->back()));
+  ASSERT_TRUE(wait_last(r->request_id, "quota_released"));
+  auto stream = journal->read_stream(ev::stream_for_request(r->request_id), 1);
+  auto e = std::get<ev::request_failed>(*ev::decode((*stream)[stream->size() - 2]));
   EXPECT_EQ(e.code, "no_cluster");
   EXPECT_NE(e.reason.find("mars-1"), std::string::npos);
 }

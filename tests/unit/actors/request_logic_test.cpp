@@ -14,7 +14,7 @@ namespace {
 constexpr provisiond::time_ms t0 = 1'700'000'000'000;
 
 ev::request_submitted spec() {
-  return ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "", "h"};
+  return ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, "", "h", {}};
 }
 
 // Given these events...
@@ -44,8 +44,23 @@ step_outcome server() {
   return step_outcome{{ev::resource_ref{"srv-1", "server", ev::step_kind::allocate, {}}}, {{"serverId", "srv-1"}}};
 }
 
+const ev::quota_amount demand{1, 2, 4, 40};
+
+// Submitted, reserved and admitted by the tenant supervisor.
+std::vector<ev::event> admitted() { return {spec(), ev::quota_reserved{demand}, ev::request_admitted{}}; }
+
 std::vector<ev::event> placed_and_started() {
-  return {spec(), ev::cluster_placed{"sim-eu", "default"}, ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"}};
+  auto h = admitted();
+  h.push_back(ev::cluster_placed{"sim-eu", "default"});
+  h.push_back(ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"});
+  return h;
+}
+
+admission_decision decision(admission_decision::kind_t kind) {
+  admission_decision d;
+  d.kind = kind;
+  d.amount = demand;
+  return d;
 }
 
 }  // namespace
@@ -55,7 +70,68 @@ TEST(RequestDecide, SubmitRecordsTheRequestAsQueued) {
   ASSERT_EQ(types(evs), (std::vector<std::string>{"request_submitted"}));
   auto s = given(evs);
   EXPECT_EQ(s.state, lifecycle::queued);
+  EXPECT_EQ(next_action(s, t0).kind, action::admit) << "the tenant supervisor decides first";
+}
+
+TEST(RequestDecide, AdmissionReservesThenTakesASlotThenPlaces) {
+  auto s = given({spec()});
+  auto evs = when(s, record_admission{decision(admission_decision::reserve)});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"quota_reserved"}));
+  s = given({spec(), evs[0]});
+  EXPECT_TRUE(s.quota_held);
+  EXPECT_EQ(next_action(s, t0).kind, action::admit) << "then a working slot";
+  auto slot = when(s, record_admission{decision(admission_decision::admit)});
+  ASSERT_EQ(types(slot), (std::vector<std::string>{"request_admitted"}));
+  s = given({spec(), evs[0], slot[0]});
   EXPECT_EQ(next_action(s, t0).kind, action::place);
+}
+
+TEST(RequestDecide, OverQuotaFailsWithEveryViolation) {
+  auto d = decision(admission_decision::exceed);
+  d.violations = {{"cpu", 2, 15, 16}, {"instances", 1, 5, 5}};
+  auto evs = when(given({spec()}), record_admission{d});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"quota_exceeded", "request_failed"}));
+  auto f = std::get<ev::request_failed>(evs[1]);
+  EXPECT_EQ(f.code, "quota_exceeded");
+  EXPECT_EQ(f.reason, "quota exceeded: cpu 2 requested, 15 used, limit 16; instances 1 requested, 5 used, limit 5");
+  auto s = given({spec(), evs[0], evs[1]});
+  EXPECT_EQ(s.state, lifecycle::failed);
+  EXPECT_FALSE(s.quota_held);
+  EXPECT_EQ(s.violations.size(), 2u);
+}
+
+TEST(RequestDecide, ApprovalGateWaitsThenApproveResumesAndRejectFailsAndReleases) {
+  auto d = decision(admission_decision::reserve);
+  d.approval = ev::approval_requested{"rule-1", "High-Resource VPS Approval", 10, {"minCpu 16 <= cpu 32"}};
+  auto evs = when(given({spec()}), record_admission{d});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"quota_reserved", "approval_requested"}));
+  std::vector<ev::event> h = {spec(), evs[0], evs[1]};
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::pending_approval);
+  EXPECT_EQ(next_action(s, t0).kind, action::none);
+  EXPECT_EQ(decide(s, record_admission{decision(admission_decision::admit)}, ctx()).error().code, errc::conflict);
+
+  auto ok = when(s, approve_request{"fine"});
+  ASSERT_EQ(types(ok), (std::vector<std::string>{"request_approved"}));
+  auto approved = given({spec(), evs[0], evs[1], ok[0]});
+  EXPECT_EQ(approved.state, lifecycle::queued);
+  EXPECT_EQ(next_action(approved, t0).kind, action::admit);
+  EXPECT_EQ(decide(approved, reject_request{"late"}, ctx()).error().code, errc::conflict) << "decided already";
+
+  auto no = when(s, reject_request{"too big"});
+  ASSERT_EQ(types(no), (std::vector<std::string>{"request_rejected", "request_failed", "quota_released"}));
+  EXPECT_EQ(std::get<ev::request_failed>(no[1]).reason, "too big");
+  auto rejected = given({spec(), evs[0], evs[1], no[0], no[1], no[2]});
+  EXPECT_EQ(rejected.state, lifecycle::failed);
+  EXPECT_FALSE(rejected.quota_held);
+}
+
+TEST(RequestDecide, FailedDependencyFailsTheDependentAndReleasesItsQuota) {
+  auto d = decision(admission_decision::dependency_failed);
+  d.dependency = "req-0";
+  auto evs = when(given({spec(), ev::quota_reserved{demand}}), record_admission{d});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"request_failed", "quota_released"}));
+  EXPECT_EQ(std::get<ev::request_failed>(evs[0]).reason, "dependency req-0 failed");
 }
 
 TEST(RequestDecide, RejectsASecondSubmit) {
@@ -64,22 +140,28 @@ TEST(RequestDecide, RejectsASecondSubmit) {
   EXPECT_EQ(out.error().code, errc::conflict);
 }
 
-TEST(RequestDecide, NoClusterFailsWithoutRollback) {
-  auto evs = when(given({spec()}), place_request{std::nullopt, "no cluster of type simulation in mars-1"});
-  ASSERT_EQ(types(evs), (std::vector<std::string>{"request_failed"}));
-  auto s = given({spec(), evs[0]});
+TEST(RequestDecide, NoClusterFailsWithoutRollbackAndReleasesQuota) {
+  auto evs = when(given(admitted()), place_request{std::nullopt, "no cluster of type simulation in mars-1"});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"request_failed", "quota_released"}));
+  auto h = admitted();
+  h.insert(h.end(), evs.begin(), evs.end());
+  auto s = given(h);
   EXPECT_EQ(s.state, lifecycle::failed);
   EXPECT_EQ(s.failure_code, "no_cluster");
+  EXPECT_FALSE(s.quota_held);
   EXPECT_EQ(next_action(s, t0).kind, action::none);
 }
 
 TEST(RequestDecide, StartStepPersistsAnIntentWithIdempotencyKey) {
-  auto s = given({spec(), ev::cluster_placed{"sim-eu", "default"}});
+  auto h = admitted();
+  h.push_back(ev::cluster_placed{"sim-eu", "default"});
+  auto s = given(h);
   EXPECT_EQ(next_action(s, t0).kind, action::start_step);
   auto evs = when(s, start_step{});
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(std::get<ev::step_started>(evs[0]), (ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"}));
-  auto after = given({spec(), ev::cluster_placed{"sim-eu", "default"}, evs[0]});
+  h.push_back(evs[0]);
+  auto after = given(h);
   EXPECT_EQ(after.state, lifecycle::allocating);
   EXPECT_EQ(after.steps[0].status, step_status::running);
   EXPECT_EQ(next_action(after, t0).kind, action::call_step);
@@ -111,7 +193,8 @@ TEST(RequestDecide, RejectsAResultForAnotherAttempt) {
 }
 
 TEST(RequestDecide, VerifySuccessCompletesTheRequestWithAllEndpoints) {
-  std::vector<ev::event> h = {spec(), ev::cluster_placed{"sim-eu", "d"}};
+  auto h = admitted();
+  h.push_back(ev::cluster_placed{"sim-eu", "d"});
   for (int i = 0; i < 4; ++i) {
     auto k = static_cast<ev::step_kind>(i);
     h.push_back(ev::step_started{k, 1, idempotency_key("req-1", k, 1)});
@@ -203,7 +286,9 @@ TEST(RequestDecide, RollbackReleasesInReverseOrderThenRollsBack) {
   auto s = given(h);
   EXPECT_EQ(s.state, lifecycle::rolled_back);
   EXPECT_TRUE(s.resources.empty());
-  EXPECT_EQ(ev::type_name(h.back()), std::string("rolled_back"));
+  EXPECT_EQ(ev::type_name(h[h.size() - 2]), std::string("rolled_back"));
+  EXPECT_EQ(ev::type_name(h.back()), std::string("quota_released")) << "quota comes back on RolledBack";
+  EXPECT_FALSE(s.quota_held);
 }
 
 TEST(RequestDecide, FailedCompensationIsRetriedWithBackoffNeverDropped) {
@@ -224,7 +309,7 @@ TEST(RequestDecide, FailedCompensationIsRetriedWithBackoffNeverDropped) {
     EXPECT_EQ(next_action(s, now).kind, action::release);
   }
   auto done = when(given(h), record_release{ev::step_kind::allocate, std::vector<std::string>{"srv-1"}}, now);
-  EXPECT_EQ(types(done), (std::vector<std::string>{"step_compensated", "rolled_back"}));
+  EXPECT_EQ(types(done), (std::vector<std::string>{"step_compensated", "rolled_back", "quota_released"}));
 }
 
 TEST(RequestApply, ReplayRebuildsTheSameStateAsLiveFolding) {

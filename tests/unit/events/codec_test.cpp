@@ -12,7 +12,7 @@ namespace {
 std::vector<ev::event> samples() {
   ev::resource_ref r{"srv-1", "server", ev::step_kind::allocate, {{"hostname", "h.example"}}};
   return {
-      ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {{"k", "v"}}, "idem-1", "abc"},
+      ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {{"k", "v"}}, "idem-1", "abc", {"req-0"}},
       ev::cluster_placed{"sim-eu", "default cluster"},
       ev::step_started{ev::step_kind::configure, 2, "req-1/configure/2"},
       ev::resource_allocated{r},
@@ -24,6 +24,17 @@ std::vector<ev::event> samples() {
       ev::step_compensated{ev::step_kind::configure, {"fip-1", "fip-2"}},
       ev::compensation_failed{ev::step_kind::allocate, 2, "busy", 1700000010000},
       ev::rolled_back{},
+      ev::quota_reserved{{1, 2, 4, 40}},
+      ev::quota_released{{1, 2, 4, 40}},
+      ev::quota_exceeded{{{"cpu", 32, 8, 16}, {"instances", 1, 5, 5}}},
+      ev::approval_requested{"rule-1", "High-Resource VPS Approval", 10, {"minCpu 16 <= 32"}},
+      ev::request_approved{"ok by ops"},
+      ev::request_rejected{"too big"},
+      ev::request_admitted{},
+      ev::quota_set{"acme", {5, 64, 128, 2000}},
+      ev::approval_rule_saved{{"rule-1", "High-Resource VPS Approval", "", 10, true,
+                               {16, 32, 500, {"vps"}, {"eu-west-1"}}, 1700000000000}},
+      ev::approval_rule_deleted{"rule-1"},
   };
 }
 
@@ -43,6 +54,17 @@ TEST(EventCodec, EveryEventTypeRoundTrips) {
     names.insert(ev::type_name(e));
   }
   EXPECT_EQ(names.size(), all.size()) << "type names must be unique";
+}
+
+TEST(EventCodec, UpcastsRequestSubmittedV1WithoutDependencies) {
+  auto v1 = R"({"tenantId":"acme","orderId":"o","type":"vps","region":"r","provider":"simulation",
+               "resources":{"cpu":1,"memoryGb":2,"storageGb":3},"metadata":{},"idempotencyKey":"","requestHash":""})";
+  auto e = ev::decode_payload("request_submitted", 1, v1);
+  ASSERT_TRUE(e.has_value()) << e.error().message;
+  auto& s = std::get<ev::request_submitted>(*e);
+  EXPECT_TRUE(s.depends_on.empty());
+  EXPECT_EQ(s.resources.memory_gb, 2);
+  EXPECT_EQ(ev::schema_version(*e), 2u);
 }
 
 TEST(EventCodec, RejectsUnknownTypeAndFutureVersion) {

@@ -27,7 +27,7 @@ struct ProjectionTest : ::testing::Test {
 
   void submit(const std::string& id, const std::string& tenant, bool complete) {
     std::vector<ev::event> evs = {
-        ev::request_submitted{tenant, "o-" + id, "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", ""},
+        ev::request_submitted{tenant, "o-" + id, "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", "", {}},
         ev::cluster_placed{"sim", "d"}};
     if (complete) {
       for (int i = 0; i < 4; ++i) {

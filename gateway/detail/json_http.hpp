@@ -1,0 +1,38 @@
+#pragma once
+/// Helpers shared by the gateway's route files.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.hpp"
+#include "gateway/http_server.hpp"
+
+namespace provisiond::gateway::detail {
+
+inline http_response json_response(int status, const nlohmann::json& body) {
+  http_response r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+inline http_response method_not_allowed(const std::string& allowed) {
+  auto r = json_response(405, {{"error", {{"code", "method_not_allowed"}, {"message", "allowed: " + allowed}}}});
+  r.headers.emplace_back("Allow", allowed);
+  return r;
+}
+
+inline error bad(std::string field, std::string message) {
+  return make_error(errc::invalid_argument, std::move(message), std::move(field));
+}
+
+/// Parses a JSON object body, or says why not.
+inline result<nlohmann::json> parse_object(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded()) return bad("$", "request body is not valid JSON");
+  if (!j.is_object()) return bad("$", "expected a JSON object");
+  return j;
+}
+
+}  // namespace provisiond::gateway::detail

@@ -1,0 +1,262 @@
+// Routes for tenant governance: quotas, usage, approval rules, approvals.
+#include <nlohmann/json.hpp>
+
+#include "actors/governance.hpp"
+#include "actors/tenant_logic.hpp"
+#include "common/ids.hpp"
+#include "gateway/api.hpp"
+#include "gateway/detail/json_http.hpp"
+
+namespace provisiond::gateway {
+
+using nlohmann::json;
+namespace ev = provisiond::events;
+using detail::bad;
+using detail::json_response;
+using detail::method_not_allowed;
+
+namespace {
+
+const char* quota_fields[] = {"maxInstances", "maxCpu", "maxMemoryGb", "maxStorageGb"};
+
+json limit(int v) { return v < 0 ? json(nullptr) : json(v); }
+
+json quota_json(const std::string& tenant, const std::optional<ev::quota_amount>& q) {
+  auto l = q.value_or(actors::no_quota);
+  return json{{"tenantId", tenant},
+              {"maxInstances", limit(l.instances)},
+              {"maxCpu", limit(l.cpu)},
+              {"maxMemoryGb", limit(l.memory_gb)},
+              {"maxStorageGb", limit(l.storage_gb)},
+              {"configured", q.has_value()}};
+}
+
+json amount_json(const ev::quota_amount& a) {
+  return json{{"instances", a.instances}, {"cpu", a.cpu}, {"memoryGb", a.memory_gb}, {"storageGb", a.storage_gb}};
+}
+
+result<ev::quota_amount> parse_quota(const std::string& body) {
+  auto j = detail::parse_object(body);
+  if (!j) return j.error();
+  for (auto& [k, v] : j->items()) {
+    (void)v;
+    if (std::find_if(std::begin(quota_fields), std::end(quota_fields), [&](auto f) { return k == f; }) ==
+        std::end(quota_fields))
+      return bad(k, "unknown field; expected maxInstances, maxCpu, maxMemoryGb, maxStorageGb");
+  }
+  ev::quota_amount q = actors::no_quota;
+  int* dims[] = {&q.instances, &q.cpu, &q.memory_gb, &q.storage_gb};
+  for (int i = 0; i < 4; ++i) {
+    if (!j->contains(quota_fields[i]) || (*j)[quota_fields[i]].is_null()) continue;  // absent: unlimited
+    const auto& v = (*j)[quota_fields[i]];
+    if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000'000)
+      return bad(quota_fields[i], "expected a non-negative integer, or null for unlimited");
+    *dims[i] = static_cast<int>(v.get<long long>());
+  }
+  return q;
+}
+
+json rule_json(const ev::approval_rule& r) {
+  auto opt = [](const std::optional<int>& v) { return v ? json(*v) : json(nullptr); };
+  return json{{"id", r.id},
+              {"name", r.name},
+              {"tenantId", r.tenant_id.empty() ? json(nullptr) : json(r.tenant_id)},
+              {"priority", r.priority},
+              {"enabled", r.enabled},
+              {"conditions",
+               {{"minCpu", opt(r.conditions.min_cpu)},
+                {"minMemoryGb", opt(r.conditions.min_memory_gb)},
+                {"minStorageGb", opt(r.conditions.min_storage_gb)},
+                {"types", r.conditions.types},
+                {"regions", r.conditions.regions}}},
+              {"createdAt", format_time(r.created_at)}};
+}
+
+result<ev::approval_rule> parse_rule(const std::string& body) {
+  auto j = detail::parse_object(body);
+  if (!j) return j.error();
+  static const std::vector<std::string> known = {"id", "name", "tenantId", "priority", "enabled", "conditions"};
+  for (auto& [k, v] : j->items()) {
+    (void)v;
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      return bad(k, "unknown field; expected id, name, tenantId, priority, enabled, conditions");
+  }
+  ev::approval_rule r;
+  if (j->contains("id")) {
+    if (!(*j)["id"].is_string() || !is_valid_id((*j)["id"].get<std::string>()))
+      return bad("id", "expected 1-64 letters, digits, '.', '_' or '-'");
+    r.id = (*j)["id"];
+  }
+  if (!j->contains("name") || !(*j)["name"].is_string() || (*j)["name"].get<std::string>().empty() ||
+      (*j)["name"].get<std::string>().size() > 200)
+    return bad("name", "expected a name of 1-200 characters");
+  r.name = (*j)["name"];
+  if (j->contains("tenantId") && !(*j)["tenantId"].is_null()) {
+    if (!(*j)["tenantId"].is_string() || !is_valid_id((*j)["tenantId"].get<std::string>()))
+      return bad("tenantId", "expected a tenant id, or null/absent for a global rule");
+    r.tenant_id = (*j)["tenantId"];
+  }
+  if (j->contains("priority")) {
+    if (!(*j)["priority"].is_number_integer() || std::abs((*j)["priority"].get<long long>()) > 1'000'000)
+      return bad("priority", "expected an integer (larger wins)");
+    r.priority = static_cast<int>((*j)["priority"].get<long long>());
+  }
+  if (j->contains("enabled")) {
+    if (!(*j)["enabled"].is_boolean()) return bad("enabled", "expected true or false");
+    r.enabled = (*j)["enabled"];
+  }
+  if (j->contains("conditions")) {
+    const auto& c = (*j)["conditions"];
+    if (!c.is_object()) return bad("conditions", "expected an object");
+    for (auto& [k, v] : c.items()) {
+      std::string f = "conditions." + k;
+      if (k == "minCpu" || k == "minMemoryGb" || k == "minStorageGb") {
+        if (v.is_null()) continue;
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000)
+          return bad(f, "expected a non-negative integer");
+        auto& slot = k == "minCpu" ? r.conditions.min_cpu : k == "minMemoryGb" ? r.conditions.min_memory_gb
+                                                                               : r.conditions.min_storage_gb;
+        slot = static_cast<int>(v.get<long long>());
+      } else if (k == "types" || k == "regions") {
+        if (!v.is_array()) return bad(f, "expected an array of strings");
+        auto& list = k == "types" ? r.conditions.types : r.conditions.regions;
+        for (auto& x : v) {
+          if (!x.is_string()) return bad(f, "expected an array of strings");
+          list.push_back(x.get<std::string>());
+        }
+      } else {
+        return bad(f, "unknown condition; expected minCpu, minMemoryGb, minStorageGb, types, regions");
+      }
+    }
+  }
+  return r;
+}
+
+http_response quota_route(const api_backend& b, const http_request& req, const std::string& tenant) {
+  if (req.method == "GET") return json_response(200, quota_json(tenant, b.governance->quota(tenant)));
+  if (req.method != "PUT") return method_not_allowed("GET, PUT");
+  auto q = parse_quota(req.body);
+  if (!q) return error_response(q.error());
+  auto saved = b.governance->set_quota(tenant, *q);
+  if (!saved) return error_response(saved.error());
+  return json_response(200, quota_json(tenant, *saved));
+}
+
+http_response usage_route(const api_backend& b, const http_request& req, const std::string& tenant) {
+  if (req.method != "GET") return method_not_allowed("GET");
+  auto u = b.engine->usage(tenant);
+  if (!u) return error_response(u.error());
+  return json_response(200, {{"tenantId", tenant},
+                             {"usage", amount_json(u->used)},
+                             {"quota", quota_json(tenant, b.governance->quota(tenant))},
+                             {"inFlight", u->in_flight},
+                             {"waiting", u->waiting},
+                             {"maxInFlight", u->max_in_flight}});
+}
+
+http_response rules_route(const api_backend& b, const http_request& req, const std::vector<std::string>& parts) {
+  auto& g = *b.governance;
+  if (parts.size() == 2) {
+    if (req.method == "GET") {
+      json arr = json::array();
+      for (auto& r : g.rules()) arr.push_back(rule_json(r));
+      return json_response(200, {{"items", arr}});
+    }
+    if (req.method != "POST") return method_not_allowed("GET, POST");
+    auto r = parse_rule(req.body);
+    if (!r) return error_response(r.error());
+    auto saved = g.create_rule(std::move(*r));
+    if (!saved) return error_response(saved.error());
+    auto resp = json_response(201, rule_json(*saved));
+    resp.headers.emplace_back("Location", "/v1/approval-rules/" + saved->id);
+    return resp;
+  }
+  const auto& id = parts[2];
+  if (req.method == "GET") {
+    auto r = g.rule(id);
+    if (!r) return error_response(make_error(errc::not_found, "no approval rule " + id));
+    return json_response(200, rule_json(*r));
+  }
+  if (req.method == "PUT") {
+    auto r = parse_rule(req.body);
+    if (!r) return error_response(r.error());
+    if (!r->id.empty() && r->id != id) return error_response(bad("id", "does not match the rule in the path"));
+    r->id = id;
+    auto saved = g.update_rule(std::move(*r));
+    if (!saved) return error_response(saved.error());
+    return json_response(200, rule_json(*saved));
+  }
+  if (req.method == "DELETE") {
+    auto st = g.delete_rule(id);
+    if (!st) return error_response(st.error());
+    http_response r;
+    r.status = 204;
+    return r;
+  }
+  return method_not_allowed("GET, PUT, DELETE");
+}
+
+http_response approvals_route(const api_backend& b, const http_request& req) {
+  if (req.method != "GET") return method_not_allowed("GET");
+  projections::list_query q;
+  q.state = ev::lifecycle::pending_approval;
+  q.limit = 500;
+  for (auto& [k, v] : req.query) {
+    if (k == "state") {
+      if (v != "pending") return error_response(bad("state", "expected pending"));
+    } else if (k == "tenantId") {
+      if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
+      q.tenant_id = v;
+    } else {
+      return error_response(bad(k, "unknown query parameter; expected state, tenantId"));
+    }
+  }
+  auto page = b.summaries->list(q);
+  if (!page) return error_response(page.error());
+  json items = json::array();
+  for (auto& i : page->items_json) items.push_back(json::parse(i));
+  return json_response(200, {{"items", items}});
+}
+
+http_response decision_route(const api_backend& b, const http_request& req, const std::string& id, bool approve) {
+  if (req.method != "POST") return method_not_allowed("POST");
+  if (!is_valid_id(id)) return error_response(make_error(errc::not_found, "no request " + id));
+  const char* field = approve ? "comment" : "reason";
+  std::string text;
+  if (!req.body.empty()) {
+    auto j = detail::parse_object(req.body);
+    if (!j) return error_response(j.error());
+    for (auto& [k, v] : j->items()) {
+      (void)v;
+      if (k != field) return error_response(bad(k, std::string("unknown field; expected ") + field));
+    }
+    if (j->contains(field)) {
+      if (!(*j)[field].is_string() || (*j)[field].get<std::string>().size() > 2000)
+        return error_response(bad(field, "expected a string of at most 2000 characters"));
+      text = (*j)[field];
+    }
+  }
+  if (!approve && text.empty()) return error_response(bad("reason", "a rejection needs a reason"));
+  auto r = approve ? b.engine->approve(id, text) : b.engine->reject(id, text);
+  if (!r) return error_response(r.error());
+  return json_response(200, {{"id", id}, {"state", *r}});
+}
+
+}  // namespace
+
+std::optional<http_response> governance_route(const api_backend& b, const http_request& req,
+                                               const std::vector<std::string>& parts) {
+  if (!b.governance) return std::nullopt;
+  if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "tenants" && is_valid_id(parts[2])) {
+    if (parts[3] == "quota") return quota_route(b, req, parts[2]);
+    if (parts[3] == "usage") return usage_route(b, req, parts[2]);
+  }
+  if (parts.size() >= 2 && parts.size() <= 3 && parts[0] == "v1" && parts[1] == "approval-rules")
+    return rules_route(b, req, parts);
+  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "approvals") return approvals_route(b, req);
+  if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "requests" && (parts[3] == "approve" || parts[3] == "reject"))
+    return decision_route(b, req, parts[2], parts[3] == "approve");
+  return std::nullopt;
+}
+
+}  // namespace provisiond::gateway
