@@ -91,27 +91,35 @@ admission_plan plan_admission(const std::vector<waiting_request>& waiting,
   std::unordered_map<std::string, const waiting_request*> by_id;
   for (auto& w : waiting) by_id[w.id] = &w;
   std::unordered_map<std::string, int> in_degree;
-  std::unordered_map<std::string, bool> blocked_outside;  // waits on a request that is running now
+  std::unordered_map<std::string, bool> blocked_outside;  // waits on a request that is not waiting here
   std::unordered_map<std::string, std::vector<std::string>> dependents;
-  for (auto& w : waiting) {
-    int deg = 0;
-    bool failed = false;
+  // Requests whose prerequisite ended Failed or RolledBack fail now; their own
+  // dependents fail in a later round, once that failure is recorded.
+  std::unordered_map<std::string, bool> failing;
+  for (auto& w : waiting)
     for (auto& d : w.depends_on) {
-      if (by_id.count(d)) {
-        ++deg;
-        dependents[d].push_back(w.id);
-        continue;
-      }
+      if (by_id.count(d)) continue;
       auto st = state_of(d);
-      if (st == events::lifecycle::completed) continue;
       if (st == events::lifecycle::failed || st == events::lifecycle::rolled_back) {
         plan.dependency_failed.emplace_back(w.id, d);
-        failed = true;
+        failing[w.id] = true;
         break;
       }
-      blocked_outside[w.id] = true;  // still in progress (or not yet known): wait
     }
-    if (!failed) in_degree[w.id] = deg;
+  for (auto& w : waiting) {
+    if (failing[w.id]) continue;
+    int deg = 0;
+    for (auto& d : w.depends_on) {
+      if (by_id.count(d) && !failing[d]) {
+        ++deg;
+        dependents[d].push_back(w.id);
+      } else if (!by_id.count(d) && state_of(d) == events::lifecycle::completed) {
+        continue;
+      } else {
+        blocked_outside[w.id] = true;  // in progress, unknown, or about to fail
+      }
+    }
+    in_degree[w.id] = deg;
   }
   // Kahn: a min-heap by FIFO order of the nodes without unmet waiting dependencies.
   using item = std::pair<std::uint64_t, std::string>;
@@ -126,7 +134,7 @@ admission_plan plan_admission(const std::vector<waiting_request>& waiting,
     // Only requests with no unmet dependency at all may start now.
     bool initially_free = true;
     for (auto& d : by_id[id]->depends_on)
-      if (by_id.count(d)) initially_free = false;
+      if (by_id.count(d) && !failing[d]) initially_free = false;
     if (initially_free && !blocked_outside[id]) plan.ready.push_back(id);
     for (auto& dep : dependents[id])
       if (in_degree.count(dep) && --in_degree[dep] == 0) zero.emplace(by_id[dep]->order, dep);
