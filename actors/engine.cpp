@@ -461,9 +461,13 @@ struct supervisor_state {
   std::unordered_map<std::string, ev::quota_amount> reserved;
   std::unordered_set<std::string> slots;
   std::unordered_map<std::string, ev::lifecycle> states;  // for dependencies
+  // A request waiting for a slot. Without a promise it is a placeholder: its
+  // quota was just reserved and its slot request is on the way, so requests
+  // submitted after it do not overtake it (FIFO by submission).
   struct waiter {
     waiting_request w;
-    caf::response_promise rp;
+    std::optional<caf::response_promise> rp;
+    time_ms since = 0;
   };
   std::vector<waiter> waiting;
   static inline const char* name = "tenant-supervisor";
@@ -493,10 +497,14 @@ void pump(supervisor_actor* self, context* ctx) {
     if (is_terminal(s->state)) st.states[id] = s->state;
     return s->state;
   });
+  auto find = [&](const std::string& id) {
+    return std::find_if(st.waiting.begin(), st.waiting.end(), [&](auto& w) { return w.w.id == id; });
+  };
+  // Placeholders are answered when their request asks; a failure is remembered by state.
   auto answer = [&](const std::string& id, admission_decision d) {
-    auto it = std::find_if(st.waiting.begin(), st.waiting.end(), [&](auto& w) { return w.w.id == id; });
-    if (it == st.waiting.end()) return;
-    it->rp.deliver(std::move(d));
+    auto it = find(id);
+    if (it == st.waiting.end() || !it->rp) return;
+    it->rp->deliver(std::move(d));
     st.waiting.erase(it);
   };
   for (auto& [id, dep] : plan.dependency_failed) {
@@ -513,6 +521,13 @@ void pump(supervisor_actor* self, context* ctx) {
   }
   for (auto& id : plan.ready) {
     if (static_cast<int>(st.slots.size()) >= ctx->opts.max_in_flight_per_tenant) break;
+    auto it = find(id);
+    if (it == st.waiting.end()) continue;
+    if (!it->rp) {
+      // Hold the line for an earlier request about to ask, but not forever.
+      if (ctx->now() - it->since < 5000) break;
+      continue;
+    }
     st.slots.insert(id);
     admission_decision d;
     d.kind = admission_decision::admit;
@@ -556,6 +571,10 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
           if (ctx->opts.rules)
             if (auto match = match_approval(ctx->opts.rules->rules(), st.tenant, m.spec))
               d.approval = ev::approval_requested{match->rule.id, match->rule.name, match->rule.priority, match->matched};
+          if (!d.approval && std::none_of(st.waiting.begin(), st.waiting.end(), [&](auto& w) { return w.w.id == m.id; })) {
+            st.waiting.push_back({waiting_request{m.id, m.order, m.spec.depends_on}, std::nullopt, ctx->now()});
+            std::sort(st.waiting.begin(), st.waiting.end(), [](auto& a, auto& b) { return a.w.order < b.w.order; });
+          }
           rp.deliver(std::move(d));
           return;
         }
@@ -567,13 +586,16 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
           return;
         }
         std::erase_if(st.waiting, [&](auto& w) { return w.w.id == m.id; });
-        st.waiting.push_back({waiting_request{m.id, m.order, m.spec.depends_on}, rp});
+        st.waiting.push_back({waiting_request{m.id, m.order, m.spec.depends_on}, rp, ctx->now()});
         std::sort(st.waiting.begin(), st.waiting.end(), [](auto& a, auto& b) { return a.w.order < b.w.order; });
         pump(self, ctx);
       },
       [=](status_atom, status_msg& m) {
         auto& st = self->state;
         st.states[m.id] = m.state;
+        // A placeholder whose request will not ask (gated, failed) is dropped.
+        if (m.state != ev::lifecycle::queued)
+          std::erase_if(st.waiting, [&](auto& w) { return w.w.id == m.id && !w.rp; });
         if (m.quota_held) st.reserved[m.id] = m.reserved;
         else st.reserved.erase(m.id);
         if (m.holds_slot) st.slots.insert(m.id);
@@ -585,7 +607,7 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
         tenant_usage u;
         u.used = used(st);
         u.in_flight = st.slots.size();
-        u.waiting = st.waiting.size();
+        u.waiting = static_cast<std::size_t>(std::count_if(st.waiting.begin(), st.waiting.end(), [](auto& w) { return w.rp.has_value(); }));
         u.max_in_flight = ctx->opts.max_in_flight_per_tenant;
         return usage_reply{u};
       },
