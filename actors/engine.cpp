@@ -98,6 +98,7 @@ using admit_atom = caf::atom_constant<caf::atom("admit")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using decide_atom = caf::atom_constant<caf::atom("decide")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
+using pump_atom = caf::atom_constant<caf::atom("pump")>;
 
 using nlohmann::json;
 
@@ -481,6 +482,8 @@ ev::quota_amount used(const supervisor_state& st) {
   return u;
 }
 
+constexpr time_ms placeholder_grace_ms = 5000;
+
 // Grants slots in FIFO order to requests whose dependencies are complete and
 // fails those whose dependencies failed.
 void pump(supervisor_actor* self, context* ctx) {
@@ -524,8 +527,13 @@ void pump(supervisor_actor* self, context* ctx) {
     auto it = find(id);
     if (it == st.waiting.end()) continue;
     if (!it->rp) {
-      // Hold the line for an earlier request about to ask, but not forever.
-      if (ctx->now() - it->since < 5000) break;
+      // Hold the line for an earlier request about to ask, but not forever:
+      // look again once its grace period is over.
+      auto age = ctx->now() - it->since;
+      if (age < placeholder_grace_ms) {
+        self->delayed_send(self, std::chrono::milliseconds(placeholder_grace_ms - age + 1), pump_atom::value);
+        break;
+      }
       continue;
     }
     st.slots.insert(id);
@@ -602,6 +610,7 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
         else st.slots.erase(m.id);
         pump(self, ctx);
       },
+      [=](pump_atom) { pump(self, ctx); },
       [=](usage_atom) {
         auto& st = self->state;
         tenant_usage u;
