@@ -23,6 +23,7 @@ namespace ev = provisiond::events;
 struct submit_msg {
   ev::request_submitted spec;
   std::string dedupe_key;
+  std::string request_id;  // chosen by the client, or empty
 };
 struct submit_reply {
   result<submit_outcome> outcome;
@@ -359,7 +360,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         auto& st = self->state;
         auto rp = self->make_response_promise();
         if (st.req.exists) {
-          rp.deliver(submit_reply{make_error(errc::conflict, "request already exists")});
+          rp.deliver(submit_reply{make_error(errc::conflict, "request " + st.req.id + " already exists", "id")});
           return;
         }
         auto key = !msg.dedupe_key.empty()             ? msg.dedupe_key
@@ -675,7 +676,7 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
   });
   return {
       [=](submit_atom, submit_msg& msg) {
-        auto id = ctx->opts.ids->next_request_id().str();
+        auto id = msg.request_id.empty() ? ctx->opts.ids->next_request_id().str() : msg.request_id;
         auto a = spawn_request(self, ctx, id);
         return self->delegate(a, submit_atom::value, std::move(msg));
       },
@@ -734,9 +735,31 @@ engine::~engine() { shutdown(std::chrono::milliseconds(0)); }
 
 result<submit_outcome> engine::submit(submit_command cmd) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
-  // dependsOn: ids of existing requests of the same tenant, each once.
+  // dependsOn: ids of existing requests of the same tenant, each once, and no cycle.
   const auto& deps = cmd.spec.depends_on;
   if (deps.size() > 100) return make_error(errc::invalid_argument, "at most 100 dependencies", "dependsOn");
+  if (!cmd.request_id.empty()) {
+    // Kahn over the new request and what it (transitively) waits for: a
+    // request on a cycle could never start.
+    std::vector<waiting_request> graph{{cmd.request_id, 0, deps}};
+    std::vector<std::string> frontier = deps;
+    std::unordered_set<std::string> seen{cmd.request_id};
+    while (!frontier.empty() && graph.size() < 1000) {
+      auto id = frontier.back();
+      frontier.pop_back();
+      if (!seen.insert(id).second || !impl_->ctx->opts.lookup_request) continue;
+      auto r = impl_->ctx->opts.lookup_request(id);
+      if (!r || is_terminal(r->state)) continue;
+      graph.push_back({id, graph.size(), r->spec.depends_on});
+      for (auto& d : r->spec.depends_on) frontier.push_back(d);
+    }
+    auto plan = plan_admission(graph, [](const std::string&) { return std::nullopt; });
+    if (!plan.cycle.empty()) {
+      std::string ids;
+      for (auto& c : plan.cycle) ids += (ids.empty() ? "" : ", ") + c;
+      return make_error(errc::conflict, "dependency cycle: " + ids, "dependsOn");
+    }
+  }
   for (std::size_t i = 0; i < deps.size(); ++i) {
     if (std::find(deps.begin(), deps.begin() + i, deps[i]) != deps.begin() + i)
       return make_error(errc::invalid_argument, "request " + deps[i] + " is listed twice", "dependsOn");
@@ -754,7 +777,7 @@ result<submit_outcome> engine::submit(submit_command cmd) {
   cmd.spec.request_hash = request_hash(cmd.spec);
   result<submit_outcome> out = make_error(errc::unavailable, "no reply from the engine");
   caf::scoped_actor self{*impl_->sys};
-  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key)})
+  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key), std::move(cmd.request_id)})
       .receive([&](submit_reply& r) { out = std::move(r.outcome); },
                [&](caf::error& e) { out = make_error(errc::unavailable, impl_->sys->render(e)); });
   return out;

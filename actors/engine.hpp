@@ -51,6 +51,9 @@ struct submit_command {
   /// Dedupe key of the command that carries it (e.g. "cmd/<commandId>" from
   /// Kafka). Empty: derived from tenant and Idempotency-Key, if any.
   std::string dedupe_key;
+  /// The id the client chose; empty: the engine assigns one. An id that
+  /// exists already is a conflict.
+  std::string request_id;
 };
 
 struct submit_outcome {
@@ -77,7 +80,8 @@ class engine {
 
   /// Creates a request. Blocking; thread-safe; never call from a CAF actor.
   /// Same Idempotency-Key and body → the earlier request (duplicate = true);
-  /// same key, different body → errc::conflict.
+  /// same key, different body → errc::conflict. dependsOn: unknown or
+  /// foreign ids → invalid_argument; a dependency cycle → conflict naming it.
   result<submit_outcome> submit(submit_command cmd);
 
   /// Approves or rejects a request in PendingApproval; returns its new state.

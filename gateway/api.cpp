@@ -67,11 +67,11 @@ http_response error_response(const error& e) {
   return json_response(status_of(e.code), {{"error", err}});
 }
 
-result<ev::request_submitted> parse_submission(const std::string& body) {
+result<ev::request_submitted> parse_submission(const std::string& body, std::string* id) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded()) return bad("$", "request body is not valid JSON");
   if (!j.is_object()) return bad("$", "expected a JSON object");
-  static const std::vector<std::string> known = {"tenantId", "orderId",   "type",     "region",
+  static const std::vector<std::string> known = {"id",       "tenantId",  "orderId",  "type",     "region",
                                                  "provider", "resources", "metadata", "dependsOn"};
   for (auto& [k, v] : j.items()) {
     (void)v;
@@ -79,6 +79,11 @@ result<ev::request_submitted> parse_submission(const std::string& body) {
       return bad(k, "unknown field " + k + "; expected one of " + join(known));
   }
   ev::request_submitted s;
+  if (j.contains("id")) {
+    if (!j["id"].is_string() || !is_valid_id(j["id"].get<std::string>()))
+      return bad("id", "expected 1-64 letters, digits, '.', '_' or '-' (or no id: one is assigned)");
+    if (id) *id = j["id"].get<std::string>();
+  }
   auto tenant = required_string(j, "tenantId", 64);
   if (!tenant) return tenant.error();
   if (!is_valid_id(*tenant)) return bad("tenantId", "expected letters, digits, '.', '_' or '-'");
@@ -161,14 +166,15 @@ http_response create_request(const api_backend& b, const http_request& req) {
   auto ctype = req.header("content-type");
   if (ctype.starts_with("multipart/") || ctype.find("xml") != std::string::npos)
     return error_response(bad("Content-Type", "expected application/json"));
-  auto spec = parse_submission(req.body);
+  std::string chosen_id;
+  auto spec = parse_submission(req.body, &chosen_id);
   if (!spec) return error_response(spec.error());
   auto key = req.header("idempotency-key");
   if (!key.empty()) {
     if (key.size() > 128) return error_response(bad("Idempotency-Key", "expected at most 128 characters"));
     spec->idempotency_key = key;
   }
-  auto out = b.engine->submit(actors::submit_command{std::move(*spec), {}});
+  auto out = b.engine->submit(actors::submit_command{std::move(*spec), {}, std::move(chosen_id)});
   if (!out) return error_response(out.error());
   // Read-your-writes: let the read model see the submission before answering.
   if (out->position) b.summaries->wait_for(out->position, std::chrono::seconds(2));

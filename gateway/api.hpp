@@ -34,8 +34,9 @@ struct api_backend {
 http_response handle(const api_backend& backend, const http_request& req);
 
 /// Parses and validates a POST /v1/requests body (also used by the Kafka
-/// intake later). Errors name the field and what was expected.
-result<events::request_submitted> parse_submission(const std::string& body);
+/// intake). Errors name the field and what was expected. The optional
+/// client-chosen request id goes to `id` when given.
+result<events::request_submitted> parse_submission(const std::string& body, std::string* id = nullptr);
 
 /// {"error": {"code", "message", "field"?}} with the matching HTTP status.
 http_response error_response(const error& e);

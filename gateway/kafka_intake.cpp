@@ -46,7 +46,7 @@ result<parsed_command> parse_command(std::string_view value) {
     auto body = j;
     body.erase("commandId");
     body.erase("command");
-    auto spec = parse_submission(body.dump());
+    auto spec = parse_submission(body.dump(), &c.request_id);
     if (!spec) return spec.error();
     c.spec = std::move(*spec);
     return c;
@@ -103,6 +103,7 @@ struct kafka_intake::impl {
     actors::submit_command sc;
     sc.spec = std::move(cmd->spec);
     sc.dedupe_key = "cmd/" + cmd->command_id;
+    sc.request_id = cmd->request_id;
     auto r = engine->submit(std::move(sc));
     if (r) {
       ++accepted;

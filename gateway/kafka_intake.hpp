@@ -21,7 +21,7 @@ struct parsed_command {
   std::string command_id;
   std::string command;  ///< provision | suspend | reactivate | deprovision | retry
   std::string tenant_id;
-  std::string request_id;          ///< for the commands on an existing request
+  std::string request_id;          ///< the target of the other commands; an optional chosen id for provision
   events::request_submitted spec;  ///< for provision
 };
 

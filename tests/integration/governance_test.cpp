@@ -322,3 +322,27 @@ TEST_F(Governance, DependencyChainRunsInOrderAndAFailedPrerequisiteFailsItsDepen
   EXPECT_EQ(foreign.status, 400);
   EXPECT_NE(body(foreign)["error"]["message"].get<std::string>().find("another tenant"), std::string::npos);
 }
+
+TEST_F(Governance, ACycleIsRejectedAtSubmissionNamingItsIds) {
+  start_server();
+  auto with = [](const std::string& id, const std::vector<std::string>& deps) {
+    return json{{"id", id},          {"tenantId", "acme"}, {"orderId", "o-" + id}, {"type", "vps"},
+                {"region", "eu-west-1"}, {"resources", {{"cpu", 1}, {"memoryGb", 1}, {"storageGb", 1}}},
+                {"dependsOn", deps}}
+        .dump();
+  };
+  auto self = post("/v1/requests", with("loop-1", {"loop-1"}));
+  EXPECT_EQ(self.status, 409);
+  EXPECT_EQ(body(self)["error"]["field"], "dependsOn");
+  EXPECT_EQ(body(self)["error"]["message"], "dependency cycle: loop-1");
+  EXPECT_EQ(get("/v1/requests/loop-1").status, 404) << "nothing was created";
+
+  // A client-chosen id is used as given, and only once.
+  auto chosen = post("/v1/requests", with("chosen-1", {}));
+  ASSERT_EQ(chosen.status, 202) << chosen.body;
+  EXPECT_EQ(body(chosen)["id"], "chosen-1");
+  auto again = post("/v1/requests", with("chosen-1", {}));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(body(again)["error"]["field"], "id");
+  EXPECT_EQ(body(post("/v1/requests", with("bad id!", {})))["error"]["field"], "id");
+}
