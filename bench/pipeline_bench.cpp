@@ -17,6 +17,7 @@
 #include "events/request_state.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "providers/simulation/simulation_provider.hpp"
+#include "tests/support/sim_engine.hpp"
 
 using namespace provisiond;
 namespace ev = provisiond::events;
@@ -59,20 +60,9 @@ struct pipeline_result {
 
 pipeline_result run_pipeline(const std::string& dir, durability mode, int requests, int clients) {
   std::filesystem::remove_all(dir);
-  auto store = *ev::rocksdb_adapter::store::open(dir + "/journal", mode);
-  auto journal = ev::rocksdb_adapter::make_journal(store);
-  auto clk = make_system_clock();
-  auto sim = *providers::simulation::simulation_provider::open(dir + "/ledger", simulation_config{}, clk);
-  auto reg = std::make_shared<providers::provider_registry>();
-  reg->add(sim);
-  actors::engine_options o;
-  o.journal = journal;
-  o.time = clk;
-  o.timers = make_real_timers(clk);
-  o.providers = reg;
-  o.clusters = default_config().clusters;
-  o.provider_threads = 4;
-  actors::engine engine{std::move(o)};
+  testing::sim_engine env{dir, mode, simulation_config{}, 4};
+  auto& engine = *env.engine;
+  auto& journal = env.journal;
   std::atomic<int> next{0}, failed{0};
   auto start = steady::now();
   std::vector<std::thread> threads;

@@ -13,6 +13,7 @@
 #include "providers/simulation/simulation_provider.hpp"
 #include "tests/integration/journal_check.hpp"
 #include "tests/support/kafka_reader.hpp"
+#include "tests/support/sim_engine.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace provisiond;
@@ -24,22 +25,12 @@ TEST(KafkaOutage, EventsQueueInTheOutboxAndAllArriveAfterTheBrokersReturn) {
   provisiond::testing::temp_dir dir;
   kafka_config kcfg;
   auto mock = *ev::kafka::mock_cluster::start(3, ev::kafka::event_topics(kcfg));
-  auto store = *ev::rocksdb_adapter::store::open(dir / "journal", durability::fast);
-  auto journal = ev::rocksdb_adapter::make_journal(store);
-  auto clk = make_system_clock();
   simulation_config sim_cfg;
   sim_cfg.min_delay_ms = 1;
   sim_cfg.max_delay_ms = 5;
-  auto sim = *providers::simulation::simulation_provider::open(dir / "ledger", sim_cfg, clk);
-  auto reg = std::make_shared<providers::provider_registry>();
-  reg->add(sim);
-  actors::engine_options o;
-  o.journal = journal;
-  o.time = clk;
-  o.timers = make_real_timers(clk);
-  o.providers = reg;
-  o.clusters = default_config().clusters;
-  actors::engine engine{std::move(o)};
+  provisiond::testing::sim_engine env{dir.str(), durability::fast, sim_cfg};
+  auto& engine = *env.engine;
+  auto journal = env.journal;
   ev::kafka::outbox_relay relay{journal, mock->bootstrap(), kcfg};
   ASSERT_TRUE(relay.start());
 
