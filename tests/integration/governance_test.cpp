@@ -346,3 +346,58 @@ TEST_F(Governance, ACycleIsRejectedAtSubmissionNamingItsIds) {
   EXPECT_EQ(body(again)["error"]["field"], "id");
   EXPECT_EQ(body(post("/v1/requests", with("bad id!", {})))["error"]["field"], "id");
 }
+
+TEST_F(Governance, KillNineMidAdmissionThenRestartKeepsQuotaSlotsAndOrder) {
+  write_config({{"simulation", {{"minDelayMs", 10}, {"maxDelayMs", 20}}}});
+  start_server();
+  ASSERT_EQ(put("/v1/tenants/acme/quota", {{"maxInstances", 100}, {"maxCpu", 400}}).status, 200);
+  ASSERT_EQ(post("/v1/approval-rules", json{{"name", "big"}, {"conditions", {{"minCpu", 8}}}}.dump()).status, 201);
+  std::vector<std::string> small, gated;
+  for (int i = 0; i < 60; ++i) small.push_back(submit("acme", 1, 1, 1));
+  for (int i = 0; i < 3; ++i) gated.push_back(submit("acme", 8, 8, 8));
+  auto first = submit("acme", 1, 1, 1);
+  auto second = submit("acme", 1, 1, 1, "eu-west-1", {first});
+  auto third = submit("acme", 1, 1, 1, "eu-west-1", {second});
+  std::this_thread::sleep_for(300ms);
+  proc.crash();
+  start_server();
+  for (auto& id : gated) {
+    ASSERT_EQ(wait_state(id, {"PendingApproval"}), "PendingApproval") << "the gate survives the crash";
+    ASSERT_EQ(post("/v1/requests/" + id + "/approve", "{}").status, 200);
+  }
+  std::vector<std::string> all = small;
+  all.insert(all.end(), gated.begin(), gated.end());
+  for (auto& id : {first, second, third}) all.push_back(id);
+  for (auto& id : all) ASSERT_EQ(wait_state(id, {"Completed"}, 120s), "Completed") << id;
+  auto u = usage("acme");
+  EXPECT_EQ(u["usage"]["instances"], 66);
+  EXPECT_EQ(u["usage"]["cpu"], 63 + 3 * 8);
+  EXPECT_EQ(u["inFlight"], 0);
+  EXPECT_EQ(proc.terminate(), 0);
+
+  auto summary = check_journal(dir / "data/journal");
+  EXPECT_EQ(summary.requests.size(), 66u);
+  auto store = *provisiond::events::rocksdb_adapter::store::open(dir / "data/journal", provisiond::durability::fast);
+  auto journal = provisiond::events::rocksdb_adapter::make_journal(store);
+  auto events = journal->read_all(1, 10'000'000);
+  std::map<std::string, provisiond::events::request_state> states;
+  std::map<std::string, std::uint64_t> completed_at, admitted_at;
+  int in_flight = 0, max_in_flight = 0, reservations = 0;
+  for (auto& e : *events) {
+    auto id = provisiond::events::request_of_stream(e.stream);
+    if (id.empty()) continue;
+    auto& st = states[id];
+    st.id = id;
+    bool before = provisiond::events::holds_slot(st);
+    provisiond::events::apply_in_place(st, *provisiond::events::decode(e), e.time);
+    in_flight += static_cast<int>(provisiond::events::holds_slot(st)) - static_cast<int>(before);
+    max_in_flight = std::max(max_in_flight, in_flight);
+    reservations += e.type == "quota_reserved";
+    if (e.type == "request_completed") completed_at[id] = e.global_position;
+    if (e.type == "request_admitted") admitted_at[id] = e.global_position;
+  }
+  EXPECT_LE(max_in_flight, 5) << "the slot limit held across the crash";
+  EXPECT_EQ(reservations, 66) << "no request reserved twice";
+  EXPECT_LT(completed_at[first], admitted_at[second]);
+  EXPECT_LT(completed_at[second], admitted_at[third]);
+}
