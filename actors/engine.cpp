@@ -100,6 +100,10 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using decide_atom = caf::atom_constant<caf::atom("decide")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+
+/// A request waiting longer than this (backoff) leaves memory until it is due.
+constexpr time_ms passivate_waits_over_ms = 1000;
 
 using nlohmann::json;
 
@@ -292,6 +296,13 @@ void report_status(request_actor* self) {
   self->send(st.registry, status_atom::value, std::move(m));
 }
 
+// Leaves memory: everything is in the stream. The registry forgets this
+// actor first, so the next message for the request spawns a fresh one.
+void passivate(request_actor* self) {
+  self->send(self->state.registry, passivate_atom::value, self->state.req.id);
+  self->quit();
+}
+
 void drive(request_actor* self, context* ctx) {
   auto& st = self->state;
   for (int guard = 0; !st.busy && guard < 64; ++guard) {
@@ -314,14 +325,24 @@ void drive(request_actor* self, context* ctx) {
       case action::call_step: return call_step(self, ctx, a.step);
       case action::release: return call_release(self, ctx, a.step);
       case action::wait: {
+        if (a.at - ctx->now() > passivate_waits_over_ms && st.owed.empty()) {
+          // A long backoff: the registry wakes the request when it is due.
+          auto registry = st.registry;
+          auto id = st.req.id;
+          ctx->opts.timers->schedule(a.at, [registry, id] { caf::anon_send(registry, resume_atom::value, id); });
+          return passivate(self);
+        }
         st.busy = true;
         auto me = caf::actor_cast<caf::actor>(self);
         ctx->opts.timers->schedule(a.at, [me] { caf::anon_send(me, wake_atom::value); });
         return;
       }
       default:
-        // Nothing left to do: passivate. The stream holds everything.
-        if (st.req.exists && is_terminal(st.req.state) && st.owed.empty()) self->quit();
+        // Nothing to do until a command arrives (finished, or waiting for an
+        // approval): passivate. The stream holds everything.
+        if (st.req.exists && st.owed.empty() &&
+            (is_terminal(st.req.state) || st.req.state == ev::lifecycle::pending_approval))
+          passivate(self);
         return;
     }
   }
@@ -684,6 +705,13 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         if (self->state.stopping) return;
         auto a = spawn_request(self, ctx, id);
         self->send(a, resume_atom::value);
+      },
+      [=](passivate_atom, const std::string& id) {
+        auto& st = self->state;
+        auto it = st.live.find(id);
+        if (it == st.live.end()) return;
+        st.ids.erase(it->second.address());
+        st.live.erase(it);
       },
       [=](respawn_atom, const std::string& id) {
         if (self->state.stopping) return;

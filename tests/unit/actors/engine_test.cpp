@@ -126,6 +126,9 @@ TEST_F(EngineTest, RetriesFollowTheInjectedClockThenRollBack) {
     for (auto& e : *stream)
       if (e.type == "step_failed") failed = std::get<ev::step_failed>(*ev::decode(e));
     delays.push_back(failed.retry_at - clk->now());
+    // A request waiting out a backoff leaves memory until it is due.
+    for (int w = 0; w < 500 && engine->live_actors() > 0; ++w) std::this_thread::sleep_for(2ms);
+    EXPECT_EQ(engine->live_actors(), 0u) << "passivated during the backoff";
     // Nothing happens until the clock reaches the retry time.
     clk->advance(failed.retry_at - clk->now() - 1);
     std::this_thread::sleep_for(30ms);
