@@ -1,6 +1,7 @@
 // Full-pipeline and replay benchmark (not a test): prints figures.
 //   pipeline_bench [--requests N] [--clients K] [--replay N]
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -76,7 +77,12 @@ pipeline_result run_pipeline(const std::string& dir, durability mode, int reques
       }
     });
   for (auto& t : threads) t.join();
-  while (engine.live_actors() > 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  std::size_t peak_live = 0;
+  while (engine.live_actors() > 0) {
+    peak_live = std::max(peak_live, engine.live_actors());
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::printf("  live request actors: peak %zu while running, 0 after\n", peak_live);
   pipeline_result r;
   r.seconds = seconds_since(start);
   r.events = journal->last_position();
@@ -157,6 +163,9 @@ int main(int argc, char** argv) {
                 r.seconds, requests / r.seconds, r.events / r.seconds);
   }
   run_replay(base + "/fast", requests);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("peak RSS of the whole benchmark: %.0f MiB (finished request actors are passivated)\n", ru.ru_maxrss / 1024.0);
   std::filesystem::remove_all(base);
   return 0;
 }
