@@ -13,6 +13,7 @@
 #include "actors/governance.hpp"
 #include "actors/tenant_logic.hpp"
 #include "actors/request_logic.hpp"
+#include "common/metrics.hpp"
 #include "events/codec.hpp"
 
 namespace provisiond::actors {
@@ -148,6 +149,33 @@ void log_error(const request_actor* self, const std::string& what) {
   std::fprintf(stderr, "provisiond: request %s: %s\n", self->state.req.id.c_str(), what.c_str());
 }
 
+// Counts what the events say (retries, rollbacks, outcomes).
+void count(const ev::event& e) {
+  auto& m = metrics::registry::global();
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ev::step_failed>) {
+          if (x.retry_at > 0)
+            m.get_counter("provisiond_step_retries_total", "Step attempts that failed and will be retried",
+                          {{"step", ev::to_string(x.step)}})
+                .inc();
+        } else if constexpr (std::is_same_v<T, ev::rollback_started>) {
+          m.get_counter("provisiond_rollbacks_total", "Rollbacks started").inc();
+        } else if constexpr (std::is_same_v<T, ev::compensation_failed>) {
+          m.get_counter("provisiond_compensation_failures_total", "Release attempts that failed (retried)").inc();
+        } else if constexpr (std::is_same_v<T, ev::request_completed>) {
+          m.get_counter("provisiond_requests_completed_total", "Requests that completed").inc();
+        } else if constexpr (std::is_same_v<T, ev::request_failed>) {
+          m.get_counter("provisiond_requests_failed_total", "Requests that failed, by reason code", {{"code", x.code}})
+              .inc();
+        } else if constexpr (std::is_same_v<T, ev::request_submitted>) {
+          m.get_counter("provisiond_requests_submitted_total", "Requests accepted").inc();
+        }
+      },
+      e);
+}
+
 // Runs decide and applies its events to the in-memory state; they are
 // appended by the next flush, before any I/O that depends on them.
 bool stage(request_actor* self, context* ctx, const command& c) {
@@ -160,6 +188,7 @@ bool stage(request_actor* self, context* ctx, const command& c) {
   auto now = ctx->now();
   for (auto& e : *out) {
     apply_in_place(st.req, e, now);
+    count(e);
     st.pending.push_back(std::move(e));
   }
   return true;
@@ -215,7 +244,9 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   auto call = make_call(st.req, step);
   bool settle = st.recovered;
   st.recovered = false;
-  on_pool(self, ctx, [prov, call, settle](caf::actor& me) {
+  auto kind = st.req.spec.provider;
+  on_pool(self, ctx, [prov, call, settle, kind](caf::actor& me) {
+    auto started = std::chrono::steady_clock::now();
     result<providers::step_outcome> r = providers::permanent_error("no_provider", "no provider for this cluster type");
     bool adopted = false;
     if (prov) {
@@ -237,6 +268,12 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
         r = providers::retryable_error("provider_exception", e.what());
       }
     }
+    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    auto outcome = r ? "ok" : r.error().code == errc::retryable ? "retryable" : "permanent";
+    metrics::registry::global()
+        .get_histogram("provisiond_step_duration_seconds", "Provider call latency per step",
+                       {{"provider", kind}, {"step", ev::to_string(call.step)}, {"outcome", outcome}})
+        .observe(seconds);
     caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, std::move(r), adopted});
   });
 }

@@ -10,6 +10,7 @@
 #include "actors/engine.hpp"
 #include "actors/governance.hpp"
 #include "common/config.hpp"
+#include "common/metrics.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "gateway/api.hpp"
@@ -249,6 +250,30 @@ int main(int argc, char** argv) {
                    {"published", r ? r->published() : 0}};
     return j.dump();
   };
+  // Gauges read at scrape time (GET /metrics).
+  auto& metrics = metrics::registry::global();
+  for (int i = 0; i < 11; ++i) {
+    auto state = static_cast<events::lifecycle>(i);
+    metrics.gauge("provisiond_requests", "Requests by lifecycle state (read model)", {{"state", events::to_string(state)}},
+                  [s = summaries.get(), i] { return static_cast<double>(s->state_counts()[i]); });
+  }
+  metrics.gauge("provisiond_outbox_pending", "Journal events not yet confirmed by Kafka (capped at 100000)", {},
+                [journal] {
+                  auto p = journal->read_outbox(0, 100'000);
+                  return p ? static_cast<double>(p->size()) : 0.0;
+                });
+  metrics.gauge("provisiond_journal_last_position", "Last committed global position of the journal", {},
+                [journal] { return static_cast<double>(journal->last_position()); });
+  metrics.gauge("provisiond_projection_lag_events", "Journal events the request-summary projection has not folded yet",
+                {}, [journal, s = summaries.get()] {
+                  return static_cast<double>(journal->last_position() - std::min(journal->last_position(), s->checkpoint()));
+                });
+  metrics.gauge("provisiond_request_actors", "Request actors in memory (the rest are passivated)", {},
+                [e = engine.get()] { return static_cast<double>(e->live_actors()); });
+  if (relay)
+    metrics.gauge("provisiond_kafka_published_entries", "Outbox entries confirmed by Kafka since this process started", {},
+                  [r = relay.get()] { return static_cast<double>(r->published()); });
+
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
                                             [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); });
   if (!server) return fail(server.error());
@@ -272,6 +297,7 @@ int main(int argc, char** argv) {
   (*server)->stop();  // stop intake: HTTP, then Kafka commands
   if (intake) intake->stop();
   engine->shutdown(std::chrono::seconds(30));  // in-flight calls finish and are persisted
+  metrics.remove_gauges("provisiond_request_actors");
   engine.reset();
   if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox
   summaries->stop();

@@ -4,6 +4,7 @@
 
 #include "actors/governance.hpp"
 #include "common/ids.hpp"
+#include "common/metrics.hpp"
 #include "gateway/detail/json_http.hpp"
 
 namespace provisiond::gateway {
@@ -276,6 +277,13 @@ http_response route(const api_backend& b, const http_request& req) {
       if (m != "GET") return method_not_allowed("GET");
       return request_events(b, parts[2]);
     }
+  }
+  if (parts.size() == 1 && parts[0] == "metrics") {
+    if (m != "GET") return method_not_allowed("GET");
+    http_response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics::registry::global().render();
+    return r;
   }
   if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "system") {
     if (m != "GET") return method_not_allowed("GET");

@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
+#include "common/metrics.hpp"
 #include "events/kafka/kafka.hpp"
 #include "gateway/api.hpp"
 
@@ -84,6 +85,9 @@ struct kafka_intake::impl {
           RD_KAFKA_V_END);
       if (!err && rd_kafka_flush(dlq, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++dead;
+        metrics::registry::global()
+            .get_counter("provisiond_commands_total", "Kafka commands consumed, by result", {{"result", "dead_lettered"}})
+            .inc();
         std::fprintf(stderr, "provisiond: command at %s dead-lettered: %s\n", origin.c_str(), reason.c_str());
         return true;
       }
@@ -107,6 +111,10 @@ struct kafka_intake::impl {
     auto r = engine->submit(std::move(sc));
     if (r) {
       ++accepted;
+      metrics::registry::global()
+          .get_counter("provisiond_commands_total", "Kafka commands consumed, by result",
+                       {{"result", r->duplicate ? "duplicate" : "accepted"}})
+          .inc();
       return true;
     }
     if (r.error().code == errc::unavailable) return false;  // not durable: redelivered later

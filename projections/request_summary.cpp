@@ -132,6 +132,13 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
   return s;
 }
 
+// The state recorded in a row's index keys ("st/<state>\x01...").
+ev::lifecycle state_of_index(const std::vector<std::string>& keys) {
+  for (auto& k : keys)
+    if (k.rfind("st/", 0) == 0) return ev::parse_lifecycle(k.substr(3, k.find('\x01') - 3)).value_or(ev::lifecycle::queued);
+  return ev::lifecycle::queued;
+}
+
 std::vector<std::string> index_keys(const ev::request_state& s, std::uint64_t created) {
   auto p = pos_key(created);
   std::string state = ev::to_string(s.state);
@@ -199,6 +206,7 @@ struct request_summary_projection::impl {
   std::mutex work_mutex;             // one batch at a time
   std::uint64_t checkpoint = 0;
   std::uint64_t seen_commit = 0;
+  std::array<std::int64_t, 11> counts{};  // guarded by mutex
   bool stopping = false;
   std::thread thread;
 
@@ -242,8 +250,11 @@ struct request_summary_projection::impl {
       ev::apply_in_place(it->second.state, *e, env.time);
     }
     view_write w;
+    std::array<std::int64_t, 11> delta{};
     for (auto& [id, r] : rows) {
       if (!r.state.exists) continue;
+      if (!r.old_index.empty()) --delta[static_cast<int>(state_of_index(r.old_index))];
+      ++delta[static_cast<int>(r.state.state)];
       auto fresh = index_keys(r.state, r.created);
       for (auto& k : r.old_index)
         if (std::find(fresh.begin(), fresh.end(), k) == fresh.end()) w.deletes.push_back(k);
@@ -256,9 +267,28 @@ struct request_summary_projection::impl {
     {
       std::lock_guard lock{mutex};
       checkpoint = last;
+      for (int i = 0; i < 11; ++i) counts[i] += delta[i];
     }
     progress.notify_all();
     return batch->size();
+  }
+
+  // Counts the rows of each state index (once, at start and after a rebuild).
+  void recount() {
+    std::array<std::int64_t, 11> fresh{};
+    for (int i = 0; i < 11; ++i) {
+      std::string prefix = std::string("st/") + ev::to_string(static_cast<ev::lifecycle>(i)) + '\x01';
+      std::string after;
+      for (;;) {
+        auto rows = store->scan(prefix, after, 4096);
+        if (!rows) break;
+        fresh[i] += static_cast<std::int64_t>(rows->size());
+        if (rows->size() < 4096) break;
+        after = rows->back().first;
+      }
+    }
+    std::lock_guard lock{mutex};
+    counts = fresh;
   }
 
   void run() {
@@ -285,6 +315,7 @@ request_summary_projection::request_summary_projection(std::shared_ptr<ev::journ
   impl_->store = std::move(store);
   auto cp = impl_->store->checkpoint(projection_name);
   impl_->checkpoint = cp ? *cp : 0;
+  impl_->recount();
 }
 
 request_summary_projection::~request_summary_projection() { stop(); }
@@ -328,6 +359,7 @@ status request_summary_projection::rebuild() {
     if (!st) return st;
     std::lock_guard lock{impl_->mutex};
     impl_->checkpoint = 0;
+    impl_->counts = {};
   }
   return catch_up();
 }
@@ -335,6 +367,11 @@ status request_summary_projection::rebuild() {
 bool request_summary_projection::wait_for(std::uint64_t position, std::chrono::milliseconds timeout) {
   std::unique_lock lock{impl_->mutex};
   return impl_->progress.wait_for(lock, timeout, [&] { return impl_->checkpoint >= position; });
+}
+
+std::array<std::int64_t, 11> request_summary_projection::state_counts() const {
+  std::lock_guard lock{impl_->mutex};
+  return impl_->counts;
 }
 
 std::uint64_t request_summary_projection::checkpoint() const {

@@ -5,6 +5,7 @@
 /// same batch as the rows, so it can stop anywhere and resume, or rebuild
 /// from zero.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -56,6 +57,8 @@ class request_summary_projection {
   result<list_page> list(const list_query& q);
   /// Every request of a tenant, folded (to rebuild its supervisor).
   result<std::vector<events::request_state>> tenant_states(const std::string& tenant_id);
+  /// Requests per lifecycle state (index = events::lifecycle), as of the checkpoint.
+  std::array<std::int64_t, 11> state_counts() const;
   /// Ids of requests in a non-terminal state (to resume at start-up).
   result<std::vector<std::string>> unfinished();
 

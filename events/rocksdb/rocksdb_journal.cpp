@@ -1,6 +1,7 @@
 #include "events/rocksdb/rocksdb_journal.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -11,6 +12,7 @@
 
 #include <rocksdb/write_batch.h>
 
+#include "common/metrics.hpp"
 #include "events/codec.hpp"
 
 namespace provisiond::events {
@@ -328,9 +330,20 @@ class rocksdb_journal final : public journal {
       }
       results.emplace_back(std::move(r));
     }
+    auto& m = metrics::registry::global();
+    static auto& append_seconds = m.get_histogram(
+        "provisiond_journal_append_seconds", "Time to write one group-committed journal batch (fsync included in durable mode)");
+    static auto& events_total = m.get_counter("provisiond_journal_events_total", "Events appended to the journal");
+    static auto& conflicts_total =
+        m.get_counter("provisiond_journal_conflicts_total", "Appends refused for an unexpected stream sequence");
+    for (auto& r : results)
+      if (!r.has_value() && r.error().code == errc::conflict) conflicts_total.inc();
     if (position != committed_.load()) {
       batch.Put(db_->meta(), position_key, be64(position));
+      auto started = std::chrono::steady_clock::now();
       auto st = db_->db()->Write(db_->write_options(), &batch);
+      append_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (st.ok()) events_total.inc(static_cast<double>(position - committed_.load()));
       if (!st.ok()) {
         for (auto& r : results)
           if (r.has_value() && !r->duplicate_of) r = make_error(errc::unavailable, "journal write failed: " + st.ToString());

@@ -173,3 +173,25 @@ TEST_F(HttpApi, SigtermStopsCleanlyAndARestartKeepsEverything) {
   EXPECT_EQ(body(get("/v1/requests/" + id))["state"], "Completed");
   EXPECT_EQ(body(get("/v1/requests/" + id + "/events")).size(), 15u);
 }
+
+TEST_F(HttpApi, MetricsInPrometheusText) {
+  auto id = body(post("/v1/requests", vps_body("acme", "ord-m")))["id"].get<std::string>();
+  ASSERT_EQ(wait_state(id, {"Completed"}), "Completed");
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    auto r = get("/metrics");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["content-type"].rfind("text/plain; version=0.0.4", 0), 0u);
+    text = r.body;
+    if (text.find("provisiond_requests{state=\"Completed\"} 1\n") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(text.find("# TYPE provisiond_requests gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("provisiond_requests{state=\"Completed\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("provisiond_requests_submitted_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("provisiond_requests_completed_total 1\n"), std::string::npos);
+  EXPECT_NE(text.find("provisiond_step_duration_seconds_count{provider=\"simulation\",step=\"verify\",outcome=\"ok\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE provisiond_journal_append_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(text.find("provisiond_journal_last_position 15\n"), std::string::npos);
+}
