@@ -231,8 +231,15 @@ struct outbox_relay::impl {
   bool stopping = false;
   std::uint64_t seen_commit = 0;
   std::atomic<std::uint64_t> published{0};
-  // Outbox position → records not yet confirmed; failed ones are produced again.
-  std::unordered_map<std::uint64_t, int> in_flight;
+  // Outbox position → records not yet confirmed; failed ones are produced
+  // again under a new generation, so late reports of an older try are ignored.
+  struct flight {
+    int remaining = 0;
+    std::uint64_t generation = 0;
+  };
+  std::unordered_map<std::uint64_t, flight> in_flight;
+  std::uint64_t next_generation = 1;
+  static constexpr int position_bits = 48;  // opaque = generation << 48 | position
   std::uint64_t scan_from = 0;  // outbox entries below this were handed to librdkafka
   std::vector<std::uint64_t> confirmed;
   std::vector<std::uint64_t> failed;
@@ -241,13 +248,16 @@ struct outbox_relay::impl {
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<impl*>(opaque);
-    auto pos = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->_private));
+    auto tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(m->_private));
+    auto pos = tag & ((std::uint64_t{1} << position_bits) - 1);
+    auto generation = tag >> position_bits;
+    auto it = self->in_flight.find(pos);
+    if (it == self->in_flight.end() || it->second.generation != generation) return;  // a report of an older try
     if (m->err) {
       self->failed.push_back(pos);
       return;
     }
-    auto it = self->in_flight.find(pos);
-    if (it != self->in_flight.end() && --it->second == 0) {
+    if (--it->second.remaining == 0) {
       self->in_flight.erase(it);
       self->confirmed.push_back(pos);
     }
@@ -288,13 +298,15 @@ struct outbox_relay::impl {
     auto after = state_after(env, *e);
     if (!after) return false;
     auto records = records_for(env, *e, *after, cfg);
-    in_flight[pos] = static_cast<int>(records.size());
+    auto generation = next_generation++ & 0xffff;
+    in_flight[pos] = flight{static_cast<int>(records.size()), generation};
+    auto tag = (generation << position_bits) | pos;
     for (auto& r : records) {
       auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()),
                                    RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                                    RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                   RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(pos))),
+                                   RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag))),
                                    RD_KAFKA_V_END);
       if (err) {
         // Local queue full (or similar): produced again later, with what follows it.
