@@ -115,7 +115,7 @@ class simulation_impl final : public simulation_provider {
     std::lock_guard lock{mutex_};
     auto existing = find(call.request_id, call.step);
     if (!existing) return existing.error();
-    if (existing->empty() && creates_resource(call.step)) return std::optional<step_outcome>{};
+    // Steps that create nothing (activate, verify) are never "found": running them again is harmless.
     if (existing->empty()) return std::optional<step_outcome>{};
     return std::optional<step_outcome>{outcome_of(call, *existing)};
   }
