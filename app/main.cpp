@@ -11,6 +11,7 @@
 #include "actors/governance.hpp"
 #include "common/config.hpp"
 #include "common/metrics.hpp"
+#include "events/codec.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "gateway/api.hpp"
@@ -26,7 +27,8 @@ namespace {
 
 const char* usage =
     "usage: provisiond [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--durability durable|fast]\n"
-    "       provisiond history REQUEST_ID [--data-dir DIR]   print a request's events (audit)\n"
+    "       provisiond history REQUEST_ID [--at SEQ] [--data-dir DIR]\n"
+    "                                       print a request's events and its state after them (audit)\n"
     "       provisiond kafka-dev [--config FILE]             run only the embedded Kafka (mock cluster)\n"
     "\n"
     "With no arguments: data in ./var/provisiond, HTTP on 127.0.0.1:8080, simulation\n"
@@ -43,11 +45,12 @@ struct options {
   config cfg = default_config();
   std::string command;
   std::string request_id;
+  std::uint64_t at = UINT64_MAX;  ///< history: show the state after this event
 };
 
 result<options> parse_args(int argc, char** argv) {
   options o;
-  std::string config_file, data_dir, listen, durability_flag;
+  std::string config_file, data_dir, listen, durability_flag, at;
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {
     o.command = argv[1];
@@ -78,6 +81,7 @@ result<options> parse_args(int argc, char** argv) {
     else if (name == "--data-dir") okv = value(data_dir);
     else if (name == "--listen") okv = value(listen);
     else if (name == "--durability") okv = value(durability_flag);
+    else if (name == "--at" && o.command == "history") okv = value(at);
     else if (name == "--help" || name == "-h") return make_error(errc::unsupported, usage);
     else return make_error(errc::invalid_argument, std::string("unknown flag\n") + usage, a);
     if (!okv) return make_error(errc::invalid_argument, "expected a value", name);
@@ -94,6 +98,11 @@ result<options> parse_args(int argc, char** argv) {
     o.cfg.listen_host = hp->first;
     o.cfg.listen_port = hp->second;
   }
+  if (!at.empty()) {
+    if (at.find_first_not_of("0123456789") != std::string::npos || at.size() > 12 || std::stoull(at) == 0)
+      return make_error(errc::invalid_argument, "expected an event sequence number (1, 2, ...)", "--at");
+    o.at = std::stoull(at);
+  }
   if (!durability_flag.empty()) {
     if (durability_flag == "durable") o.cfg.journal_durability = durability::durable;
     else if (durability_flag == "fast") o.cfg.journal_durability = durability::fast;
@@ -109,9 +118,18 @@ int history(const options& o) {
   auto evs = journal->read_stream(events::stream_for_request(o.request_id), 1);
   if (!evs) return fail(evs.error());
   if (evs->empty()) return fail(make_error(errc::not_found, "no events for request " + o.request_id));
-  for (auto& e : *evs)
+  events::request_state state;
+  state.id = o.request_id;
+  for (auto& e : *evs) {
+    if (e.sequence > o.at) break;
     std::printf("%s  #%llu  %-20s %s\n", format_time(e.time).c_str(), static_cast<unsigned long long>(e.sequence),
                 e.type.c_str(), e.payload.c_str());
+    auto decoded = events::decode(e);
+    if (!decoded) return fail(decoded.error());
+    events::apply_in_place(state, *decoded, e.time);
+  }
+  std::printf("state after #%llu: %s\n", static_cast<unsigned long long>(state.version),
+              projections::render_request(state).c_str());
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include "actors/governance.hpp"
 #include "common/ids.hpp"
 #include "common/metrics.hpp"
+#include "events/codec.hpp"
+#include "events/request_state.hpp"
 #include "gateway/detail/json_http.hpp"
 
 namespace provisiond::gateway {
@@ -254,6 +256,38 @@ http_response request_events(const api_backend& b, const std::string& id) {
   return json_response(200, arr);
 }
 
+// The request's state as of one of its events (audit replay): the stream
+// folded up to and including sequence `at`.
+http_response request_state_at(const api_backend& b, const http_request& req, const std::string& id) {
+  if (!is_valid_id(id)) return error_response(make_error(errc::not_found, "no request " + id));
+  auto it = req.query.find("at");
+  std::uint64_t at = UINT64_MAX;
+  for (auto& [k, v] : req.query)
+    if (k != "at") return error_response(bad(k, "unknown query parameter; expected at"));
+  if (it != req.query.end()) {
+    if (it->second.empty() || it->second.size() > 12 || it->second.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoull(it->second) == 0)
+      return error_response(bad("at", "expected an event sequence number (1, 2, ...)"));
+    at = std::stoull(it->second);
+  }
+  auto events = b.history(id);
+  if (!events) return error_response(events.error());
+  if (events->empty()) return error_response(make_error(errc::not_found, "no request " + id));
+  if (at != UINT64_MAX && at > events->back().sequence)
+    return error_response(bad("at", "the request has " + std::to_string(events->back().sequence) + " events"));
+  ev::request_state s;
+  s.id = id;
+  for (auto& e : *events) {
+    if (e.sequence > at) break;
+    auto decoded = ev::decode(e);
+    if (!decoded) return error_response(decoded.error());
+    ev::apply_in_place(s, *decoded, e.time);
+  }
+  http_response r;
+  r.body = projections::render_request(s);
+  return r;
+}
+
 http_response route(const api_backend& b, const http_request& req) {
   auto parts = split_path(req.path);
   const auto& m = req.method;
@@ -276,6 +310,10 @@ http_response route(const api_backend& b, const http_request& req) {
     if (parts.size() == 4 && parts[3] == "events") {
       if (m != "GET") return method_not_allowed("GET");
       return request_events(b, parts[2]);
+    }
+    if (parts.size() == 4 && parts[3] == "state") {
+      if (m != "GET") return method_not_allowed("GET");
+      return request_state_at(b, req, parts[2]);
     }
   }
   if (parts.size() == 1 && parts[0] == "metrics") {

@@ -195,3 +195,24 @@ TEST_F(HttpApi, MetricsInPrometheusText) {
   EXPECT_NE(text.find("# TYPE provisiond_journal_append_seconds histogram\n"), std::string::npos);
   EXPECT_NE(text.find("provisiond_journal_last_position 15\n"), std::string::npos);
 }
+
+TEST_F(HttpApi, StateAsOfAnyEventForAudits) {
+  auto id = body(post("/v1/requests", vps_body("acme", "ord-audit")))["id"].get<std::string>();
+  ASSERT_EQ(wait_state(id, {"Completed"}), "Completed");
+  auto evs = body(get("/v1/requests/" + id + "/events"));
+  std::vector<std::string> states;
+  for (std::size_t seq = 1; seq <= evs.size(); ++seq)
+    states.push_back(body(get("/v1/requests/" + id + "/state?at=" + std::to_string(seq)))["state"]);
+  EXPECT_EQ(states.front(), "Queued");
+  EXPECT_EQ(states.back(), "Completed");
+  auto after_first_step = body(get("/v1/requests/" + id + "/state?at=7"));
+  EXPECT_EQ(evs[6]["type"], "step_completed");
+  EXPECT_EQ(after_first_step["state"], "Allocating");
+  EXPECT_EQ(after_first_step["steps"][0]["status"], "Completed");
+  EXPECT_EQ(after_first_step["steps"][1]["status"], "Pending");
+  EXPECT_EQ(after_first_step["version"], 7);
+  EXPECT_EQ(body(get("/v1/requests/" + id + "/state"))["state"], "Completed") << "no at: the latest";
+  EXPECT_EQ(body(get("/v1/requests/" + id + "/state?at=0"))["error"]["field"], "at");
+  EXPECT_EQ(body(get("/v1/requests/" + id + "/state?at=99"))["error"]["field"], "at");
+  EXPECT_EQ(get("/v1/requests/req-none/state?at=1").status, 404);
+}
