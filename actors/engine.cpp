@@ -1,6 +1,8 @@
 #include "actors/engine.hpp"
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <cstdio>
 #include <thread>
 #include <unordered_map>
@@ -10,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/detail/io_pool.hpp"
+#include "actors/detail/provider_gate.hpp"
 #include "actors/governance.hpp"
 #include "actors/tenant_logic.hpp"
 #include "actors/request_logic.hpp"
@@ -115,9 +118,25 @@ struct context {
   std::atomic<bool> stopping{false};
   std::atomic<int> appends_in_flight{0};
   std::atomic<std::size_t> live{0};
+  std::mutex gates_mutex;
+  std::map<std::string, std::unique_ptr<detail::provider_gate>> gates;  // by cluster id
 
   explicit context(engine_options o) : opts(std::move(o)), pool(std::max(1, opts.provider_threads)) {}
+  ~context() { metrics::registry::global().remove_gauges("provisiond_breaker_state"); }
   time_ms now() const { return opts.time->now(); }
+
+  /// The gate of a cluster, created on first use. Gates live as long as the engine.
+  detail::provider_gate& gate(const std::string& cluster) {
+    std::lock_guard lock{gates_mutex};
+    auto& g = gates[cluster];
+    if (!g) {
+      g = std::make_unique<detail::provider_gate>(opts.gate, opts.time);
+      metrics::registry::global().gauge("provisiond_breaker_state",
+                                        "Circuit breaker per cluster: 0 closed, 1 open, 2 half-open",
+                                        {{"cluster", cluster}}, [p = g.get()] { return static_cast<double>(p->state()); });
+    }
+    return *g;
+  }
 };
 
 std::string dedupe_key(const ev::request_submitted& spec) {
@@ -230,12 +249,21 @@ providers::step_call make_call(const request_state& s, step_kind step) {
   return c;
 }
 
-// Runs a provider call on the I/O pool and sends `make(result)` back.
-template <class Fn>
-void on_pool(request_actor* self, context* ctx, Fn fn) {
+// Runs a provider call on the I/O pool through the cluster's gate. `fn`
+// sends its result to the actor and returns whether it failed retryably (the
+// breaker counts those); `reject` answers instead while the breaker is open.
+template <class Fn, class Reject>
+void on_gate(request_actor* self, context* ctx, const std::string& cluster, Fn fn, Reject reject) {
   auto me = caf::actor_cast<caf::actor>(self);
   self->state.busy = true;
-  if (!ctx->pool.post([me, fn = std::move(fn)]() mutable { fn(me); })) self->state.busy = false;
+  auto* gate = &ctx->gate(cluster);
+  gate->submit(
+      ctx->pool, [me, gate, fn = std::move(fn)]() mutable { gate->done(fn(me)); },
+      [me, reject = std::move(reject)]() mutable { reject(me); });
+}
+
+error circuit_open(const std::string& cluster) {
+  return providers::retryable_error("circuit_open", "circuit breaker open for cluster " + cluster + ": failing fast");
 }
 
 void call_step(request_actor* self, context* ctx, step_kind step) {
@@ -245,7 +273,7 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   bool settle = st.recovered;
   st.recovered = false;
   auto kind = st.req.spec.provider;
-  on_pool(self, ctx, [prov, call, settle, kind](caf::actor& me) {
+  on_gate(self, ctx, call.cluster_id, [prov, call, settle, kind](caf::actor& me) {
     auto started = std::chrono::steady_clock::now();
     result<providers::step_outcome> r = providers::permanent_error("no_provider", "no provider for this cluster type");
     bool adopted = false;
@@ -274,7 +302,11 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
         .get_histogram("provisiond_step_duration_seconds", "Provider call latency per step",
                        {{"provider", kind}, {"step", ev::to_string(call.step)}, {"outcome", outcome}})
         .observe(seconds);
+    bool failed = !r && r.error().code == errc::retryable;
     caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, std::move(r), adopted});
+    return failed;
+  }, [call](caf::actor& me) {
+    caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, circuit_open(call.cluster_id), false});
   });
 }
 
@@ -288,7 +320,7 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
   call.attempt = s.compensation_attempts + 1;
   for (auto& r : s.resources)
     if (r.step == step) call.known.push_back(r);
-  on_pool(self, ctx, [prov, call](caf::actor& me) {
+  on_gate(self, ctx, call.cluster_id, [prov, call](caf::actor& me) {
     result<std::vector<std::string>> r = std::vector<std::string>{};  // no provider: nothing was created
     if (prov) {
       try {
@@ -297,7 +329,11 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
         r = providers::retryable_error("provider_exception", e.what());
       }
     }
+    bool failed = !r && r.error().code == errc::retryable;
     caf::anon_send(me, released_atom::value, release_done{call.step, std::move(r)});
+    return failed;
+  }, [call](caf::actor& me) {
+    caf::anon_send(me, released_atom::value, release_done{call.step, circuit_open(call.cluster_id)});
   });
 }
 
@@ -892,6 +928,10 @@ void engine::shutdown(std::chrono::milliseconds grace) {
   ctx.stopping = true;
   // Let in-flight provider calls finish so their outcomes get persisted.
   ctx.pool.drain(grace);
+  {
+    std::lock_guard lock{ctx.gates_mutex};
+    for (auto& [cluster, g] : ctx.gates) g->clear();  // their intents are settled at the next start
+  }
   ctx.opts.timers->stop();
   auto deadline = std::chrono::steady_clock::now() + std::max(grace, std::chrono::milliseconds(2000));
   while (ctx.appends_in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)

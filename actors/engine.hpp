@@ -43,6 +43,8 @@ struct engine_options {
   std::function<std::vector<events::request_state>(const std::string&)> tenant_requests;
   /// At most this many requests per tenant in the working states.
   int max_in_flight_per_tenant = 5;
+  /// Circuit breaker and bulkhead per cluster.
+  gate_config gate;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.

@@ -201,6 +201,7 @@ int main(int argc, char** argv) {
   actors::engine_options eo;
   eo.rules = governance;
   eo.max_in_flight_per_tenant = cfg.max_in_flight_per_tenant;
+  eo.gate = cfg.gate;
   eo.lookup_request = [s = summaries.get()](const std::string& id) -> std::optional<events::request_state> {
     auto r = s->get(id);
     return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;

@@ -98,6 +98,14 @@ void parse_faults(const json& j, const std::string& path, step_faults& out, std:
   r.number("responseLost", out.response_lost, err, 0, 1);
 }
 
+void parse_steps(const json& j, const std::string& path, std::array<step_faults, 4>& out, std::optional<error>& err) {
+  static const char* names[] = {"allocate", "configure", "activate", "verify"};
+  reader st{j, path};
+  if (!st.check_object(err, {"allocate", "configure", "activate", "verify"})) return;
+  for (int i = 0; i < 4 && !err; ++i)
+    if (j.contains(names[i])) parse_faults(j[names[i]], path + "." + names[i], out[i], err);
+}
+
 }  // namespace
 
 result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
@@ -119,7 +127,8 @@ result<config> parse_config(const std::string& text, config c) {
   std::optional<error> err;
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
-                            "providerThreads", "httpThreads", "stuckAfterMs", "kafka", "maxInFlightPerTenant"}))
+                            "providerThreads", "httpThreads", "stuckAfterMs", "kafka", "maxInFlightPerTenant",
+                            "providerGate"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
   if (!err && j.contains("listen")) {
@@ -154,23 +163,45 @@ result<config> parse_config(const std::string& text, config c) {
   if (!err && j.contains("simulation")) {
     const auto& s = j["simulation"];
     reader sr{s, "simulation"};
-    if (sr.check_object(err, {"seed", "steps", "releaseFailureRate", "minDelayMs", "maxDelayMs"})) {
+    if (sr.check_object(err, {"seed", "steps", "releaseFailureRate", "minDelayMs", "maxDelayMs", "clusters"})) {
       sr.number("seed", c.simulation.seed, err, 0, 1.8e19);
       sr.number("releaseFailureRate", c.simulation.release_failure, err, 0, 1);
       sr.number("minDelayMs", c.simulation.min_delay_ms, err, 0, 3.6e6);
       sr.number("maxDelayMs", c.simulation.max_delay_ms, err, 0, 3.6e6);
       if (!err && c.simulation.max_delay_ms < c.simulation.min_delay_ms)
         err = make_error(errc::invalid_argument, "must be >= simulation.minDelayMs", "simulation.maxDelayMs");
-      if (!err && s.contains("steps")) {
-        static const char* names[] = {"allocate", "configure", "activate", "verify"};
-        reader st{s["steps"], "simulation.steps"};
-        if (st.check_object(err, {"allocate", "configure", "activate", "verify"})) {
-          for (int i = 0; i < 4 && !err; ++i)
-            if (s["steps"].contains(names[i]))
-              parse_faults(s["steps"][names[i]], std::string("simulation.steps.") + names[i],
-                           c.simulation.steps[i], err);
+      if (!err && s.contains("steps")) parse_steps(s["steps"], "simulation.steps", c.simulation.steps, err);
+      if (!err && s.contains("clusters")) {
+        if (s["clusters"].is_object()) {
+          for (auto& [id, v] : s["clusters"].items()) {
+            std::string path = "simulation.clusters." + id;
+            reader one{v, path};
+            if (!one.check_object(err, {"steps", "minDelayMs", "maxDelayMs"})) break;
+            simulated_cluster sc;
+            one.number("minDelayMs", sc.min_delay_ms, err, 0, 3.6e6);
+            one.number("maxDelayMs", sc.max_delay_ms, err, 0, 3.6e6);
+            if (!err && sc.max_delay_ms < sc.min_delay_ms)
+              err = make_error(errc::invalid_argument, "must be >= minDelayMs", path + ".maxDelayMs");
+            if (!err && v.contains("steps")) parse_steps(v["steps"], path + ".steps", sc.steps, err);
+            if (err) break;
+            c.simulation.clusters[id] = sc;
+          }
+        } else {
+          err = make_error(errc::invalid_argument, "expected an object keyed by cluster id", "simulation.clusters");
         }
       }
+    }
+  }
+  if (!err && j.contains("providerGate")) {
+    reader gr{j["providerGate"], "providerGate"};
+    if (gr.check_object(err, {"maxConcurrentPerCluster", "breakerWindow", "breakerMinCalls", "breakerFailureRate",
+                              "breakerOpenMs", "halfOpenProbes"})) {
+      gr.number("maxConcurrentPerCluster", c.gate.max_concurrent, err, 1, 10000);
+      gr.number("breakerWindow", c.gate.window, err, 1, 100000);
+      gr.number("breakerMinCalls", c.gate.min_calls, err, 1, 100000);
+      gr.number("breakerFailureRate", c.gate.failure_rate, err, 0.01, 1);
+      gr.number("breakerOpenMs", c.gate.open_ms, err, 0, 1e9);
+      gr.number("halfOpenProbes", c.gate.half_open_probes, err, 1, 1000);
     }
   }
   if (!err && j.contains("kafka")) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,12 +36,30 @@ struct step_faults {
   double response_lost = 0;  ///< create, then report a timeout
 };
 
+/// Faults and delays for one simulated cluster, overriding the defaults.
+struct simulated_cluster {
+  std::array<step_faults, 4> steps{};
+  time_ms min_delay_ms = 0;
+  time_ms max_delay_ms = 0;
+};
+
 struct simulation_config {
   std::uint64_t seed = 1;
+  std::map<std::string, simulated_cluster> clusters;  ///< by cluster id
   std::array<step_faults, 4> steps{};  ///< allocate, configure, activate, verify
   double release_failure = 0;          ///< retryable failure rate of releases
   time_ms min_delay_ms = 0;            ///< per call, uniform in [min, max]
   time_ms max_delay_ms = 0;
+};
+
+/// Circuit breaker and bulkhead in front of each cluster's provider calls.
+struct gate_config {
+  int max_concurrent = 8;       ///< bulkhead: provider calls at once per cluster
+  int window = 20;              ///< breaker: the last N calls
+  int min_calls = 10;           ///< breaker: no verdict on fewer calls
+  double failure_rate = 0.5;    ///< breaker: open at or above this share of retryable failures
+  time_ms open_ms = 30'000;     ///< breaker: fail fast this long, then let a probe through
+  int half_open_probes = 1;
 };
 
 struct cluster_config {
@@ -76,6 +95,7 @@ struct config {
   int http_threads = 2;
   time_ms stuck_after_ms = 30 * 60 * 1000;
   int max_in_flight_per_tenant = 5;  ///< working requests per tenant; the rest wait FIFO
+  gate_config gate;
   kafka_config kafka;
 };
 

@@ -82,12 +82,12 @@ class simulation_impl final : public simulation_provider {
 
   result<step_outcome> execute(const step_call& call) override {
     draw rng{cfg_.seed, call.idempotency_key};
-    delay(rng);
+    delay(rng, call.cluster_id);
     std::lock_guard lock{mutex_};
     auto existing = find(call.request_id, call.step);
     if (!existing) return existing.error();
     if (!existing->empty()) return outcome_of(call, *existing);
-    const auto& faults = cfg_.steps[static_cast<int>(call.step)];
+    const auto& faults = steps_for(call.cluster_id)[static_cast<int>(call.step)];
     double roll = rng.uniform();
     if (roll < faults.permanent)
       return permanent_error("simulated_permanent", std::string("simulated permanent failure in ") +
@@ -123,7 +123,7 @@ class simulation_impl final : public simulation_provider {
   result<std::vector<std::string>> release(const release_call& call) override {
     draw rng{cfg_.seed, "release/" + call.request_id + "/" + std::to_string(static_cast<int>(call.step)) + "/" +
                             std::to_string(call.attempt)};
-    delay(rng);
+    delay(rng, call.cluster_id);
     if (rng.uniform() < cfg_.release_failure)
       return retryable_error("simulated_retryable", "simulated transient failure while releasing");
     std::lock_guard lock{mutex_};
@@ -161,10 +161,19 @@ class simulation_impl final : public simulation_provider {
  private:
   static bool creates_resource(step_kind s) { return s == step_kind::allocate || s == step_kind::configure; }
 
-  void delay(draw& rng) {
-    if (cfg_.max_delay_ms <= 0) return;
-    auto span = cfg_.max_delay_ms - cfg_.min_delay_ms;
-    auto ms = cfg_.min_delay_ms + (span > 0 ? static_cast<time_ms>(rng.next() % (span + 1)) : 0);
+  // Per-cluster overrides (simulation.clusters) win over the defaults.
+  const std::array<step_faults, 4>& steps_for(const std::string& cluster) const {
+    auto it = cfg_.clusters.find(cluster);
+    return it == cfg_.clusters.end() ? cfg_.steps : it->second.steps;
+  }
+
+  void delay(draw& rng, const std::string& cluster) {
+    auto it = cfg_.clusters.find(cluster);
+    auto lo = it == cfg_.clusters.end() ? cfg_.min_delay_ms : it->second.min_delay_ms;
+    auto hi = it == cfg_.clusters.end() ? cfg_.max_delay_ms : it->second.max_delay_ms;
+    if (hi <= 0) return;
+    auto span = hi - lo;
+    auto ms = lo + (span > 0 ? static_cast<time_ms>(rng.next() % (span + 1)) : 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 
