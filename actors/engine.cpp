@@ -69,6 +69,15 @@ struct decision_msg {
 struct decision_reply {
   result<std::string> state;
 };
+struct lifecycle_msg {
+  std::string id;
+  std::string action;
+  std::string dedupe_key;
+};
+struct power_done {
+  std::string action;
+  status r;
+};
 struct usage_reply {
   result<tenant_usage> usage;
 };
@@ -85,6 +94,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::admit_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::status_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::decision_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::decision_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::lifecycle_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::power_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::usage_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::admission_decision)
 
@@ -104,6 +115,8 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using decide_atom = caf::atom_constant<caf::atom("decide")>;
 using usage_atom = caf::atom_constant<caf::atom("usage")>;
 using pump_atom = caf::atom_constant<caf::atom("pump")>;
+using lifecycle_atom = caf::atom_constant<caf::atom("lifecycle")>;
+using powerdone_atom = caf::atom_constant<caf::atom("powerdone")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
 
 /// A request waiting longer than this (backoff) leaves memory until it is due.
@@ -337,6 +350,30 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
   });
 }
 
+// Stops or starts the service at the provider (suspend / reactivate).
+void call_power(request_actor* self, context* ctx) {
+  auto& s = self->state.req;
+  auto prov = ctx->opts.providers->find(s.spec.provider);
+  auto action = s.pending_action;
+  auto id = s.id;
+  auto cluster = s.cluster_id;
+  on_gate(self, ctx, cluster, [prov, action, id, cluster](caf::actor& me) {
+    status r = providers::permanent_error("no_provider", "no provider for this cluster type");
+    if (prov) {
+      try {
+        r = prov->set_power(id, cluster, action == "reactivate");
+      } catch (const std::exception& e) {
+        r = providers::retryable_error("provider_exception", e.what());
+      }
+    }
+    bool failed = !r && r.error().code == errc::retryable;
+    caf::anon_send(me, powerdone_atom::value, power_done{action, std::move(r)});
+    return failed;
+  }, [action, cluster](caf::actor& me) {
+    caf::anon_send(me, powerdone_atom::value, power_done{action, circuit_open(cluster)});
+  });
+}
+
 // Asks the tenant supervisor (through the registry). The answer may take as
 // long as the tenant's queue ahead of this request.
 void ask_admission(request_actor* self, context* ctx) {
@@ -397,6 +434,7 @@ void drive(request_actor* self, context* ctx) {
       case action::admit: return ask_admission(self, ctx);
       case action::call_step: return call_step(self, ctx, a.step);
       case action::release: return call_release(self, ctx, a.step);
+      case action::power: return call_power(self, ctx);
       case action::wait: {
         if (a.at - ctx->now() > passivate_waits_over_ms && st.owed.empty()) {
           // A long backoff: the registry wakes the request when it is due.
@@ -414,7 +452,8 @@ void drive(request_actor* self, context* ctx) {
         // Nothing to do until a command arrives (finished, or waiting for an
         // approval): passivate. The stream holds everything.
         if (st.req.exists && st.owed.empty() &&
-            (is_terminal(st.req.state) || st.req.state == ev::lifecycle::pending_approval))
+            (is_terminal(st.req.state) || st.req.state == ev::lifecycle::pending_approval ||
+             st.req.state == ev::lifecycle::suspended))
           passivate(self);
         return;
     }
@@ -491,6 +530,41 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         st.owed.emplace_back(st.req.version, rp);
         if (!st.busy) flush(self, ctx);
       },
+      [=](lifecycle_atom, lifecycle_msg& m) {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        if (!st.req.exists) {
+          rp.deliver(decision_reply{make_error(errc::not_found, "no request " + m.id)});
+          return self->quit();
+        }
+        // A redelivered command whose effect is already recorded changes nothing.
+        if (!m.dedupe_key.empty())
+          if (auto seen = ctx->opts.journal->find_dedupe(m.dedupe_key); seen && *seen) {
+            rp.deliver(decision_reply{std::string(ev::to_string(st.req.state))});
+            return;
+          }
+        command c = lifecycle_command{m.action};
+        auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
+        if (!out) {
+          auto e = out.error();
+          if (e.code == errc::conflict)
+            e = make_error(errc::conflict,
+                           m.action + " is not possible while the request is " + ev::to_string(st.req.state) +
+                               (st.req.pending_action.empty() ? "" : " (a " + st.req.pending_action + " is in progress)"),
+                           "state");
+          rp.deliver(decision_reply{e});
+          return;
+        }
+        stage(self, ctx, c);
+        if (!m.dedupe_key.empty()) st.dedupe = ev::dedupe_record{m.dedupe_key, json{{"requestId", st.req.id}}.dump()};
+        st.owed.emplace_back(st.req.version, rp);
+        if (!st.busy) flush(self, ctx);
+      },
+      [=](powerdone_atom, power_done& d) {
+        self->state.busy = false;
+        if (!stage(self, ctx, record_action_result{d.action, std::move(d.r)})) return self->quit(caf::sec::runtime_error);
+        drive(self, ctx);
+      },
       [=](appended_atom, append_done& d) {
         auto& st = self->state;
         st.busy = false;
@@ -504,6 +578,13 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{d.r.error()});
           st.owed.clear();
           return self->quit(caf::sec::runtime_error);
+        }
+        if (d.r->duplicate_of && !promise) {
+          // A lifecycle command seen before: nothing was written; the
+          // in-memory state ran ahead, so start again from the stream.
+          for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{std::string("duplicate")});
+          st.owed.clear();
+          return self->quit();
         }
         if (d.r->duplicate_of) {
           auto j = json::parse(*d.r->duplicate_of, nullptr, false);
@@ -803,6 +884,10 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         auto a = spawn_request(self, ctx, m.id);
         return self->delegate(a, decide_atom::value, std::move(m));
       },
+      [=](lifecycle_atom, lifecycle_msg& m) {
+        auto a = spawn_request(self, ctx, m.id);
+        return self->delegate(a, lifecycle_atom::value, std::move(m));
+      },
       [=](stop_atom) {
         self->state.stopping = true;
         for (auto& [id, a] : self->state.live) self->send_exit(a, caf::exit_reason::user_shutdown);
@@ -908,6 +993,14 @@ result<std::string> engine::reject(const std::string& request_id, std::string re
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
              decision_msg{request_id, false, std::move(reason)})
+      .state;
+}
+
+result<std::string> engine::lifecycle(const std::string& request_id, const std::string& action,
+                                      const std::string& dedupe_key) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
+             lifecycle_atom::value, lifecycle_msg{request_id, action, dedupe_key})
       .state;
 }
 

@@ -92,6 +92,13 @@ class engine {
   result<std::string> approve(const std::string& request_id, std::string comment);
   result<std::string> reject(const std::string& request_id, std::string reason);
 
+  /// A service lifecycle action: suspend, reactivate, deprovision or retry.
+  /// Returns the state once the action is recorded (the provider work follows).
+  /// conflict (with the current state) if it does not fit; not_found.
+  /// `dedupe_key` (e.g. "cmd/<commandId>") makes a redelivered command a no-op.
+  result<std::string> lifecycle(const std::string& request_id, const std::string& action,
+                                const std::string& dedupe_key = {});
+
   /// The tenant supervisor's view of a tenant.
   result<tenant_usage> usage(const std::string& tenant_id);
 

@@ -126,14 +126,15 @@ events_or_error on(const request_state& s, const record_step_result& c, const de
   }
   const auto& err = c.outcome.error();
   bool retryable = err.code == errc::retryable;
-  if (retryable && c.attempt <= ctx.retry.max_retries) {
+  if (retryable && c.attempt - st.first_attempt + 1 <= ctx.retry.max_retries) {
     out.push_back(ev::step_failed{c.step, c.attempt, err.field, err.message, true,
                                   ctx.now + ctx.retry.delay_for(c.attempt)});
     return out;
   }
   out.push_back(ev::step_failed{c.step, c.attempt, err.field, err.message, retryable, 0});
   std::string reason = std::string(ev::to_string(c.step)) + " failed" +
-                       (retryable ? " after " + std::to_string(c.attempt) + " attempts" : "") + ": " + err.message;
+                       (retryable ? " after " + std::to_string(c.attempt - st.first_attempt + 1) + " attempts" : "") +
+                       ": " + err.message;
   out.push_back(ev::request_failed{retryable ? "retries_exhausted" : "step_failed", reason, c.step});
   out.push_back(ev::rollback_started{reason});
   return out;
@@ -153,10 +154,39 @@ events_or_error on(const request_state& s, const record_release& c, const decide
   out.push_back(ev::step_compensated{c.step, *c.released});
   auto after = apply(s, out.back(), ctx.now);
   if (!compensation_step(after)) {
-    out.push_back(ev::rolled_back{});
+    if (s.deprovisioning) out.push_back(ev::deprovisioned{});
+    else out.push_back(ev::rolled_back{});
     if (s.quota_held) out.push_back(ev::quota_released{s.reserved});
   }
   return out;
+}
+
+events_or_error on(const request_state& s, const lifecycle_command& c, const decide_context&) {
+  bool idle = s.exists && s.pending_action.empty();
+  if (c.action == "suspend" && idle && s.state == lifecycle::completed)
+    return std::vector<ev::event>{ev::action_requested{"suspend"}};
+  if (c.action == "reactivate" && idle && s.state == lifecycle::suspended)
+    return std::vector<ev::event>{ev::action_requested{"reactivate"}};
+  if (c.action == "deprovision" && idle && (s.state == lifecycle::completed || s.state == lifecycle::suspended))
+    return std::vector<ev::event>{ev::action_requested{"deprovision"}};
+  if (c.action == "retry" && s.exists &&
+      (s.state == lifecycle::failed || (s.state == lifecycle::rolled_back && !s.deprovisioned)))
+    return std::vector<ev::event>{ev::retry_requested{}};
+  if (c.action != "suspend" && c.action != "reactivate" && c.action != "deprovision" && c.action != "retry")
+    return make_error(errc::invalid_argument, "unknown action " + c.action, "action");
+  return refuse(s, c.action + (s.pending_action.empty() ? "" : " (a " + s.pending_action + " is in progress)"));
+}
+
+events_or_error on(const request_state& s, const record_action_result& c, const decide_context& ctx) {
+  if (s.pending_action != c.action) return refuse(s, "a result of " + c.action);
+  if (c.outcome) {
+    if (c.action == "suspend") return std::vector<ev::event>{ev::service_suspended{}};
+    return std::vector<ev::event>{ev::service_reactivated{}};
+  }
+  int attempt = s.action_attempts + 1;
+  bool again = c.outcome.error().code == errc::retryable && attempt <= ctx.retry.max_retries;
+  return std::vector<ev::event>{
+      ev::action_failed{c.action, attempt, c.outcome.error().message, again ? ctx.now + ctx.retry.delay_for(attempt) : 0}};
 }
 
 }  // namespace
@@ -184,6 +214,10 @@ action next_action(const request_state& s, time_ms now) {
         return {action::start_step, *step};
       default: return {};
     }
+  }
+  if ((s.state == lifecycle::completed || s.state == lifecycle::suspended) && !s.pending_action.empty()) {
+    if (s.action_retry_at > now) return {action::wait, step_kind::allocate, s.action_retry_at};
+    return {action::power};
   }
   if (s.state == lifecycle::rolling_back) {
     auto step = compensation_step(s);

@@ -72,8 +72,18 @@ struct approve_request {
 struct reject_request {
   std::string reason;
 };
+/// suspend | reactivate | deprovision | retry, from the API or Kafka.
+struct lifecycle_command {
+  std::string action;
+};
+/// The provider's answer to a suspend or reactivate call.
+struct record_action_result {
+  std::string action;
+  status outcome;
+};
 using command = std::variant<submit_request, place_request, start_step, record_step_result, record_release,
-                             record_admission, approve_request, reject_request>;
+                             record_admission, approve_request, reject_request, lifecycle_command,
+                             record_action_result>;
 
 struct decide_context {
   time_ms now = 0;
@@ -93,6 +103,7 @@ struct action {
     start_step,  ///< persist the intent of the next attempt
     call_step,   ///< run (or settle) the running step at the provider
     release,     ///< compensate `step` at the provider
+    power,       ///< stop (suspend) or start (reactivate) the service at the provider
     wait,        ///< sleep until `at`
   } kind = none;
   step_kind step = step_kind::allocate;

@@ -63,6 +63,12 @@ PROVISIOND_EVENT(request_admitted, "request_admitted", 1)
 PROVISIOND_EVENT(quota_set, "quota_set", 1)
 PROVISIOND_EVENT(approval_rule_saved, "approval_rule_saved", 1)
 PROVISIOND_EVENT(approval_rule_deleted, "approval_rule_deleted", 1)
+PROVISIOND_EVENT(action_requested, "action_requested", 1)
+PROVISIOND_EVENT(service_suspended, "service_suspended", 1)
+PROVISIOND_EVENT(service_reactivated, "service_reactivated", 1)
+PROVISIOND_EVENT(action_failed, "action_failed", 1)
+PROVISIOND_EVENT(deprovisioned, "deprovisioned", 1)
+PROVISIOND_EVENT(retry_requested, "retry_requested", 1)
 #undef PROVISIOND_EVENT
 
 json step_json(step_kind s) { return to_string(s); }
@@ -167,6 +173,14 @@ json to_json(const approval_rule_saved& e) {
                   {"regions", r.conditions.regions}}}}}};
 }
 json to_json(const approval_rule_deleted& e) { return json{{"ruleId", e.rule_id}}; }
+json to_json(const action_requested& e) { return json{{"action", e.action}}; }
+json to_json(const service_suspended&) { return json::object(); }
+json to_json(const service_reactivated&) { return json::object(); }
+json to_json(const action_failed& e) {
+  return json{{"action", e.action}, {"attempt", e.attempt}, {"message", e.message}, {"retryAt", e.retry_at}};
+}
+json to_json(const deprovisioned&) { return json::object(); }
+json to_json(const retry_requested&) { return json::object(); }
 
 void from_json(const json& j, request_submitted& e, std::uint32_t version) {
   e.tenant_id = j.at("tenantId").get<std::string>();
@@ -262,6 +276,17 @@ void from_json(const json& j, approval_rule_saved& e, std::uint32_t) {
   e.rule.conditions.regions = c.value("regions", std::vector<std::string>{});
 }
 void from_json(const json& j, approval_rule_deleted& e, std::uint32_t) { e.rule_id = j.at("ruleId").get<std::string>(); }
+void from_json(const json& j, action_requested& e, std::uint32_t) { e.action = j.at("action").get<std::string>(); }
+void from_json(const json&, service_suspended&, std::uint32_t) {}
+void from_json(const json&, service_reactivated&, std::uint32_t) {}
+void from_json(const json& j, action_failed& e, std::uint32_t) {
+  e.action = j.at("action").get<std::string>();
+  e.attempt = j.value("attempt", 1);
+  e.message = j.value("message", "");
+  e.retry_at = j.value("retryAt", time_ms{0});
+}
+void from_json(const json&, deprovisioned&, std::uint32_t) {}
+void from_json(const json&, retry_requested&, std::uint32_t) {}
 
 template <class T>
 result<event> decode_as(std::uint32_t version, std::string_view payload) {

@@ -191,6 +191,42 @@ struct rolled_back {
   friend bool operator==(const rolled_back&, const rolled_back&) = default;
 };
 
+/// Service lifecycle actions. `action` is suspend | reactivate | deprovision.
+/// An action was asked for (the intent, before the provider call).
+struct action_requested {
+  std::string action;
+  friend bool operator==(const action_requested&, const action_requested&) = default;
+};
+
+/// The provider stopped the service; resources are kept (state Suspended).
+struct service_suspended {
+  friend bool operator==(const service_suspended&, const service_suspended&) = default;
+};
+
+/// The provider started the service again (state Completed).
+struct service_reactivated {
+  friend bool operator==(const service_reactivated&, const service_reactivated&) = default;
+};
+
+/// A suspend or reactivate call failed; retried at `retry_at` unless 0.
+struct action_failed {
+  std::string action;
+  int attempt = 1;
+  std::string message;
+  time_ms retry_at = 0;
+  friend bool operator==(const action_failed&, const action_failed&) = default;
+};
+
+/// Deprovisioning finished: everything released (state RolledBack, deprovisioned).
+struct deprovisioned {
+  friend bool operator==(const deprovisioned&, const deprovisioned&) = default;
+};
+
+/// A Failed or RolledBack request runs again (state Queued, admission anew).
+struct retry_requested {
+  friend bool operator==(const retry_requested&, const retry_requested&) = default;
+};
+
 /// Admin stream `tenant-quotas`: a tenant's quota was set (-1 = unlimited).
 struct quota_set {
   std::string tenant_id;
@@ -234,7 +270,8 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
                            rollback_started, step_compensated, compensation_failed, rolled_back,
                            quota_reserved, quota_released, quota_exceeded, approval_requested,
                            request_approved, request_rejected, request_admitted, quota_set,
-                           approval_rule_saved, approval_rule_deleted>;
+                           approval_rule_saved, approval_rule_deleted, action_requested, service_suspended,
+                           service_reactivated, action_failed, deprovisioned, retry_requested>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

@@ -133,6 +133,54 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           s.rejection_reason = x.reason;
         } else if constexpr (std::is_same_v<T, ev::request_admitted>) {
           s.admitted = true;
+        } else if constexpr (std::is_same_v<T, ev::action_requested>) {
+          s.action_attempts = 0;
+          s.action_retry_at = 0;
+          s.action_error.clear();
+          if (x.action == "deprovision") {
+            // Release everything that was ever started, latest step first.
+            s.deprovisioning = true;
+            s.state = lifecycle::rolling_back;
+            s.compensation_attempts = 0;
+            s.compensation_retry_at = 0;
+            for (auto& st : s.steps) st.compensated = false;
+          } else {
+            s.pending_action = x.action;
+          }
+        } else if constexpr (std::is_same_v<T, ev::service_suspended>) {
+          s.state = lifecycle::suspended;
+          s.pending_action.clear();
+        } else if constexpr (std::is_same_v<T, ev::service_reactivated>) {
+          s.state = lifecycle::completed;
+          s.pending_action.clear();
+        } else if constexpr (std::is_same_v<T, ev::action_failed>) {
+          s.action_attempts = x.attempt;
+          s.action_retry_at = x.retry_at;
+          s.action_error = x.message;
+          if (x.retry_at == 0) s.pending_action.clear();  // given up; the state is unchanged
+        } else if constexpr (std::is_same_v<T, ev::deprovisioned>) {
+          s.state = lifecycle::rolled_back;
+          s.deprovisioning = false;
+          s.deprovisioned = true;
+        } else if constexpr (std::is_same_v<T, ev::retry_requested>) {
+          s.state = lifecycle::queued;
+          s.failure_code.clear();
+          s.failure_reason.clear();
+          s.violations.clear();
+          s.cluster_id.clear();
+          s.admitted = false;
+          s.resources.clear();
+          s.outputs.clear();
+          s.compensation_attempts = 0;
+          s.compensation_retry_at = 0;
+          s.compensation_error.clear();
+          // Attempts keep counting, so new idempotency keys never repeat old ones.
+          for (auto& st : s.steps) {
+            st.status = step_status::pending;
+            st.compensated = false;
+            st.retry_at = 0;
+            st.first_attempt = st.attempts + 1;
+          }
         }
       },
       e);

@@ -44,6 +44,7 @@ struct step_state {
   time_ms started_at = 0;
   time_ms retry_at = 0;  ///< when the next attempt is due (status failed)
   bool compensated = false;
+  int first_attempt = 1;  ///< attempt number this run of the step began with (a retry starts a new run)
 };
 
 struct request_state {
@@ -72,6 +73,13 @@ struct request_state {
   std::string approval_comment;
   std::string rejection_reason;
   bool admitted = false;  ///< holds (or held) a working slot
+  // Service lifecycle.
+  std::string pending_action;  ///< suspend | reactivate (requested, provider call not yet done)
+  int action_attempts = 0;
+  time_ms action_retry_at = 0;
+  std::string action_error;
+  bool deprovisioning = false;  ///< the rollback in progress is a deprovision
+  bool deprovisioned = false;
 };
 
 /// The request holds one of its tenant's working slots: admitted and not yet

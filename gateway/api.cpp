@@ -311,6 +311,14 @@ http_response route(const api_backend& b, const http_request& req) {
       if (m != "GET") return method_not_allowed("GET");
       return request_events(b, parts[2]);
     }
+    if (parts.size() == 4 &&
+        (parts[3] == "suspend" || parts[3] == "reactivate" || parts[3] == "deprovision" || parts[3] == "retry")) {
+      if (m != "POST") return method_not_allowed("POST");
+      if (!is_valid_id(parts[2])) return error_response(make_error(errc::not_found, "no request " + parts[2]));
+      auto r = b.engine->lifecycle(parts[2], parts[3]);
+      if (!r) return error_response(r.error());
+      return json_response(200, {{"id", parts[2]}, {"state", *r}});
+    }
     if (parts.size() == 4 && parts[3] == "state") {
       if (m != "GET") return method_not_allowed("GET");
       return request_state_at(b, req, parts[2]);

@@ -101,9 +101,18 @@ struct kafka_intake::impl {
     std::string_view value{static_cast<const char*>(m->payload), m->len};
     auto cmd = parse_command(value);
     if (!cmd) return dead_letter(m, cmd.error());
-    if (cmd->command != "provision")
-      return dead_letter(m, make_error(errc::unsupported,
-                                       "command " + cmd->command + " is not available in this version", "command"));
+    if (cmd->command != "provision") {
+      auto r = engine->lifecycle(cmd->request_id, cmd->command, "cmd/" + cmd->command_id);
+      if (r) {
+        ++accepted;
+        metrics::registry::global()
+            .get_counter("provisiond_commands_total", "Kafka commands consumed, by result", {{"result", "accepted"}})
+            .inc();
+        return true;
+      }
+      if (r.error().code == errc::unavailable) return false;
+      return dead_letter(m, r.error());
+    }
     actors::submit_command sc;
     sc.spec = std::move(cmd->spec);
     sc.dedupe_key = "cmd/" + cmd->command_id;

@@ -73,7 +73,7 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
   for (auto& st : s.steps)
     steps.push_back({{"status", static_cast<int>(st.status)}, {"attempts", st.attempts},
                      {"lastError", st.last_error}, {"key", st.idempotency_key}, {"startedAt", st.started_at},
-                     {"retryAt", st.retry_at}, {"compensated", st.compensated}});
+                     {"retryAt", st.retry_at}, {"compensated", st.compensated}, {"firstAttempt", st.first_attempt}});
   json res = json::array();
   for (auto& r : s.resources) res.push_back(resource_json(r));
   return json{{"id", s.id},
@@ -92,7 +92,14 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
               {"createdAt", s.created_at},
               {"updatedAt", s.updated_at},
               {"createdPosition", created_position},
-              {"admission", admission_json(s)}};
+              {"admission", admission_json(s)},
+              {"lifecycle",
+               {{"pendingAction", s.pending_action},
+                {"actionAttempts", s.action_attempts},
+                {"actionRetryAt", s.action_retry_at},
+                {"actionError", s.action_error},
+                {"deprovisioning", s.deprovisioning},
+                {"deprovisioned", s.deprovisioned}}}};
 }
 
 ev::request_state state_from(const json& j, std::uint64_t* created_position) {
@@ -114,6 +121,7 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
     o.started_at = st.at("startedAt").get<time_ms>();
     o.retry_at = st.at("retryAt").get<time_ms>();
     o.compensated = st.at("compensated").get<bool>();
+    o.first_attempt = st.value("firstAttempt", 1);
   }
   for (auto& r : j.at("resources"))
     s.resources.push_back(ev::resource_ref{r.at("id").get<std::string>(), r.at("kind").get<std::string>(),
@@ -129,6 +137,15 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
   s.updated_at = j.at("updatedAt").get<time_ms>();
   if (created_position) *created_position = j.at("createdPosition").get<std::uint64_t>();
   admission_from(j, s);
+  if (j.contains("lifecycle")) {
+    const auto& l = j.at("lifecycle");
+    s.pending_action = l.value("pendingAction", "");
+    s.action_attempts = l.value("actionAttempts", 0);
+    s.action_retry_at = l.value("actionRetryAt", time_ms{0});
+    s.action_error = l.value("actionError", "");
+    s.deprovisioning = l.value("deprovisioning", false);
+    s.deprovisioned = l.value("deprovisioned", false);
+  }
   return s;
 }
 
@@ -181,6 +198,9 @@ std::string render_request(const ev::request_state& s) {
            {"createdAt", format_time(s.created_at)},
            {"updatedAt", format_time(s.updated_at)}};
   out["dependsOn"] = s.spec.depends_on;
+  out["deprovisioned"] = s.deprovisioned;
+  if (!s.pending_action.empty()) out["pendingAction"] = s.pending_action;
+  if (!s.action_error.empty()) out["lastActionError"] = s.action_error;
   if (!s.failure_code.empty()) {
     out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};
     if (!s.violations.empty()) out["failure"]["violations"] = violations_json(s.violations);

@@ -65,6 +65,10 @@ class provider {
   /// Returns the ids released.
   virtual result<std::vector<std::string>> release(const release_call& call) = 0;
 
+  /// Stops (on = false) or starts the request's service, keeping its
+  /// resources. Idempotent: stopping a stopped service succeeds.
+  virtual status set_power(const std::string& request_id, const std::string& cluster_id, bool on) = 0;
+
   /// Connectivity check.
   virtual status check() = 0;
 };

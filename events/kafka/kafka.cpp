@@ -92,8 +92,12 @@ std::vector<std::string> lifecycle_topics_for(const event& e) {
           out.push_back("provisioning.completed");
         } else if constexpr (std::is_same_v<T, request_failed>) {
           out.push_back("provisioning.failed");
-        } else if constexpr (std::is_same_v<T, rolled_back>) {
+        } else if constexpr (std::is_same_v<T, rolled_back> || std::is_same_v<T, deprovisioned>) {
           out.push_back("provisioning.rolled-back");
+        } else if constexpr (std::is_same_v<T, service_suspended>) {
+          out.push_back("service.suspended");
+        } else if constexpr (std::is_same_v<T, service_reactivated>) {
+          out.push_back("service.reactivated");
         }
       },
       e);
@@ -152,6 +156,11 @@ void add_details(json& data, const event& e, const request_state& after) {
           data["reason"] = x.message;
         } else if constexpr (std::is_same_v<T, rolled_back>) {
           data["reason"] = after.failure_reason;
+        } else if constexpr (std::is_same_v<T, deprovisioned>) {
+          data["reason"] = "deprovisioned";
+          data["deprovisioned"] = true;
+        } else if constexpr (std::is_same_v<T, action_requested> || std::is_same_v<T, action_failed>) {
+          data["action"] = x.action;
         }
       },
       e);

@@ -144,6 +144,23 @@ class simulation_impl final : public simulation_provider {
     return released;
   }
 
+  status set_power(const std::string& request_id, const std::string& cluster_id, bool on) override {
+    draw rng{cfg_.seed, "power/" + request_id};
+    delay(rng, cluster_id);
+    std::lock_guard lock{mutex_};
+    auto servers = find(request_id, step_kind::allocate);
+    if (!servers) return servers.error();
+    if (servers->empty()) return permanent_error("not_found", "no server for request " + request_id);
+    rocksdb::WriteBatch batch;
+    for (auto e : *servers) {
+      e.attributes["power"] = on ? "on" : "off";
+      batch.Put("res/" + e.resource_id, stored_json(e));
+    }
+    auto st = db_->Write(rocksdb::WriteOptions{}, &batch);
+    if (!st.ok()) return retryable_error("ledger", "simulation ledger write failed: " + st.ToString());
+    return ok();
+  }
+
   status check() override { return ok(); }
 
   result<std::vector<ledger_entry>> ledger() override {

@@ -343,3 +343,101 @@ TEST(Placement, PrefersTheRegionDefaultAndExplainsSkips) {
   EXPECT_NE(none.reason.find("a-other: type openstack is not simulation"), std::string::npos) << none.reason;
   EXPECT_NE(none.reason.find("d-sim: region us-east-1 is not eu-west-1"), std::string::npos) << none.reason;
 }
+
+namespace {
+
+std::vector<ev::event> completed_history() {
+  auto h = admitted();
+  h.push_back(ev::cluster_placed{"sim-eu", "d"});
+  for (int i = 0; i < 4; ++i) {
+    auto k = static_cast<ev::step_kind>(i);
+    h.push_back(ev::step_started{k, 1, idempotency_key("req-1", k, 1)});
+    if (i == 0) h.push_back(ev::resource_allocated{{"srv-1", "server", k, {}}});
+    h.push_back(ev::step_completed{k, 1, {}, false});
+  }
+  h.push_back(ev::request_completed{{}});
+  return h;
+}
+
+}  // namespace
+
+TEST(RequestLifecycle, SuspendThenReactivateGoThroughTheProvider) {
+  auto h = completed_history();
+  auto evs = when(given(h), lifecycle_command{"suspend"});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"action_requested"}));
+  h.insert(h.end(), evs.begin(), evs.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::completed) << "suspended only once the provider stopped it";
+  EXPECT_EQ(next_action(s, t0).kind, action::power);
+  EXPECT_EQ(decide(s, lifecycle_command{"suspend"}, ctx()).error().code, errc::conflict) << "one action at a time";
+  auto done = when(s, record_action_result{"suspend", provisiond::ok()});
+  ASSERT_EQ(types(done), (std::vector<std::string>{"service_suspended"}));
+  h.insert(h.end(), done.begin(), done.end());
+  s = given(h);
+  EXPECT_EQ(s.state, lifecycle::suspended);
+  EXPECT_EQ(decide(s, lifecycle_command{"suspend"}, ctx()).error().code, errc::conflict);
+  auto back = when(s, lifecycle_command{"reactivate"});
+  h.insert(h.end(), back.begin(), back.end());
+  auto failed = when(given(h), record_action_result{"reactivate", retryable_error("busy", "try later")});
+  ASSERT_EQ(types(failed), (std::vector<std::string>{"action_failed"}));
+  EXPECT_EQ(std::get<ev::action_failed>(failed[0]).retry_at, t0 + 5000);
+  h.insert(h.end(), failed.begin(), failed.end());
+  EXPECT_EQ(next_action(given(h), t0).kind, action::wait);
+  EXPECT_EQ(next_action(given(h), t0 + 5000).kind, action::power);
+  auto ok = when(given(h), record_action_result{"reactivate", provisiond::ok()});
+  h.insert(h.end(), ok.begin(), ok.end());
+  EXPECT_EQ(given(h).state, lifecycle::completed);
+}
+
+TEST(RequestLifecycle, DeprovisionReleasesEverythingAndFreesQuota) {
+  auto h = completed_history();
+  auto evs = when(given(h), lifecycle_command{"deprovision"});
+  h.insert(h.end(), evs.begin(), evs.end());
+  std::vector<ev::step_kind> order;
+  for (;;) {
+    auto s = given(h);
+    auto a = next_action(s, t0);
+    if (a.kind != action::release) break;
+    order.push_back(a.step);
+    auto r = when(s, record_release{a.step, std::vector<std::string>{}});
+    h.insert(h.end(), r.begin(), r.end());
+  }
+  EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::verify, ev::step_kind::activate, ev::step_kind::configure,
+                                               ev::step_kind::allocate}));
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolled_back);
+  EXPECT_TRUE(s.deprovisioned);
+  EXPECT_FALSE(s.quota_held);
+  EXPECT_EQ(ev::type_name(h[h.size() - 2]), std::string("deprovisioned"));
+  EXPECT_EQ(decide(s, lifecycle_command{"retry"}, ctx()).error().code, errc::conflict) << "a deprovisioned request stays gone";
+}
+
+TEST(RequestLifecycle, RetryRunsAFailedRequestAgainWithFreshAttempts) {
+  auto h = placed_and_started();
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    auto evs = when(given(h), record_step_result{ev::step_kind::allocate, attempt, retryable_error("t", "slow"), false});
+    h.insert(h.end(), evs.begin(), evs.end());
+    if (given(h).state == lifecycle::rolling_back) break;
+    auto start = when(given(h), start_step{});
+    h.insert(h.end(), start.begin(), start.end());
+  }
+  auto rel = when(given(h), record_release{ev::step_kind::allocate, std::vector<std::string>{}});
+  h.insert(h.end(), rel.begin(), rel.end());
+  ASSERT_EQ(given(h).state, lifecycle::rolled_back);
+  EXPECT_EQ(decide(given(completed_history()), lifecycle_command{"retry"}, ctx()).error().code, errc::conflict);
+  auto retry = when(given(h), lifecycle_command{"retry"});
+  ASSERT_EQ(types(retry), (std::vector<std::string>{"retry_requested"}));
+  h.insert(h.end(), retry.begin(), retry.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::queued);
+  EXPECT_EQ(next_action(s, t0).kind, action::admit) << "admission (and quota) anew";
+  // After admission the step starts at attempt 5 with a new key, and has 3 retries again.
+  h.push_back(ev::quota_reserved{demand});
+  h.push_back(ev::request_admitted{});
+  h.push_back(ev::cluster_placed{"sim-eu", "d"});
+  auto start = when(given(h), start_step{});
+  EXPECT_EQ(std::get<ev::step_started>(start[0]).attempt, 5);
+  h.insert(h.end(), start.begin(), start.end());
+  auto fail = when(given(h), record_step_result{ev::step_kind::allocate, 5, retryable_error("t", "slow"), false});
+  EXPECT_EQ(types(fail), (std::vector<std::string>{"step_failed"})) << "a retry of the step, not exhaustion";
+}

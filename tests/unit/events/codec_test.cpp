@@ -35,6 +35,12 @@ std::vector<ev::event> samples() {
       ev::approval_rule_saved{{"rule-1", "High-Resource VPS Approval", "", 10, true,
                                {16, 32, 500, {"vps"}, {"eu-west-1"}}, 1700000000000}},
       ev::approval_rule_deleted{"rule-1"},
+      ev::action_requested{"suspend"},
+      ev::service_suspended{},
+      ev::service_reactivated{},
+      ev::action_failed{"reactivate", 2, "busy", 1700000020000},
+      ev::deprovisioned{},
+      ev::retry_requested{},
   };
 }
 
