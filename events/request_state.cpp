@@ -174,6 +174,10 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           s.compensation_attempts = 0;
           s.compensation_retry_at = 0;
           s.compensation_error.clear();
+          s.approval = {};  // rules are evaluated anew at admission
+          s.approval_pending = false;
+          s.approval_comment.clear();
+          s.rejection_reason.clear();
           // Attempts keep counting, so new idempotency keys never repeat old ones.
           for (auto& st : s.steps) {
             st.status = step_status::pending;
