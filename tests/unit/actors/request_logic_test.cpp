@@ -56,6 +56,19 @@ std::vector<ev::event> placed_and_started() {
   return h;
 }
 
+// Runs every release the request asks for (each succeeding); returns the step order.
+std::vector<ev::step_kind> release_all(std::vector<ev::event>& h) {
+  std::vector<ev::step_kind> order;
+  for (;;) {
+    auto s = given(h);
+    auto a = next_action(s, t0);
+    if (a.kind != action::release) return order;
+    order.push_back(a.step);
+    auto evs = when(s, record_release{a.step, std::vector<std::string>{}});
+    h.insert(h.end(), evs.begin(), evs.end());
+  }
+}
+
 admission_decision decision(admission_decision::kind_t kind) {
   admission_decision d;
   d.kind = kind;
@@ -273,15 +286,7 @@ TEST(RequestDecide, RollbackReleasesInReverseOrderThenRollsBack) {
   auto bad = when(given(h), record_step_result{ev::step_kind::activate, 1, permanent_error("error", "ERROR state"), false});
   h.insert(h.end(), bad.begin(), bad.end());
 
-  std::vector<ev::step_kind> order;
-  for (;;) {
-    auto s = given(h);
-    auto a = next_action(s, t0);
-    if (a.kind != action::release) break;
-    order.push_back(a.step);
-    auto evs = when(s, record_release{a.step, std::vector<std::string>{}});
-    h.insert(h.end(), evs.begin(), evs.end());
-  }
+  auto order = release_all(h);
   EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::activate, ev::step_kind::configure, ev::step_kind::allocate}));
   auto s = given(h);
   EXPECT_EQ(s.state, lifecycle::rolled_back);
@@ -393,15 +398,7 @@ TEST(RequestLifecycle, DeprovisionReleasesEverythingAndFreesQuota) {
   auto h = completed_history();
   auto evs = when(given(h), lifecycle_command{"deprovision"});
   h.insert(h.end(), evs.begin(), evs.end());
-  std::vector<ev::step_kind> order;
-  for (;;) {
-    auto s = given(h);
-    auto a = next_action(s, t0);
-    if (a.kind != action::release) break;
-    order.push_back(a.step);
-    auto r = when(s, record_release{a.step, std::vector<std::string>{}});
-    h.insert(h.end(), r.begin(), r.end());
-  }
+  auto order = release_all(h);
   EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::verify, ev::step_kind::activate, ev::step_kind::configure,
                                                ev::step_kind::allocate}));
   auto s = given(h);
