@@ -460,6 +460,36 @@ void drive(request_actor* self, context* ctx) {
   }
 }
 
+// An operator's command (approve, reject, a lifecycle action): decide it now,
+// answer with the new state once its events are durable, 409 if it does not
+// fit. A dedupe key already recorded makes it a no-op.
+template <class ConflictMessage>
+void answer_command(request_actor* self, context* ctx, const std::string& id, const command& c,
+                    const std::string& dedupe_key, ConflictMessage conflict_message) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  if (!st.req.exists) {
+    rp.deliver(decision_reply{make_error(errc::not_found, "no request " + id)});
+    return self->quit();
+  }
+  if (!dedupe_key.empty())
+    if (auto seen = ctx->opts.journal->find_dedupe(dedupe_key); seen && *seen) {
+      rp.deliver(decision_reply{std::string(ev::to_string(st.req.state))});
+      return;
+    }
+  auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
+  if (!out) {
+    auto e = out.error();
+    if (e.code == errc::conflict) e = make_error(errc::conflict, conflict_message(), "state");
+    rp.deliver(decision_reply{e});
+    return;
+  }
+  stage(self, ctx, c);
+  if (!dedupe_key.empty()) st.dedupe = ev::dedupe_record{dedupe_key, json{{"requestId", st.req.id}}.dump()};
+  st.owed.emplace_back(st.req.version, rp);
+  if (!st.busy) flush(self, ctx);
+}
+
 caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id, caf::actor registry) {
   auto& st = self->state;
   st.req.id = id;
@@ -511,54 +541,17 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
       },
       [=](resume_atom) { drive(self, ctx); },
       [=](decide_atom, decision_msg& m) {
-        auto& st = self->state;
-        auto rp = self->make_response_promise();
-        if (!st.req.exists) {
-          rp.deliver(decision_reply{make_error(errc::not_found, "no request " + m.id)});
-          return self->quit();
-        }
         command c = m.approve ? command{approve_request{m.text}} : command{reject_request{m.text}};
-        auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
-        if (!out) {
-          rp.deliver(decision_reply{make_error(errc::conflict,
-                                               std::string("request is ") + ev::to_string(st.req.state) +
-                                                   ", not PendingApproval",
-                                               "state")});
-          return;
-        }
-        stage(self, ctx, c);
-        st.owed.emplace_back(st.req.version, rp);
-        if (!st.busy) flush(self, ctx);
+        answer_command(self, ctx, m.id, c, {}, [&] {
+          return std::string("request is ") + ev::to_string(self->state.req.state) + ", not PendingApproval";
+        });
       },
       [=](lifecycle_atom, lifecycle_msg& m) {
-        auto& st = self->state;
-        auto rp = self->make_response_promise();
-        if (!st.req.exists) {
-          rp.deliver(decision_reply{make_error(errc::not_found, "no request " + m.id)});
-          return self->quit();
-        }
-        // A redelivered command whose effect is already recorded changes nothing.
-        if (!m.dedupe_key.empty())
-          if (auto seen = ctx->opts.journal->find_dedupe(m.dedupe_key); seen && *seen) {
-            rp.deliver(decision_reply{std::string(ev::to_string(st.req.state))});
-            return;
-          }
-        command c = lifecycle_command{m.action};
-        auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
-        if (!out) {
-          auto e = out.error();
-          if (e.code == errc::conflict)
-            e = make_error(errc::conflict,
-                           m.action + " is not possible while the request is " + ev::to_string(st.req.state) +
-                               (st.req.pending_action.empty() ? "" : " (a " + st.req.pending_action + " is in progress)"),
-                           "state");
-          rp.deliver(decision_reply{e});
-          return;
-        }
-        stage(self, ctx, c);
-        if (!m.dedupe_key.empty()) st.dedupe = ev::dedupe_record{m.dedupe_key, json{{"requestId", st.req.id}}.dump()};
-        st.owed.emplace_back(st.req.version, rp);
-        if (!st.busy) flush(self, ctx);
+        answer_command(self, ctx, m.id, lifecycle_command{m.action}, m.dedupe_key, [&] {
+          const auto& r = self->state.req;
+          return m.action + " is not possible while the request is " + ev::to_string(r.state) +
+                 (r.pending_action.empty() ? "" : " (a " + r.pending_action + " is in progress)");
+        });
       },
       [=](powerdone_atom, power_done& d) {
         self->state.busy = false;
@@ -924,6 +917,9 @@ result<submit_outcome> engine::submit(submit_command cmd) {
   // dependsOn: ids of existing requests of the same tenant, each once, and no cycle.
   const auto& deps = cmd.spec.depends_on;
   if (deps.size() > 100) return make_error(errc::invalid_argument, "at most 100 dependencies", "dependsOn");
+  // The read side may trail a submission made a moment ago (e.g. the Kafka
+  // command before this one): let it catch up once before looking anything up.
+  if (!deps.empty() && impl_->ctx->opts.sync_read_side) impl_->ctx->opts.sync_read_side();
   if (!cmd.request_id.empty()) {
     // Kahn over the new request and what it (transitively) waits for: a
     // request on a cycle could never start.
@@ -951,11 +947,6 @@ result<submit_outcome> engine::submit(submit_command cmd) {
       return make_error(errc::invalid_argument, "request " + deps[i] + " is listed twice", "dependsOn");
     auto& lookup = impl_->ctx->opts.lookup_request;
     auto dep = lookup ? lookup(deps[i]) : std::nullopt;
-    // The read side may trail a submission made a moment ago (e.g. the Kafka command before this one).
-    for (int tries = 0; !dep && lookup && tries < 20; ++tries) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      dep = lookup(deps[i]);
-    }
     if (!dep) return make_error(errc::invalid_argument, "unknown request id " + deps[i], "dependsOn");
     if (dep->spec.tenant_id != cmd.spec.tenant_id)
       return make_error(errc::invalid_argument, "request " + deps[i] + " belongs to another tenant", "dependsOn");

@@ -41,6 +41,9 @@ struct engine_options {
   /// Used to validate dependsOn and to rebuild a tenant supervisor at start.
   std::function<std::optional<events::request_state>(const std::string&)> lookup_request;
   std::function<std::vector<events::request_state>(const std::string&)> tenant_requests;
+  /// Blocks until the read side has seen everything committed so far
+  /// (called before validating dependsOn; never from an actor).
+  std::function<void()> sync_read_side;
   /// At most this many requests per tenant in the working states.
   int max_in_flight_per_tenant = 5;
   /// Circuit breaker and bulkhead per cluster.

@@ -206,6 +206,7 @@ int main(int argc, char** argv) {
     auto r = s->get(id);
     return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;
   };
+  eo.sync_read_side = [s = summaries.get(), journal] { s->wait_for(journal->last_position(), std::chrono::seconds(2)); };
   eo.tenant_requests = [s = summaries.get()](const std::string& tenant) {
     auto r = s->tenant_states(tenant);
     return r ? std::move(*r) : std::vector<events::request_state>{};

@@ -19,6 +19,12 @@ namespace {
 
 constexpr std::size_t max_command_bytes = 1 << 20;
 
+void count_command(const char* outcome) {
+  metrics::registry::global()
+      .get_counter("provisiond_commands_total", "Kafka commands consumed, by result", {{"result", outcome}})
+      .inc();
+}
+
 error bad(std::string field, std::string message) {
   return make_error(errc::invalid_argument, std::move(message), std::move(field));
 }
@@ -85,9 +91,7 @@ struct kafka_intake::impl {
           RD_KAFKA_V_END);
       if (!err && rd_kafka_flush(dlq, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++dead;
-        metrics::registry::global()
-            .get_counter("provisiond_commands_total", "Kafka commands consumed, by result", {{"result", "dead_lettered"}})
-            .inc();
+        count_command("dead_lettered");
         std::fprintf(stderr, "provisiond: command at %s dead-lettered: %s\n", origin.c_str(), reason.c_str());
         return true;
       }
@@ -105,9 +109,7 @@ struct kafka_intake::impl {
       auto r = engine->lifecycle(cmd->request_id, cmd->command, "cmd/" + cmd->command_id);
       if (r) {
         ++accepted;
-        metrics::registry::global()
-            .get_counter("provisiond_commands_total", "Kafka commands consumed, by result", {{"result", "accepted"}})
-            .inc();
+        count_command("accepted");
         return true;
       }
       if (r.error().code == errc::unavailable) return false;
@@ -120,10 +122,7 @@ struct kafka_intake::impl {
     auto r = engine->submit(std::move(sc));
     if (r) {
       ++accepted;
-      metrics::registry::global()
-          .get_counter("provisiond_commands_total", "Kafka commands consumed, by result",
-                       {{"result", r->duplicate ? "duplicate" : "accepted"}})
-          .inc();
+      count_command(r->duplicate ? "duplicate" : "accepted");
       return true;
     }
     if (r.error().code == errc::unavailable) return false;  // not durable: redelivered later

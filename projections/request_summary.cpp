@@ -156,11 +156,27 @@ ev::lifecycle state_of_index(const std::vector<std::string>& keys) {
   return ev::lifecycle::queued;
 }
 
+std::string state_prefix(ev::lifecycle s) { return std::string("st/") + ev::to_string(s) + '\x01'; }
+
+// Calls fn(request id) for every row of an index prefix, page by page.
+template <class Fn>
+status for_each_id(view_store& store, const std::string& prefix, Fn fn) {
+  std::string after;
+  for (;;) {
+    auto rows = store.scan(prefix, after, 1024);
+    if (!rows) return rows.error();
+    for (auto& [key, id] : *rows)
+      if (auto st = fn(id); !st) return st;
+    if (rows->size() < 1024) return ok();
+    after = rows->back().first;
+  }
+}
+
 std::vector<std::string> index_keys(const ev::request_state& s, std::uint64_t created) {
   auto p = pos_key(created);
   std::string state = ev::to_string(s.state);
   const auto& t = s.spec.tenant_id;
-  return {"c/" + p, "t/" + t + '\x01' + p, "st/" + state + '\x01' + p, "ts/" + t + '\x01' + state + '\x01' + p};
+  return {"c/" + p, "t/" + t + '\x01' + p, state_prefix(s.state) + p, "ts/" + t + '\x01' + state + '\x01' + p};
 }
 
 }  // namespace
@@ -296,17 +312,11 @@ struct request_summary_projection::impl {
   // Counts the rows of each state index (once, at start and after a rebuild).
   void recount() {
     std::array<std::int64_t, 11> fresh{};
-    for (int i = 0; i < 11; ++i) {
-      std::string prefix = std::string("st/") + ev::to_string(static_cast<ev::lifecycle>(i)) + '\x01';
-      std::string after;
-      for (;;) {
-        auto rows = store->scan(prefix, after, 4096);
-        if (!rows) break;
-        fresh[i] += static_cast<std::int64_t>(rows->size());
-        if (rows->size() < 4096) break;
-        after = rows->back().first;
-      }
-    }
+    for (int i = 0; i < 11; ++i)
+      for_each_id(*store, state_prefix(static_cast<ev::lifecycle>(i)), [&](const std::string&) {
+        ++fresh[i];
+        return ok();
+      });
     std::lock_guard lock{mutex};
     counts = fresh;
   }
@@ -410,7 +420,7 @@ result<list_page> request_summary_projection::list(const list_query& q) {
   std::string prefix;
   if (!q.tenant_id.empty() && q.state) prefix = "ts/" + q.tenant_id + '\x01' + ev::to_string(*q.state) + '\x01';
   else if (!q.tenant_id.empty()) prefix = "t/" + q.tenant_id + '\x01';
-  else if (q.state) prefix = std::string("st/") + ev::to_string(*q.state) + '\x01';
+  else if (q.state) prefix = state_prefix(*q.state);
   else prefix = "c/";
   auto rows = impl_->store->scan(prefix, q.cursor.empty() ? "" : prefix + q.cursor, q.limit + 1);
   if (!rows) return rows.error();
@@ -426,19 +436,13 @@ result<list_page> request_summary_projection::list(const list_query& q) {
 
 result<std::vector<ev::request_state>> request_summary_projection::tenant_states(const std::string& tenant_id) {
   std::vector<ev::request_state> out;
-  std::string prefix = "t/" + tenant_id + '\x01';
-  std::string after;
-  for (;;) {
-    auto rows = impl_->store->scan(prefix, after, 1024);
-    if (!rows) return rows.error();
-    for (auto& [k, id] : *rows) {
-      auto s = get(id);
-      if (!s) return s.error();
-      if (*s) out.push_back(std::move(**s));
-    }
-    if (rows->size() < 1024) break;
-    after = rows->back().first;
-  }
+  auto st = for_each_id(*impl_->store, "t/" + tenant_id + '\x01', [&](const std::string& id) -> status {
+    auto s = get(id);
+    if (!s) return s.error();
+    if (*s) out.push_back(std::move(**s));
+    return ok();
+  });
+  if (!st) return st.error();
   return out;
 }
 
@@ -447,15 +451,11 @@ result<std::vector<std::string>> request_summary_projection::unfinished() {
   for (int i = 0; i < 11; ++i) {
     auto s = static_cast<ev::lifecycle>(i);
     if (ev::is_terminal(s)) continue;
-    std::string prefix = std::string("st/") + ev::to_string(s) + '\x01';
-    std::string after;
-    for (;;) {
-      auto rows = impl_->store->scan(prefix, after, 1024);
-      if (!rows) return rows.error();
-      for (auto& [k, v] : *rows) ids.push_back(v);
-      if (rows->size() < 1024) break;
-      after = rows->back().first;
-    }
+    auto st = for_each_id(*impl_->store, state_prefix(s), [&](const std::string& id) {
+      ids.push_back(id);
+      return ok();
+    });
+    if (!st) return st.error();
   }
   return ids;
 }
