@@ -962,12 +962,23 @@ result<submit_outcome> engine::submit(submit_command cmd) {
 
 namespace {
 
+// Asks the registry and waits. A request actor may passivate just as a
+// message is routed to it; that message comes back as request_receiver_down,
+// and by then the registry has forgotten the actor, so asking again reaches a
+// fresh one replayed from the stream.
 template <class Reply, class... Ts>
-Reply ask(caf::actor_system& sys, const caf::actor& registry, Reply fallback, Ts&&... xs) {
+Reply ask(caf::actor_system& sys, const caf::actor& registry, Reply fallback, const Ts&... xs) {
   caf::scoped_actor self{sys};
-  self->request(registry, std::chrono::seconds(30), std::forward<Ts>(xs)...)
-      .receive([&](Reply& r) { fallback = std::move(r); },
-               [&](caf::error& e) { fallback = Reply{make_error(errc::unavailable, sys.render(e))}; });
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    bool again = false;
+    self->request(registry, std::chrono::seconds(30), xs...)
+        .receive([&](Reply& r) { fallback = std::move(r); },
+                 [&](caf::error& e) {
+                   again = e == caf::sec::request_receiver_down;
+                   fallback = Reply{make_error(errc::unavailable, sys.render(e))};
+                 });
+    if (!again) break;
+  }
   return fallback;
 }
 
