@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <mutex>
 #include <cstdio>
 #include <thread>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/detail/io_pool.hpp"
+#include "actors/cluster_logic.hpp"
 #include "actors/detail/provider_gate.hpp"
 #include "actors/governance.hpp"
 #include "actors/tenant_logic.hpp"
@@ -81,6 +83,26 @@ struct power_done {
 struct usage_reply {
   result<tenant_usage> usage;
 };
+/// Request actor → cluster actor (through the registry).
+struct reserve_msg {
+  std::string cluster;
+  std::string request_id;
+  cluster_capacity want;
+};
+struct reserve_reply {
+  std::string refusal;  // empty: reserved
+};
+struct release_msg {
+  std::string cluster;
+  std::string request_id;
+};
+struct cluster_usage_reply {
+  result<cluster_usage> usage;
+};
+struct complete_msg {
+  std::string id;
+  complete_manual details;
+};
 
 }  // namespace
 }  // namespace provisiond::actors
@@ -98,6 +120,11 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::lifecycle_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::power_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::usage_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::admission_decision)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::reserve_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::reserve_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::release_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::cluster_usage_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::complete_msg)
 
 namespace provisiond::actors {
 namespace {
@@ -118,6 +145,11 @@ using pump_atom = caf::atom_constant<caf::atom("pump")>;
 using lifecycle_atom = caf::atom_constant<caf::atom("lifecycle")>;
 using powerdone_atom = caf::atom_constant<caf::atom("powerdone")>;
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>;
+using reserve_atom = caf::atom_constant<caf::atom("reserve")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using clusters_atom = caf::atom_constant<caf::atom("clusters")>;
+using stuck_atom = caf::atom_constant<caf::atom("stuck")>;
+using complete_atom = caf::atom_constant<caf::atom("complete")>;
 
 /// A request waiting longer than this (backoff) leaves memory until it is due.
 constexpr time_ms passivate_waits_over_ms = 1000;
@@ -170,6 +202,12 @@ struct request_actor_state {
   std::optional<status_msg> last_status;
   // Replies owed once the stream reaches a version (approve/reject).
   std::vector<std::pair<std::uint64_t, caf::response_promise>> owed;
+  // The provider call outstanding (for stuck detection), and calls given up
+  // as stuck whose answer may still come.
+  std::optional<std::pair<step_kind, int>> calling;
+  std::set<std::pair<step_kind, int>> abandoned;
+  // The cluster whose actor was last told this request holds capacity there.
+  std::string held_cluster;
   static inline const char* name = "request";
 };
 
@@ -286,6 +324,13 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   bool settle = st.recovered;
   st.recovered = false;
   auto kind = st.req.spec.provider;
+  st.calling = std::make_pair(step, call.attempt);
+  // Stuck detection: the provider call may never return (a hung TCP read, a
+  // cloud task that never ends). Measured from the step's intent, so it
+  // holds across restarts too.
+  auto me = caf::actor_cast<caf::actor>(self);
+  ctx->opts.timers->schedule(st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms,
+                             [me, step, attempt = call.attempt] { caf::anon_send(me, stuck_atom::value, step, attempt); });
   on_gate(self, ctx, call.cluster_id, [prov, call, settle, kind](caf::actor& me) {
     auto started = std::chrono::steady_clock::now();
     result<providers::step_outcome> r = providers::permanent_error("no_provider", "no provider for this cluster type");
@@ -394,6 +439,73 @@ void ask_admission(request_actor* self, context* ctx) {
           });
 }
 
+// Placement: plan from the registered clusters, then ask each candidate's
+// actor in turn to reserve the capacity; the first that has room wins. Every
+// refusal is kept for the reason.
+struct placement_attempt {
+  placement_plan plan;
+  std::vector<cluster_config> clusters;
+  cluster_capacity want;
+};
+
+void try_candidate(request_actor* self, context* ctx, std::shared_ptr<placement_attempt> p, std::size_t i) {
+  auto& st = self->state;
+  const auto& spec = st.req.spec;
+  if (i == p->plan.candidates.size()) {
+    st.busy = false;
+    if (!stage(self, ctx, place_request{std::nullopt, no_cluster_reason(spec, p->plan.skipped), {}}))
+      return self->quit(caf::sec::runtime_error);
+    return drive(self, ctx);
+  }
+  auto id = p->plan.candidates[i];
+  self->request(st.registry, caf::infinite, reserve_atom::value, reserve_msg{id, st.req.id, p->want})
+      .then(
+          [=](reserve_reply& r) {
+            if (!r.refusal.empty()) {
+              p->plan.skipped.push_back(id + ": " + r.refusal);
+              return try_candidate(self, ctx, p, i + 1);
+            }
+            auto& st = self->state;
+            st.busy = false;
+            bool is_default = std::any_of(p->clusters.begin(), p->clusters.end(),
+                                          [&](auto& c) { return c.id == id && c.is_default; });
+            auto reason = id + (is_default ? " is the default " : " is the first ") + spec.provider + " cluster in " +
+                          spec.region + (is_default ? "" : " with room");
+            if (!p->plan.skipped.empty()) {
+              reason += " (skipped: ";
+              for (std::size_t k = 0; k < p->plan.skipped.size(); ++k) reason += (k ? "; " : "") + p->plan.skipped[k];
+              reason += ")";
+            }
+            if (!stage(self, ctx, place_request{id, reason, p->want})) return self->quit(caf::sec::runtime_error);
+            st.held_cluster = id;
+            drive(self, ctx);
+          },
+          [=](caf::error& e) {
+            log_error(self, "placement failed: " + to_string(e));
+            auto me = caf::actor_cast<caf::actor>(self);
+            ctx->opts.timers->schedule(ctx->now() + 1000, [me] { caf::anon_send(me, wake_atom::value); });
+          });
+}
+
+void place(request_actor* self, context* ctx) {
+  auto& st = self->state;
+  st.busy = true;
+  auto p = std::make_shared<placement_attempt>();
+  if (ctx->opts.clusters) p->clusters = ctx->opts.clusters();
+  p->plan = plan_placement(st.req.spec, p->clusters);
+  p->want = capacity_of(st.req.spec);
+  try_candidate(self, ctx, std::move(p), 0);
+}
+
+// Tells the cluster actor that the capacity this request held is free again
+// (once capacity_released is durable).
+void report_capacity(request_actor* self) {
+  auto& st = self->state;
+  if (st.held_cluster.empty() || st.req.capacity_held) return;
+  self->send(st.registry, release_atom::value, release_msg{st.held_cluster, st.req.id});
+  st.held_cluster.clear();
+}
+
 // Tells the tenant supervisor what changed (state, quota, slot).
 void report_status(request_actor* self) {
   auto& st = self->state;
@@ -420,9 +532,6 @@ void drive(request_actor* self, context* ctx) {
     auto a = next_action(st.req, ctx->now());
     if (stopping && (a.kind == action::place || a.kind == action::start_step)) a.kind = action::none;
     switch (a.kind) {
-      case action::place:
-        if (!stage(self, ctx, place(st.req, ctx->opts.clusters))) return self->quit(caf::sec::runtime_error);
-        continue;
       case action::start_step:
         if (!stage(self, ctx, start_step{})) return self->quit(caf::sec::runtime_error);
         continue;
@@ -432,6 +541,7 @@ void drive(request_actor* self, context* ctx) {
     if (stopping) return;
     switch (a.kind) {
       case action::admit: return ask_admission(self, ctx);
+      case action::place: return place(self, ctx);
       case action::call_step: return call_step(self, ctx, a.step);
       case action::release: return call_release(self, ctx, a.step);
       case action::power: return call_power(self, ctx);
@@ -453,7 +563,7 @@ void drive(request_actor* self, context* ctx) {
         // approval): passivate. The stream holds everything.
         if (st.req.exists && st.owed.empty() &&
             (is_terminal(st.req.state) || st.req.state == ev::lifecycle::pending_approval ||
-             st.req.state == ev::lifecycle::suspended))
+             st.req.state == ev::lifecycle::suspended || awaiting_input(st.req)))
           passivate(self);
         return;
     }
@@ -518,6 +628,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
                               ev::holds_slot(st.req)};
   if (auto step = current_step(st.req); step && st.req.steps[static_cast<int>(*step)].status == step_status::running)
     st.recovered = true;
+  if (st.req.capacity_held) st.held_cluster = st.req.cluster_id;
   return {
       [=](submit_atom, submit_msg& msg) {
         auto& st = self->state;
@@ -552,6 +663,29 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return m.action + " is not possible while the request is " + ev::to_string(r.state) +
                  (r.pending_action.empty() ? "" : " (a " + r.pending_action + " is in progress)");
         });
+      },
+      [=](complete_atom, complete_msg& m) {
+        answer_command(self, ctx, m.id, std::move(m.details), {}, [&] {
+          return std::string("request is ") + ev::to_string(self->state.req.state) + ", not waiting for manual input";
+        });
+      },
+      [=](stuck_atom, step_kind step, int attempt) {
+        auto& st = self->state;
+        if (st.calling != std::make_pair(step, attempt)) return;  // answered in time
+        st.calling.reset();
+        st.abandoned.insert({step, attempt});
+        st.busy = false;
+        auto hung = ctx->now() - st.req.steps[static_cast<int>(step)].started_at;
+        auto msg = std::string(ev::to_string(step)) + " hung for " + std::to_string(hung / 60000) + "m" +
+                   std::to_string(hung / 1000 % 60) + "s (limit " + std::to_string(ctx->opts.stuck_after_ms / 1000) +
+                   "s) on cluster " + st.req.cluster_id + "; given up";
+        log_error(self, msg);
+        metrics::registry::global()
+            .get_counter("provisiond_stuck_steps_total", "Provider calls given up as stuck", {{"step", ev::to_string(step)}})
+            .inc();
+        if (!stage(self, ctx, record_step_result{step, attempt, providers::permanent_error("stuck", msg), false}))
+          return self->quit(caf::sec::runtime_error);
+        drive(self, ctx);
       },
       [=](powerdone_atom, power_done& d) {
         self->state.busy = false;
@@ -606,10 +740,20 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return true;
         });
         report_status(self);
+        report_capacity(self);
         drive(self, ctx);
       },
       [=](stepdone_atom, step_done& d) {
-        self->state.busy = false;
+        auto& st = self->state;
+        if (st.abandoned.erase({d.step, d.attempt})) {
+          // The answer of a call given up as stuck: what it created is released too.
+          if (!stage(self, ctx, record_late_result{d.step, d.attempt, std::move(d.r)}))
+            return self->quit(caf::sec::runtime_error);
+          if (!st.busy) drive(self, ctx);
+          return;
+        }
+        st.calling.reset();
+        st.busy = false;
         if (!stage(self, ctx, record_step_result{d.step, d.attempt, std::move(d.r), d.adopted}))
           return self->quit(caf::sec::runtime_error);
         drive(self, ctx);
@@ -792,9 +936,66 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
   };
 }
 
+// One actor per cluster owns its capacity: reservations at placement,
+// releases when a request's capacity_released is durable. Rebuilt from the
+// read side when first needed; its settings come from the cluster registry.
+struct cluster_state {
+  std::string id;
+  cluster_capacity used;
+  std::unordered_map<std::string, cluster_capacity> holders;  // by request id
+  static inline const char* name = "cluster";
+};
+
+using cluster_actor = caf::stateful_actor<cluster_state>;
+
+std::optional<cluster_config> find_cluster(context* ctx, const std::string& id) {
+  if (!ctx->opts.clusters) return std::nullopt;
+  for (auto& c : ctx->opts.clusters())
+    if (c.id == id) return c;
+  return std::nullopt;
+}
+
+caf::behavior cluster_fn(cluster_actor* self, context* ctx, std::string id) {
+  auto& st = self->state;
+  st.id = id;
+  if (ctx->opts.cluster_holders)
+    for (auto& r : ctx->opts.cluster_holders(id))
+      if (r.capacity_held && r.cluster_id == id && st.holders.emplace(r.id, r.capacity).second) st.used += r.capacity;
+  return {
+      [=](reserve_atom, reserve_msg& m) {
+        auto& st = self->state;
+        if (st.holders.count(m.request_id)) return reserve_reply{};  // asked again after a restart of the request
+        auto c = find_cluster(ctx, st.id);
+        if (!c) return reserve_reply{"cluster was deleted"};
+        if (auto why = not_accepting(*c); !why.empty()) return reserve_reply{why};
+        if (auto why = shortfall(c->capacity, st.used, m.want); !why.empty()) return reserve_reply{why};
+        st.holders.emplace(m.request_id, m.want);
+        st.used += m.want;
+        return reserve_reply{};
+      },
+      [=](release_atom, release_msg& m) {
+        auto& st = self->state;
+        auto it = st.holders.find(m.request_id);
+        if (it == st.holders.end()) return;
+        st.used -= it->second;
+        st.holders.erase(it);
+      },
+      [=](clusters_atom) {
+        auto& st = self->state;
+        cluster_usage u;
+        u.used = st.used;
+        u.requests = st.holders.size();
+        static const char* names[] = {"closed", "open", "half-open"};
+        u.breaker = names[static_cast<int>(ctx->gate(st.id).state())];
+        return cluster_usage_reply{u};
+      },
+  };
+}
+
 struct registry_state {
   std::unordered_map<std::string, caf::actor> live;
   std::unordered_map<std::string, caf::actor> supervisors;  // by tenant; never passivated
+  std::unordered_map<std::string, caf::actor> clusters;     // by cluster id; never passivated
   std::unordered_map<std::string, int> respawns;  // per request, after errors
   std::unordered_map<caf::actor_addr, std::string> ids;
   bool stopping = false;
@@ -818,6 +1019,14 @@ caf::actor supervisor_for(registry_actor* self, context* ctx, const std::string&
   if (auto it = sups.find(tenant); it != sups.end()) return it->second;
   auto a = self->spawn(supervisor_fn, ctx, tenant);
   sups.emplace(tenant, a);
+  return a;
+}
+
+caf::actor cluster_actor_for(registry_actor* self, context* ctx, const std::string& id) {
+  auto& cs = self->state.clusters;
+  if (auto it = cs.find(id); it != cs.end()) return it->second;
+  auto a = self->spawn(cluster_fn, ctx, id);
+  cs.emplace(id, a);
   return a;
 }
 
@@ -873,6 +1082,19 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
       [=](usage_atom, const std::string& tenant) {
         return self->delegate(supervisor_for(self, ctx, tenant), usage_atom::value);
       },
+      [=](reserve_atom, reserve_msg& m) {
+        return self->delegate(cluster_actor_for(self, ctx, m.cluster), reserve_atom::value, std::move(m));
+      },
+      [=](release_atom, release_msg& m) {
+        self->send(cluster_actor_for(self, ctx, m.cluster), release_atom::value, std::move(m));
+      },
+      [=](clusters_atom, const std::string& id) {
+        return self->delegate(cluster_actor_for(self, ctx, id), clusters_atom::value);
+      },
+      [=](complete_atom, complete_msg& m) {
+        auto a = spawn_request(self, ctx, m.id);
+        return self->delegate(a, complete_atom::value, std::move(m));
+      },
       [=](decide_atom, decision_msg& m) {
         auto a = spawn_request(self, ctx, m.id);
         return self->delegate(a, decide_atom::value, std::move(m));
@@ -885,6 +1107,7 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         self->state.stopping = true;
         for (auto& [id, a] : self->state.live) self->send_exit(a, caf::exit_reason::user_shutdown);
         for (auto& [t, a] : self->state.supervisors) self->send_exit(a, caf::exit_reason::user_shutdown);
+        for (auto& [c, a] : self->state.clusters) self->send_exit(a, caf::exit_reason::user_shutdown);
         self->quit();
       },
   };
@@ -1004,6 +1227,20 @@ result<std::string> engine::lifecycle(const std::string& request_id, const std::
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
              lifecycle_atom::value, lifecycle_msg{request_id, action, dedupe_key})
       .state;
+}
+
+result<std::string> engine::complete(const std::string& request_id, complete_manual details) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
+             complete_atom::value, complete_msg{request_id, std::move(details)})
+      .state;
+}
+
+result<cluster_usage> engine::usage_of_cluster(const std::string& cluster_id) {
+  if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
+  return ask(*impl_->sys, impl_->registry, cluster_usage_reply{make_error(errc::unavailable, "no reply")},
+             clusters_atom::value, cluster_id)
+      .usage;
 }
 
 result<tenant_usage> engine::usage(const std::string& tenant_id) {

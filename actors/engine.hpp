@@ -19,11 +19,13 @@
 #include "events/domain_events.hpp"
 #include "events/journal.hpp"
 #include "events/request_state.hpp"
+#include "actors/request_logic.hpp"
 #include "providers/provider.hpp"
 
 namespace provisiond::actors {
 
 class governance;
+class cluster_directory;
 
 struct engine_options {
   std::shared_ptr<events::journal> journal;
@@ -31,8 +33,15 @@ struct engine_options {
   std::shared_ptr<timer_service> timers;
   std::shared_ptr<providers::provider_registry> providers;
   std::shared_ptr<id_source> ids;
-  std::vector<cluster_config> clusters;
+  /// The registered clusters now (the cluster registry's snapshot).
+  std::function<std::vector<cluster_config>()> clusters;
+  /// Read side: every request holding capacity on a cluster (to rebuild its
+  /// cluster actor).
+  std::function<std::vector<events::request_state>(const std::string&)> cluster_holders;
   retry_policy retry;
+  /// A provider call outstanding this long is given up as stuck: the step
+  /// fails and the request rolls back.
+  time_ms stuck_after_ms = 30 * 60 * 1000;
   int provider_threads = 16;
   int scheduler_threads = 0;  ///< 0: CAF's default (one per core)
   /// Quotas and approval rules; null: unlimited and ungated.
@@ -75,6 +84,13 @@ struct tenant_usage {
   int max_in_flight = 0;
 };
 
+/// A cluster actor's view of its cluster.
+struct cluster_usage {
+  cluster_capacity used;     ///< reserved by requests that hold the cluster
+  std::size_t requests = 0;  ///< how many hold it
+  std::string breaker;       ///< closed | open | half-open
+};
+
 class engine {
  public:
   explicit engine(engine_options opts);
@@ -101,6 +117,13 @@ class engine {
   /// `dedupe_key` (e.g. "cmd/<commandId>") makes a redelivered command a no-op.
   result<std::string> lifecycle(const std::string& request_id, const std::string& action,
                                 const std::string& dedupe_key = {});
+
+  /// Delivers the access details of a request waiting for manual input
+  /// (AwaitingManualInput); it goes on to verify. conflict if it is not waiting.
+  result<std::string> complete(const std::string& request_id, complete_manual details);
+
+  /// The cluster actor's view of a cluster (capacity used, breaker).
+  result<cluster_usage> usage_of_cluster(const std::string& cluster_id);
 
   /// The tenant supervisor's view of a tenant.
   result<tenant_usage> usage(const std::string& tenant_id);

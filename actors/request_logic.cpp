@@ -51,7 +51,7 @@ void fail_before_allocating(const request_state& s, std::vector<ev::event>& out,
 
 events_or_error on(const request_state& s, const place_request& c, const decide_context&) {
   if (!s.exists || s.state != lifecycle::queued || !s.cluster_id.empty() || !s.admitted) return refuse(s, "placement");
-  if (c.cluster_id) return std::vector<ev::event>{ev::cluster_placed{*c.cluster_id, c.reason}};
+  if (c.cluster_id) return std::vector<ev::event>{ev::cluster_placed{*c.cluster_id, c.reason, c.capacity}};
   std::vector<ev::event> out;
   fail_before_allocating(s, out, "no_cluster", c.reason);
   return out;
@@ -111,6 +111,11 @@ events_or_error on(const request_state& s, const record_step_result& c, const de
       st.attempts != c.attempt)
     return refuse(s, std::string("a result for ") + ev::to_string(c.step) + " attempt " + std::to_string(c.attempt));
   std::vector<ev::event> out;
+  if (c.outcome && c.outcome->awaiting_input) {
+    auto msg = c.outcome->outputs.count("message") ? c.outcome->outputs.at("message") : "waiting for an operator";
+    out.push_back(ev::manual_input_requested{c.step, msg});
+    return out;
+  }
   if (c.outcome) {
     for (const auto& r : c.outcome->resources) {
       auto same = [&](const ev::resource_ref& x) { return x.id == r.id; };
@@ -135,7 +140,8 @@ events_or_error on(const request_state& s, const record_step_result& c, const de
   std::string reason = std::string(ev::to_string(c.step)) + " failed" +
                        (retryable ? " after " + std::to_string(c.attempt - st.first_attempt + 1) + " attempts" : "") +
                        ": " + err.message;
-  out.push_back(ev::request_failed{retryable ? "retries_exhausted" : "step_failed", reason, c.step});
+  auto code = retryable ? "retries_exhausted" : err.field == "stuck" ? "stuck" : "step_failed";
+  out.push_back(ev::request_failed{code, reason, c.step});
   out.push_back(ev::rollback_started{reason});
   return out;
 }
@@ -154,6 +160,7 @@ events_or_error on(const request_state& s, const record_release& c, const decide
   out.push_back(ev::step_compensated{c.step, *c.released});
   auto after = apply(s, out.back(), ctx.now);
   if (!compensation_step(after)) {
+    if (s.capacity_held) out.push_back(ev::capacity_released{s.cluster_id, s.capacity});
     if (s.deprovisioning) out.push_back(ev::deprovisioned{});
     else out.push_back(ev::rolled_back{});
     if (s.quota_held) out.push_back(ev::quota_released{s.reserved});
@@ -189,7 +196,38 @@ events_or_error on(const request_state& s, const record_action_result& c, const 
       ev::action_failed{c.action, attempt, c.outcome.error().message, again ? ctx.now + ctx.retry.delay_for(attempt) : 0}};
 }
 
+events_or_error on(const request_state& s, const complete_manual& c, const decide_context&) {
+  auto step = awaiting_input(s);
+  if (!step) return refuse(s, "completing (the request is not waiting for manual input)");
+  if (c.host.empty()) return make_error(errc::invalid_argument, "required", "host");
+  const auto& st = s.steps[static_cast<int>(*step)];
+  ev::string_map outputs = c.endpoints;
+  outputs["host"] = c.host;
+  if (!c.username.empty()) outputs["username"] = c.username;
+  return std::vector<ev::event>{ev::manual_input_provided{*step, c.host, c.username, c.endpoints, c.credential, c.note},
+                                ev::step_completed{*step, st.attempts, std::move(outputs), false}};
+}
+
+events_or_error on(const request_state& s, const record_late_result& c, const decide_context&) {
+  std::vector<ev::event> out;
+  if (!c.outcome || c.outcome->resources.empty()) return out;  // nothing was created: nothing to undo
+  std::vector<ev::resource_ref> fresh;
+  for (const auto& r : c.outcome->resources) {
+    auto same = [&](const ev::resource_ref& x) { return x.id == r.id; };
+    if (std::none_of(s.resources.begin(), s.resources.end(), same)) fresh.push_back(r);
+  }
+  if (!fresh.empty()) out.push_back(ev::late_result_received{c.step, c.attempt, std::move(fresh)});
+  return out;
+}
+
 }  // namespace
+
+std::optional<step_kind> awaiting_input(const request_state& s) noexcept {
+  auto step = current_step(s);
+  if (!is_working(s.state) || !step || s.steps[static_cast<int>(*step)].status != step_status::awaiting_manual_input)
+    return std::nullopt;
+  return step;
+}
 
 result<std::vector<events::event>> decide(const request_state& s, const command& c, const decide_context& ctx) {
   return std::visit([&](const auto& x) { return on(s, x, ctx); }, c);
@@ -226,28 +264,6 @@ action next_action(const request_state& s, time_ms now) {
     return {action::release, *step};
   }
   return {};
-}
-
-place_request place(const request_state& s, const std::vector<cluster_config>& clusters) {
-  std::vector<const cluster_config*> candidates;
-  std::string skipped;
-  for (const auto& c : clusters) {
-    std::string why;
-    if (c.type != s.spec.provider) why = "type " + c.type + " is not " + s.spec.provider;
-    else if (c.region != s.spec.region) why = "region " + c.region + " is not " + s.spec.region;
-    if (why.empty()) candidates.push_back(&c);
-    else skipped += (skipped.empty() ? "" : "; ") + c.id + ": " + why;
-  }
-  if (candidates.empty())
-    return {std::nullopt, "no cluster of type " + s.spec.provider + " in region " + s.spec.region +
-                              (skipped.empty() ? " (no clusters configured)" : " (" + skipped + ")")};
-  std::stable_sort(candidates.begin(), candidates.end(), [](auto* a, auto* b) {
-    if (a->is_default != b->is_default) return a->is_default;
-    return a->id < b->id;
-  });
-  const auto* chosen = candidates.front();
-  return {chosen->id, std::string(chosen->is_default ? "default cluster" : "first matching cluster") + " for " +
-                          s.spec.provider + " in " + s.spec.region};
 }
 
 }  // namespace provisiond::actors

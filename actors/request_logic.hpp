@@ -37,6 +37,7 @@ struct submit_request {
 struct place_request {
   std::optional<std::string> cluster_id;
   std::string reason;
+  cluster_capacity capacity;  ///< reserved on the cluster
 };
 /// Start the next attempt of the current step.
 struct start_step {};
@@ -81,9 +82,24 @@ struct record_action_result {
   std::string action;
   status outcome;
 };
+/// POST /complete on a request waiting for manual input. The password or
+/// key is already sealed in the secret store; `credential` names its kind.
+struct complete_manual {
+  std::string host;
+  std::string username;
+  events::string_map endpoints;
+  std::string credential;
+  std::string note;
+};
+/// A provider call given up as stuck returned after all.
+struct record_late_result {
+  step_kind step = step_kind::allocate;
+  int attempt = 1;
+  result<providers::step_outcome> outcome;
+};
 using command = std::variant<submit_request, place_request, start_step, record_step_result, record_release,
                              record_admission, approve_request, reject_request, lifecycle_command,
-                             record_action_result>;
+                             record_action_result, complete_manual, record_late_result>;
 
 struct decide_context {
   time_ms now = 0;
@@ -114,8 +130,7 @@ action next_action(const request_state& s, time_ms now);
 /// "<request-id>/<step>/<attempt>".
 std::string idempotency_key(const std::string& request_id, step_kind step, int attempt);
 
-/// Placement for this scope: type equals the requested provider,
-/// region matches, the region's default first, then by id. Explains skips.
-place_request place(const request_state& s, const std::vector<cluster_config>& clusters);
+/// The request's step waiting for manual input, if any.
+std::optional<step_kind> awaiting_input(const request_state& s) noexcept;
 
 }  // namespace provisiond::actors

@@ -7,18 +7,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/cluster_directory.hpp"
 #include "actors/engine.hpp"
 #include "actors/governance.hpp"
+#include "common/secret_box.hpp"
 #include "common/config.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
+#include "events/rocksdb/rocksdb_secrets.hpp"
 #include "gateway/api.hpp"
 #include "gateway/http_server.hpp"
 #include "gateway/kafka_intake.hpp"
 #include "projections/request_summary.hpp"
 #include "projections/rocksdb/rocksdb_view_store.hpp"
+#include "providers/manual/manual_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
 
 using namespace provisiond;
@@ -194,9 +198,16 @@ int main(int argc, char** argv) {
   if (!sim) return fail(sim.error());
   auto registry = std::make_shared<providers::provider_registry>();
   registry->add(*sim);
+  registry->add(providers::manual::make_manual_provider());
 
   auto governance = std::make_shared<actors::governance>(journal, clk);
   if (auto st = governance->load(); !st) return fail(st.error());
+
+  auto box = secret_box::from_key_file(cfg.secret_key_file.empty() ? cfg.data_dir + "/secret.key" : cfg.secret_key_file);
+  if (!box) return fail(box.error());
+  auto secrets = events::rocksdb_adapter::make_secret_store(*store, *box);
+  auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
+  if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
 
   actors::engine_options eo;
   eo.rules = governance;
@@ -215,7 +226,12 @@ int main(int argc, char** argv) {
   eo.time = clk;
   eo.timers = make_real_timers(clk);
   eo.providers = registry;
-  eo.clusters = cfg.clusters;
+  eo.clusters = [clusters] { return clusters->list(); };
+  eo.cluster_holders = [s = summaries.get()](const std::string& cluster) {
+    auto r = s->cluster_holders(cluster);
+    return r ? std::move(*r) : std::vector<events::request_state>{};
+  };
+  eo.stuck_after_ms = cfg.stuck_after_ms;
   eo.retry = cfg.retry;
   eo.provider_threads = cfg.provider_threads;
   auto engine = std::make_unique<actors::engine>(std::move(eo));
@@ -243,6 +259,9 @@ int main(int argc, char** argv) {
   gateway::api_backend backend;
   backend.engine = engine.get();
   backend.governance = governance.get();
+  backend.clusters = clusters.get();
+  backend.providers = registry.get();
+  backend.secrets = secrets.get();
   backend.summaries = summaries.get();
   backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
   backend.simulation_ledger = [s = *sim]() -> result<std::string> {

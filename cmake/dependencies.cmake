@@ -12,5 +12,6 @@ set_target_properties(CAF::core PROPERTIES IMPORTED_LOCATION ${CAF_CORE_LIB}
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET GLOBAL rdkafka)
 find_package(RocksDB CONFIG REQUIRED)
 find_package(Boost 1.74 REQUIRED)
+find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)

@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -20,10 +21,16 @@ time_ms retry_policy::delay_for(int retry) const noexcept {
 
 config default_config() {
   config c;
-  c.clusters = {
-      cluster_config{"sim-eu-west-1", "Simulation EU West 1", "simulation", "eu-west-1", true},
-      cluster_config{"sim-us-east-1", "Simulation US East 1", "simulation", "us-east-1", true},
-  };
+  for (auto [id, name, region] : {std::array<const char*, 3>{"sim-eu-west-1", "Simulation EU West 1", "eu-west-1"},
+                                  std::array<const char*, 3>{"sim-us-east-1", "Simulation US East 1", "us-east-1"}}) {
+    cluster_config cc;
+    cc.id = id;
+    cc.name = name;
+    cc.type = "simulation";
+    cc.region = region;
+    cc.is_default = true;
+    c.clusters.push_back(std::move(cc));
+  }
   return c;
 }
 
@@ -106,7 +113,105 @@ void parse_steps(const json& j, const std::string& path, std::array<step_faults,
     if (j.contains(names[i])) parse_faults(j[names[i]], path + "." + names[i], out[i], err);
 }
 
+const char* cluster_types[] = {"openstack", "openshift", "simulation", "manual", "proxmox", "vmware"};
+
+bool valid_cluster_id(const std::string& id) {
+  if (id.empty() || id.size() > 63) return false;
+  return std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+           ch == '.';
+  });
+}
+
+cluster_definition parse_cluster_object(const json& j, const std::string& path, bool require_capacity,
+                                        std::optional<error>& err) {
+  cluster_definition d;
+  auto& cc = d.cluster;
+  reader cr{j, path};
+  if (!cr.check_object(err, {"id", "name", "type", "region", "default", "capacity", "health", "provisioningEnabled",
+                             "connection"}))
+    return d;
+  cr.string("id", cc.id, err);
+  cr.string("name", cc.name, err);
+  cr.string("type", cc.type, err);
+  cr.string("region", cc.region, err);
+  cr.string("health", cc.health, err);
+  cr.boolean("default", cc.is_default, err);
+  cr.boolean("provisioningEnabled", cc.provisioning_enabled, err);
+  if (err) return d;
+  if (j.contains("id") && !valid_cluster_id(cc.id))
+    err = make_error(errc::invalid_argument, "expected 1-63 letters, digits, '-', '_' or '.'", cr.field("id"));
+  else if (cc.type.empty())
+    err = make_error(errc::invalid_argument, "required", cr.field("type"));
+  else if (std::none_of(std::begin(cluster_types), std::end(cluster_types), [&](auto t) { return cc.type == t; }))
+    err = make_error(errc::invalid_argument,
+                     "expected one of openstack, openshift, simulation, manual, proxmox, vmware", cr.field("type"));
+  else if (cc.region.empty())
+    err = make_error(errc::invalid_argument, "required", cr.field("region"));
+  else if (cc.health != "online" && cc.health != "degraded" && cc.health != "offline")
+    err = make_error(errc::invalid_argument, "expected online, degraded or offline", cr.field("health"));
+  if (err) return d;
+  if (j.contains("capacity")) {
+    reader kr{j["capacity"], cr.field("capacity")};
+    if (!kr.check_object(err, {"cpu", "memoryGb", "storageGb", "vmSlots"})) return d;
+    for (const char* k : {"cpu", "memoryGb", "storageGb", "vmSlots"})
+      if (!j["capacity"].contains(k)) {
+        err = make_error(errc::invalid_argument, "required (a non-negative integer)", kr.field(k));
+        return d;
+      }
+    kr.number("cpu", cc.capacity.cpu, err, 0, 1e9);
+    kr.number("memoryGb", cc.capacity.memory_gb, err, 0, 1e9);
+    kr.number("storageGb", cc.capacity.storage_gb, err, 0, 2e9);
+    kr.number("vmSlots", cc.capacity.vm_slots, err, 0, 1e9);
+  } else if (require_capacity) {
+    err = make_error(errc::invalid_argument, "required: {cpu, memoryGb, storageGb, vmSlots}", cr.field("capacity"));
+  }
+  if (err) return d;
+  if (j.contains("connection")) {
+    const auto& c = j["connection"];
+    if (!c.is_object()) {
+      err = make_error(errc::invalid_argument, "expected an object of provider settings", cr.field("connection"));
+      return d;
+    }
+    json open = json::object();
+    for (auto& [k, v] : c.items()) {
+      if (!is_secret_field(k)) {
+        open[k] = v;
+        continue;
+      }
+      if (!v.is_string() || v.get<std::string>().empty()) {
+        err = make_error(errc::invalid_argument, "expected a non-empty string (a secret)",
+                         cr.field("connection." + k));
+        return d;
+      }
+      d.secrets[k] = v.get<std::string>();
+      cc.secret_fields.push_back(k);
+    }
+    cc.connection = open.dump();
+  }
+  if (cc.name.empty()) cc.name = cc.id;
+  return d;
+}
+
 }  // namespace
+
+bool is_secret_field(const std::string& name) {
+  std::string lower;
+  for (char ch : name)
+    if (ch != '_' && ch != '-') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* word : {"password", "secret", "token", "privatekey", "apikey"})
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
+result<cluster_definition> parse_cluster(const std::string& json_text, const std::string& path, bool require_capacity) {
+  auto j = json::parse(json_text, nullptr, false);
+  if (j.is_discarded()) return make_error(errc::invalid_argument, "body is not valid JSON", path.empty() ? "$" : path);
+  std::optional<error> err;
+  auto d = parse_cluster_object(j, path, require_capacity, err);
+  if (err) return *err;
+  return d;
+}
 
 result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
                                                              const std::string& field) {
@@ -128,7 +233,7 @@ result<config> parse_config(const std::string& text, config c) {
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate"}))
+                            "providerGate", "secretKeyFile"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
   if (!err && j.contains("listen")) {
@@ -148,6 +253,7 @@ result<config> parse_config(const std::string& text, config c) {
     else if (d == "fast") c.journal_durability = durability::fast;
     else if (!err) err = make_error(errc::invalid_argument, "expected \"durable\" or \"fast\"", "durability");
   }
+  r.string("secretKeyFile", c.secret_key_file, err);
   r.number("providerThreads", c.provider_threads, err, 1, 1024);
   r.number("httpThreads", c.http_threads, err, 1, 64);
   r.number("stuckAfterMs", c.stuck_after_ms, err, 1, 1e12);
@@ -176,8 +282,9 @@ result<config> parse_config(const std::string& text, config c) {
           for (auto& [id, v] : s["clusters"].items()) {
             std::string path = "simulation.clusters." + id;
             reader one{v, path};
-            if (!one.check_object(err, {"steps", "minDelayMs", "maxDelayMs"})) break;
+            if (!one.check_object(err, {"steps", "minDelayMs", "maxDelayMs", "reachable"})) break;
             simulated_cluster sc;
+            one.boolean("reachable", sc.reachable, err);
             one.number("minDelayMs", sc.min_delay_ms, err, 0, 3.6e6);
             one.number("maxDelayMs", sc.max_delay_ms, err, 0, 3.6e6);
             if (!err && sc.max_delay_ms < sc.min_delay_ms)
@@ -239,18 +346,11 @@ result<config> parse_config(const std::string& text, config c) {
     c.clusters.clear();
     for (std::size_t i = 0; i < arr.size() && !err; ++i) {
       std::string path = "clusters[" + std::to_string(i) + "]";
-      reader cr{arr[i], path};
-      if (!cr.check_object(err, {"id", "name", "type", "region", "default"})) break;
-      cluster_config cc;
-      cr.string("id", cc.id, err);
-      cr.string("name", cc.name, err);
-      cr.string("type", cc.type, err);
-      cr.string("region", cc.region, err);
-      cr.boolean("default", cc.is_default, err);
-      if (!err && (cc.id.empty() || cc.type.empty() || cc.region.empty()))
-        err = make_error(errc::invalid_argument, "id, type and region are required", path);
-      if (!err && cc.name.empty()) cc.name = cc.id;
-      c.clusters.push_back(std::move(cc));
+      auto d = parse_cluster_object(arr[i], path, false, err);
+      if (!err && d.cluster.id.empty()) err = make_error(errc::invalid_argument, "required", path + ".id");
+      if (err) break;
+      if (!d.secrets.empty()) c.cluster_secrets[d.cluster.id] = d.secrets;
+      c.clusters.push_back(std::move(d.cluster));
     }
   }
   if (err) return *err;

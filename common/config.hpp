@@ -41,6 +41,7 @@ struct simulated_cluster {
   std::array<step_faults, 4> steps{};
   time_ms min_delay_ms = 0;
   time_ms max_delay_ms = 0;
+  bool reachable = true;  ///< false: its connectivity check fails
 };
 
 struct simulation_config {
@@ -62,12 +63,31 @@ struct gate_config {
   int half_open_probes = 1;
 };
 
+/// What a cluster can hold, or what one request takes of it.
+struct cluster_capacity {
+  int cpu = 0;
+  int memory_gb = 0;
+  int storage_gb = 0;
+  int vm_slots = 0;
+  friend bool operator==(const cluster_capacity&, const cluster_capacity&) = default;
+};
+
 struct cluster_config {
   std::string id;
   std::string name;
-  std::string type;    ///< provider kind: simulation, ...
+  std::string type;    ///< provider kind: openstack | openshift | simulation | manual | proxmox | vmware
   std::string region;
   bool is_default = false;
+  /// Config-file clusters without a capacity get effectively unlimited room.
+  cluster_capacity capacity{1'000'000, 1'000'000, 1'000'000'000, 1'000'000};
+  std::string health = "online";  ///< online | degraded | offline
+  bool provisioning_enabled = true;
+  /// Provider settings as a JSON object, secret fields removed (they are
+  /// sealed in the secret store); `secret_fields` names them.
+  std::string connection = "{}";
+  std::vector<std::string> secret_fields;
+  time_ms created_at = 0;
+  friend bool operator==(const cluster_config&, const cluster_config&) = default;
 };
 
 /// Kafka: an embedded mock cluster by default, real brokers when
@@ -90,7 +110,14 @@ struct config {
   durability journal_durability = durability::durable;
   retry_policy retry;
   simulation_config simulation;
+  /// Seeded into the cluster registry at start when their id is new there;
+  /// after that the API (/v1/clusters) owns them.
   std::vector<cluster_config> clusters;
+  /// Secret connection fields of config-file clusters, by cluster id.
+  std::map<std::string, std::map<std::string, std::string>> cluster_secrets;
+  /// 32-byte key that seals secrets at rest; created when missing.
+  /// Empty: "<dataDir>/secret.key".
+  std::string secret_key_file;
   int provider_threads = 16;  ///< threads for blocking provider calls
   int http_threads = 2;
   time_ms stuck_after_ms = 30 * 60 * 1000;
@@ -101,6 +128,23 @@ struct config {
 
 /// The embedded default: simulation clusters in eu-west-1 and us-east-1.
 config default_config();
+
+/// A cluster as an API body or a config entry, its secret connection fields
+/// split out of `cluster.connection`.
+struct cluster_definition {
+  cluster_config cluster;
+  std::map<std::string, std::string> secrets;  ///< field → value (write-only)
+};
+
+/// Top-level connection fields whose name holds password, secret, token,
+/// privateKey or apiKey (any case) are secrets.
+bool is_secret_field(const std::string& name);
+
+/// Parses and validates a cluster object ({id?, name, type, region, capacity,
+/// health, provisioningEnabled, default, connection}). `path` prefixes field
+/// names in errors (e.g. "clusters[2]"). The capacity is required when
+/// `require_capacity`; otherwise it defaults to effectively unlimited.
+result<cluster_definition> parse_cluster(const std::string& json_text, const std::string& path, bool require_capacity);
 
 /// Parses a JSON config document on top of `base`. Unknown keys are errors
 /// (they are usually typos); the error names the field.

@@ -42,7 +42,7 @@ template <class T> struct traits;
     static constexpr std::uint32_t version = VERSION; \
   };
 PROVISIOND_EVENT(request_submitted, "request_submitted", 2)  // v2 added dependsOn
-PROVISIOND_EVENT(cluster_placed, "cluster_placed", 1)
+PROVISIOND_EVENT(cluster_placed, "cluster_placed", 2)  // v2 added capacity
 PROVISIOND_EVENT(step_started, "step_started", 1)
 PROVISIOND_EVENT(resource_allocated, "resource_allocated", 1)
 PROVISIOND_EVENT(step_completed, "step_completed", 1)
@@ -69,6 +69,12 @@ PROVISIOND_EVENT(service_reactivated, "service_reactivated", 1)
 PROVISIOND_EVENT(action_failed, "action_failed", 1)
 PROVISIOND_EVENT(deprovisioned, "deprovisioned", 1)
 PROVISIOND_EVENT(retry_requested, "retry_requested", 1)
+PROVISIOND_EVENT(capacity_released, "capacity_released", 1)
+PROVISIOND_EVENT(manual_input_requested, "manual_input_requested", 1)
+PROVISIOND_EVENT(manual_input_provided, "manual_input_provided", 1)
+PROVISIOND_EVENT(late_result_received, "late_result_received", 1)
+PROVISIOND_EVENT(cluster_saved, "cluster_saved", 1)
+PROVISIOND_EVENT(cluster_deleted, "cluster_deleted", 1)
 #undef PROVISIOND_EVENT
 
 json step_json(step_kind s) { return to_string(s); }
@@ -105,7 +111,16 @@ json to_json(const request_submitted& e) {
               {"requestHash", e.request_hash},
               {"dependsOn", e.depends_on}};
 }
-json to_json(const cluster_placed& e) { return json{{"clusterId", e.cluster_id}, {"reason", e.reason}}; }
+json capacity_json(const cluster_capacity& c) {
+  return json{{"cpu", c.cpu}, {"memoryGb", c.memory_gb}, {"storageGb", c.storage_gb}, {"vmSlots", c.vm_slots}};
+}
+cluster_capacity capacity_from(const json& j) {
+  return cluster_capacity{j.at("cpu").get<int>(), j.at("memoryGb").get<int>(), j.at("storageGb").get<int>(),
+                          j.at("vmSlots").get<int>()};
+}
+json to_json(const cluster_placed& e) {
+  return json{{"clusterId", e.cluster_id}, {"reason", e.reason}, {"capacity", capacity_json(e.capacity)}};
+}
 json to_json(const step_started& e) {
   return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"idempotencyKey", e.idempotency_key}};
 }
@@ -181,6 +196,36 @@ json to_json(const action_failed& e) {
 }
 json to_json(const deprovisioned&) { return json::object(); }
 json to_json(const retry_requested&) { return json::object(); }
+json to_json(const capacity_released& e) {
+  return json{{"clusterId", e.cluster_id}, {"capacity", capacity_json(e.capacity)}};
+}
+json to_json(const manual_input_requested& e) { return json{{"step", step_json(e.step)}, {"message", e.message}}; }
+json to_json(const manual_input_provided& e) {
+  return json{{"step", step_json(e.step)},         {"host", e.host},
+              {"username", e.username},            {"endpoints", e.endpoints},
+              {"credential", e.credential},        {"operatorNote", e.operator_note}};
+}
+json to_json(const late_result_received& e) {
+  json res = json::array();
+  for (auto& r : e.resources) res.push_back(resource_json(r));
+  return json{{"step", step_json(e.step)}, {"attempt", e.attempt}, {"resources", res}};
+}
+json to_json(const cluster_saved& e) {
+  const auto& c = e.cluster;
+  return json{{"cluster",
+               {{"id", c.id},
+                {"name", c.name},
+                {"type", c.type},
+                {"region", c.region},
+                {"default", c.is_default},
+                {"capacity", capacity_json(c.capacity)},
+                {"health", c.health},
+                {"provisioningEnabled", c.provisioning_enabled},
+                {"connection", json::parse(c.connection, nullptr, false)},
+                {"secretFields", c.secret_fields},
+                {"createdAt", c.created_at}}}};
+}
+json to_json(const cluster_deleted& e) { return json{{"clusterId", e.cluster_id}}; }
 
 void from_json(const json& j, request_submitted& e, std::uint32_t version) {
   e.tenant_id = j.at("tenantId").get<std::string>();
@@ -196,9 +241,11 @@ void from_json(const json& j, request_submitted& e, std::uint32_t version) {
   // v1 had no dependencies: upcast to an empty list.
   if (version >= 2) e.depends_on = j.value("dependsOn", std::vector<std::string>{});
 }
-void from_json(const json& j, cluster_placed& e, std::uint32_t) {
+void from_json(const json& j, cluster_placed& e, std::uint32_t version) {
   e.cluster_id = j.at("clusterId").get<std::string>();
   e.reason = j.value("reason", "");
+  // v1 reserved no cluster capacity: upcast to zero.
+  if (version >= 2) e.capacity = capacity_from(j.at("capacity"));
 }
 void from_json(const json& j, step_started& e, std::uint32_t) {
   e.step = step_from(j.at("step"));
@@ -287,6 +334,43 @@ void from_json(const json& j, action_failed& e, std::uint32_t) {
 }
 void from_json(const json&, deprovisioned&, std::uint32_t) {}
 void from_json(const json&, retry_requested&, std::uint32_t) {}
+void from_json(const json& j, capacity_released& e, std::uint32_t) {
+  e.cluster_id = j.at("clusterId").get<std::string>();
+  e.capacity = capacity_from(j.at("capacity"));
+}
+void from_json(const json& j, manual_input_requested& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.message = j.value("message", "");
+}
+void from_json(const json& j, manual_input_provided& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.host = j.at("host").get<std::string>();
+  e.username = j.value("username", "");
+  e.endpoints = j.value("endpoints", string_map{});
+  e.credential = j.value("credential", "");
+  e.operator_note = j.value("operatorNote", "");
+}
+void from_json(const json& j, late_result_received& e, std::uint32_t) {
+  e.step = step_from(j.at("step"));
+  e.attempt = j.at("attempt").get<int>();
+  for (auto& r : j.at("resources")) e.resources.push_back(resource_from(r));
+}
+void from_json(const json& j, cluster_saved& e, std::uint32_t) {
+  const auto& c = j.at("cluster");
+  auto& o = e.cluster;
+  o.id = c.at("id").get<std::string>();
+  o.name = c.value("name", "");
+  o.type = c.at("type").get<std::string>();
+  o.region = c.at("region").get<std::string>();
+  o.is_default = c.value("default", false);
+  o.capacity = capacity_from(c.at("capacity"));
+  o.health = c.value("health", "online");
+  o.provisioning_enabled = c.value("provisioningEnabled", true);
+  o.connection = c.value("connection", json::object()).dump();
+  o.secret_fields = c.value("secretFields", std::vector<std::string>{});
+  o.created_at = c.value("createdAt", time_ms{0});
+}
+void from_json(const json& j, cluster_deleted& e, std::uint32_t) { e.cluster_id = j.at("clusterId").get<std::string>(); }
 
 template <class T>
 result<event> decode_as(std::uint32_t version, std::string_view payload) {

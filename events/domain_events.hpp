@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/config.hpp"
 
 namespace provisiond::events {
 
@@ -114,9 +115,12 @@ struct request_admitted {
 };
 
 /// Placement chose a cluster for the request.
+/// `reason` says why this cluster, and why each candidate before it was
+/// skipped. `capacity` was reserved on the cluster (schema v2).
 struct cluster_placed {
   std::string cluster_id;
   std::string reason;
+  cluster_capacity capacity;
   friend bool operator==(const cluster_placed&, const cluster_placed&) = default;
 };
 
@@ -227,6 +231,55 @@ struct retry_requested {
   friend bool operator==(const retry_requested&, const retry_requested&) = default;
 };
 
+/// The cluster capacity reserved at placement was given back (with the
+/// rolled_back or deprovisioned that ends the request's hold on the cluster).
+struct capacity_released {
+  std::string cluster_id;
+  cluster_capacity capacity;
+  friend bool operator==(const capacity_released&, const capacity_released&) = default;
+};
+
+/// The provider needs a person (manual / vendor-managed clusters): the step
+/// waits in AwaitingManualInput until POST /complete.
+struct manual_input_requested {
+  step_kind step = step_kind::activate;
+  std::string message;
+  friend bool operator==(const manual_input_requested&, const manual_input_requested&) = default;
+};
+
+/// An operator delivered the access details. The password or private key is
+/// never here: it is sealed in the secret store; `credential` names its kind.
+struct manual_input_provided {
+  step_kind step = step_kind::activate;
+  std::string host;
+  std::string username;
+  string_map endpoints;
+  std::string credential;  ///< "password" | "privateKey"
+  std::string operator_note;
+  friend bool operator==(const manual_input_provided&, const manual_input_provided&) = default;
+};
+
+/// A provider call given up as stuck answered after all. Its resources now
+/// belong to the request again, so the rollback releases them too.
+struct late_result_received {
+  step_kind step = step_kind::allocate;
+  int attempt = 1;
+  std::vector<resource_ref> resources;
+  friend bool operator==(const late_result_received&, const late_result_received&) = default;
+};
+
+/// Admin stream `clusters`: a cluster was registered or changed. Secret
+/// connection fields are not here (sealed in the secret store); only their names.
+struct cluster_saved {
+  cluster_config cluster;
+  friend bool operator==(const cluster_saved&, const cluster_saved&) = default;
+};
+
+struct cluster_deleted {
+  std::string cluster_id;
+  friend bool operator==(const cluster_deleted&, const cluster_deleted&) = default;
+};
+
 /// Admin stream `tenant-quotas`: a tenant's quota was set (-1 = unlimited).
 struct quota_set {
   std::string tenant_id;
@@ -271,7 +324,9 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
                            quota_reserved, quota_released, quota_exceeded, approval_requested,
                            request_approved, request_rejected, request_admitted, quota_set,
                            approval_rule_saved, approval_rule_deleted, action_requested, service_suspended,
-                           service_reactivated, action_failed, deprovisioned, retry_requested>;
+                           service_reactivated, action_failed, deprovisioned, retry_requested,
+                           capacity_released, manual_input_requested, manual_input_provided,
+                           late_result_received, cluster_saved, cluster_deleted>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

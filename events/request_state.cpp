@@ -71,6 +71,33 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           s.created_at = time;
         } else if constexpr (std::is_same_v<T, ev::cluster_placed>) {
           s.cluster_id = x.cluster_id;
+          s.capacity = x.capacity;
+          s.capacity_held = true;
+        } else if constexpr (std::is_same_v<T, ev::capacity_released>) {
+          s.capacity_held = false;
+        } else if constexpr (std::is_same_v<T, ev::manual_input_requested>) {
+          s.steps[static_cast<int>(x.step)].status = step_status::awaiting_manual_input;
+          s.manual_message = x.message;
+        } else if constexpr (std::is_same_v<T, ev::manual_input_provided>) {
+          s.manual_message.clear();
+          s.credential_kind = x.credential;
+        } else if constexpr (std::is_same_v<T, ev::late_result_received>) {
+          bool fresh = false;
+          for (auto& r : x.resources) {
+            auto same = [&](const ev::resource_ref& y) { return y.id == r.id; };
+            if (std::any_of(s.resources.begin(), s.resources.end(), same)) continue;
+            s.resources.push_back(r);
+            fresh = true;
+          }
+          if (fresh) {
+            // Release the step again; a finished rollback opens once more.
+            s.steps[static_cast<int>(x.step)].compensated = false;
+            if (s.state == lifecycle::rolled_back) {
+              s.state = lifecycle::rolling_back;
+              s.compensation_attempts = 0;
+              s.compensation_retry_at = 0;
+            }
+          }
         } else if constexpr (std::is_same_v<T, ev::step_started>) {
           auto& st = s.steps[static_cast<int>(x.step)];
           st.status = step_status::running;

@@ -80,6 +80,11 @@ struct request_state {
   std::string action_error;
   bool deprovisioning = false;  ///< the rollback in progress is a deprovision
   bool deprovisioned = false;
+  // Cluster capacity (cluster actor).
+  bool capacity_held = false;  ///< reserved at placement and not yet released
+  cluster_capacity capacity;   ///< what placement reserved on `cluster_id`
+  std::string manual_message;  ///< what the manual provider waits for
+  std::string credential_kind; ///< "password" | "privateKey" once delivered (manual complete)
 };
 
 /// The request holds one of its tenant's working slots: admitted and not yet

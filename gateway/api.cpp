@@ -292,6 +292,7 @@ http_response route(const api_backend& b, const http_request& req) {
   auto parts = split_path(req.path);
   const auto& m = req.method;
   if (auto r = governance_route(b, req, parts)) return std::move(*r);
+  if (auto r = cluster_route(b, req, parts)) return std::move(*r);
   if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz")) {
     if (m != "GET") return method_not_allowed("GET");
     bool ready = parts[0] == "healthz" || !b.ready || b.ready();

@@ -10,6 +10,7 @@
 #include "actors/engine.hpp"
 #include "common/result.hpp"
 #include "events/envelope.hpp"
+#include "events/secret_store.hpp"
 #include "gateway/http_server.hpp"
 #include "projections/request_summary.hpp"
 
@@ -19,6 +20,9 @@ namespace provisiond::gateway {
 struct api_backend {
   actors::engine* engine = nullptr;
   actors::governance* governance = nullptr;  ///< quotas and approval rules
+  actors::cluster_directory* clusters = nullptr;
+  providers::provider_registry* providers = nullptr;  ///< for POST /v1/clusters/{id}/test
+  events::secret_store* secrets = nullptr;            ///< delivered credentials (manual complete)
   projections::request_summary_projection* summaries = nullptr;
   /// The stored events of one request (read side of the journal, for audits).
   std::function<result<std::vector<events::envelope>>(const std::string& request_id)> history;
@@ -40,6 +44,12 @@ result<events::request_submitted> parse_submission(const std::string& body, std:
 
 /// {"error": {"code", "message", "field"?}} with the matching HTTP status.
 http_response error_response(const error& e);
+
+/// Cluster routes (/v1/clusters...) and the manual-provider routes
+/// (/v1/manual-requests, /v1/requests/{id}/complete and /credentials);
+/// nullopt if the path is not one of them.
+std::optional<http_response> cluster_route(const api_backend& b, const http_request& req,
+                                           const std::vector<std::string>& parts);
 
 /// Tenant governance routes (quota, usage, approval rules, approvals,
 /// approve/reject); nullopt if the path is not one of them.

@@ -40,6 +40,10 @@ json approval_json(const ev::approval_requested& a) {
   return json{{"ruleId", a.rule_id}, {"ruleName", a.rule_name}, {"priority", a.priority}, {"matched", a.matched}};
 }
 
+json capacity_json(const cluster_capacity& c) {
+  return json{{"cpu", c.cpu}, {"memoryGb", c.memory_gb}, {"storageGb", c.storage_gb}, {"vmSlots", c.vm_slots}};
+}
+
 json admission_json(const ev::request_state& s) {
   return json{{"quotaHeld", s.quota_held},
               {"reserved", json::parse(ev::encode_payload(ev::quota_reserved{s.reserved}))["amount"]},
@@ -99,7 +103,11 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
                 {"actionRetryAt", s.action_retry_at},
                 {"actionError", s.action_error},
                 {"deprovisioning", s.deprovisioning},
-                {"deprovisioned", s.deprovisioned}}}};
+                {"deprovisioned", s.deprovisioned}}},
+              {"capacityHeld", s.capacity_held},
+              {"capacity", capacity_json(s.capacity)},
+              {"manualMessage", s.manual_message},
+              {"credentialKind", s.credential_kind}};
 }
 
 ev::request_state state_from(const json& j, std::uint64_t* created_position) {
@@ -146,6 +154,14 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
     s.deprovisioning = l.value("deprovisioning", false);
     s.deprovisioned = l.value("deprovisioned", false);
   }
+  s.capacity_held = j.value("capacityHeld", false);
+  if (j.contains("capacity")) {
+    const auto& c = j.at("capacity");
+    s.capacity = {c.at("cpu").get<int>(), c.at("memoryGb").get<int>(), c.at("storageGb").get<int>(),
+                  c.at("vmSlots").get<int>()};
+  }
+  s.manual_message = j.value("manualMessage", "");
+  s.credential_kind = j.value("credentialKind", "");
   return s;
 }
 
@@ -157,6 +173,8 @@ ev::lifecycle state_of_index(const std::vector<std::string>& keys) {
 }
 
 std::string state_prefix(ev::lifecycle s) { return std::string("st/") + ev::to_string(s) + '\x01'; }
+// Requests holding capacity on a cluster.
+std::string cluster_prefix(const std::string& cluster) { return "cl/" + cluster + '\x01'; }
 
 // Calls fn(request id) for every row of an index prefix, page by page.
 template <class Fn>
@@ -176,7 +194,10 @@ std::vector<std::string> index_keys(const ev::request_state& s, std::uint64_t cr
   auto p = pos_key(created);
   std::string state = ev::to_string(s.state);
   const auto& t = s.spec.tenant_id;
-  return {"c/" + p, "t/" + t + '\x01' + p, state_prefix(s.state) + p, "ts/" + t + '\x01' + state + '\x01' + p};
+  std::vector<std::string> keys{"c/" + p, "t/" + t + '\x01' + p, state_prefix(s.state) + p,
+                                "ts/" + t + '\x01' + state + '\x01' + p};
+  if (s.capacity_held) keys.push_back(cluster_prefix(s.cluster_id) + p);
+  return keys;
 }
 
 }  // namespace
@@ -228,6 +249,9 @@ std::string render_request(const ev::request_state& s) {
     if (!s.rejection_reason.empty()) a["reason"] = s.rejection_reason;
     out["approval"] = a;
   }
+  if (s.capacity_held) out["clusterCapacity"] = capacity_json(s.capacity);
+  if (!s.manual_message.empty()) out["awaitingManualInput"] = {{"message", s.manual_message}};
+  if (!s.credential_kind.empty()) out["credential"] = s.credential_kind;
   if (s.state == ev::lifecycle::rolling_back && !s.compensation_error.empty())
     out["rollback"] = {{"lastError", s.compensation_error}, {"attempts", s.compensation_attempts}};
   return out.dump();
@@ -435,8 +459,20 @@ result<list_page> request_summary_projection::list(const list_query& q) {
 }
 
 result<std::vector<ev::request_state>> request_summary_projection::tenant_states(const std::string& tenant_id) {
+  return states_under("t/" + tenant_id + '\x01');
+}
+
+result<std::vector<ev::request_state>> request_summary_projection::cluster_holders(const std::string& cluster_id) {
+  return states_under(cluster_prefix(cluster_id));
+}
+
+result<std::vector<ev::request_state>> request_summary_projection::in_state(ev::lifecycle state) {
+  return states_under(state_prefix(state));
+}
+
+result<std::vector<ev::request_state>> request_summary_projection::states_under(const std::string& prefix) {
   std::vector<ev::request_state> out;
-  auto st = for_each_id(*impl_->store, "t/" + tenant_id + '\x01', [&](const std::string& id) -> status {
+  auto st = for_each_id(*impl_->store, prefix, [&](const std::string& id) -> status {
     auto s = get(id);
     if (!s) return s.error();
     if (*s) out.push_back(std::move(**s));

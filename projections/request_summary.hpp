@@ -57,12 +57,17 @@ class request_summary_projection {
   result<list_page> list(const list_query& q);
   /// Every request of a tenant, folded (to rebuild its supervisor).
   result<std::vector<events::request_state>> tenant_states(const std::string& tenant_id);
+  /// Every request holding capacity on a cluster (to rebuild its actor).
+  result<std::vector<events::request_state>> cluster_holders(const std::string& cluster_id);
+  /// Every request in one lifecycle state, oldest first.
+  result<std::vector<events::request_state>> in_state(events::lifecycle state);
   /// Requests per lifecycle state (index = events::lifecycle), as of the checkpoint.
   std::array<std::int64_t, 11> state_counts() const;
   /// Ids of requests in a non-terminal state (to resume at start-up).
   result<std::vector<std::string>> unfinished();
 
  private:
+  result<std::vector<events::request_state>> states_under(const std::string& index_prefix);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

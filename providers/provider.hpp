@@ -33,6 +33,9 @@ struct step_call {
 struct step_outcome {
   std::vector<events::resource_ref> resources;  ///< created or adopted
   events::string_map outputs;                   ///< endpoints and facts
+  /// The step cannot finish without a person (manual provider): the request
+  /// waits in AwaitingManualInput; `outputs["message"]` says for what.
+  bool awaiting_input = false;
 };
 
 /// Undo one step: release everything the request holds from it.
@@ -69,8 +72,8 @@ class provider {
   /// resources. Idempotent: stopping a stopped service succeeds.
   virtual status set_power(const std::string& request_id, const std::string& cluster_id, bool on) = 0;
 
-  /// Connectivity check.
-  virtual status check() = 0;
+  /// Connectivity check against one cluster (authenticate, list something).
+  virtual status check(const cluster_config& cluster) = 0;
 };
 
 /// Provider error helpers.

@@ -37,7 +37,7 @@ result<std::shared_ptr<store>> store::open(const std::string& dir, durability mo
   rocksdb::ColumnFamilyOptions cf_options{options};
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : {"default", "events", "streams", "meta", "outbox", "dedupe", "views"})
+  for (const char* name : {"default", "events", "streams", "meta", "outbox", "dedupe", "views", "secrets"})
     descriptors.emplace_back(name, cf_options);
   std::shared_ptr<store> s{new store};
   rocksdb::DB* raw = nullptr;

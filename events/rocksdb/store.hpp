@@ -1,7 +1,7 @@
 #pragma once
 /// The RocksDB database behind the journal and the read models: one DB with
 /// column families for events, stream index, metadata, outbox, dedupe records
-/// and views. Only adapters (events/rocksdb, projections/rocksdb) see it.
+/// views, and sealed secrets. Only adapters (events/rocksdb, projections/rocksdb) see it.
 
 #include <memory>
 #include <string>
@@ -26,6 +26,7 @@ class store {
   rocksdb::ColumnFamilyHandle* outbox() const noexcept { return cfs_[4]; }
   rocksdb::ColumnFamilyHandle* dedupe() const noexcept { return cfs_[5]; }
   rocksdb::ColumnFamilyHandle* views() const noexcept { return cfs_[6]; }
+  rocksdb::ColumnFamilyHandle* secrets() const noexcept { return cfs_[7]; }
   /// Write options for the configured durability.
   const rocksdb::WriteOptions& write_options() const noexcept { return write_options_; }
   durability mode() const noexcept { return mode_; }

@@ -1,6 +1,7 @@
 #include "providers/simulation/simulation_provider.hpp"
 
 #include <filesystem>
+#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -161,7 +162,14 @@ class simulation_impl final : public simulation_provider {
     return ok();
   }
 
-  status check() override { return ok(); }
+  status check(const cluster_config& cluster) override {
+    draw rng{cfg_.seed, "check/" + cluster.id + "/" + std::to_string(++checks_)};
+    delay(rng, cluster.id);
+    auto it = cfg_.clusters.find(cluster.id);
+    if (it != cfg_.clusters.end() && !it->second.reachable)
+      return make_error(errc::unavailable, "simulated cluster " + cluster.id + " does not answer", "unreachable");
+    return ok();
+  }
 
   result<std::vector<ledger_entry>> ledger() override {
     std::vector<ledger_entry> out;
@@ -259,6 +267,7 @@ class simulation_impl final : public simulation_provider {
   }
 
   std::mutex mutex_;
+  std::atomic<std::uint64_t> checks_{0};
   std::unique_ptr<rocksdb::DB> db_;
   simulation_config cfg_;
   std::shared_ptr<clock> clock_;

@@ -36,7 +36,7 @@ struct EngineTest : ::testing::Test {
     o.time = clk;
     o.timers = clk;
     o.providers = reg;
-    o.clusters = default_config().clusters;
+    o.clusters = [] { return default_config().clusters; };
     o.provider_threads = 4;
     o.scheduler_threads = 2;
     engine = std::make_unique<actors::engine>(std::move(o));

@@ -51,7 +51,7 @@ std::vector<ev::event> admitted() { return {spec(), ev::quota_reserved{demand}, 
 
 std::vector<ev::event> placed_and_started() {
   auto h = admitted();
-  h.push_back(ev::cluster_placed{"sim-eu", "default"});
+  h.push_back(ev::cluster_placed{"sim-eu", "default", {2, 4, 40, 1}});
   h.push_back(ev::step_started{ev::step_kind::allocate, 1, "req-1/allocate/1"});
   return h;
 }
@@ -154,7 +154,7 @@ TEST(RequestDecide, RejectsASecondSubmit) {
 }
 
 TEST(RequestDecide, NoClusterFailsWithoutRollbackAndReleasesQuota) {
-  auto evs = when(given(admitted()), place_request{std::nullopt, "no cluster of type simulation in mars-1"});
+  auto evs = when(given(admitted()), place_request{std::nullopt, "no cluster of type simulation in mars-1", {}});
   ASSERT_EQ(types(evs), (std::vector<std::string>{"request_failed", "quota_released"}));
   auto h = admitted();
   h.insert(h.end(), evs.begin(), evs.end());
@@ -167,7 +167,7 @@ TEST(RequestDecide, NoClusterFailsWithoutRollbackAndReleasesQuota) {
 
 TEST(RequestDecide, StartStepPersistsAnIntentWithIdempotencyKey) {
   auto h = admitted();
-  h.push_back(ev::cluster_placed{"sim-eu", "default"});
+  h.push_back(ev::cluster_placed{"sim-eu", "default", {2, 4, 40, 1}});
   auto s = given(h);
   EXPECT_EQ(next_action(s, t0).kind, action::start_step);
   auto evs = when(s, start_step{});
@@ -207,7 +207,7 @@ TEST(RequestDecide, RejectsAResultForAnotherAttempt) {
 
 TEST(RequestDecide, VerifySuccessCompletesTheRequestWithAllEndpoints) {
   auto h = admitted();
-  h.push_back(ev::cluster_placed{"sim-eu", "d"});
+  h.push_back(ev::cluster_placed{"sim-eu", "d", {2, 4, 40, 1}});
   for (int i = 0; i < 4; ++i) {
     auto k = static_cast<ev::step_kind>(i);
     h.push_back(ev::step_started{k, 1, idempotency_key("req-1", k, 1)});
@@ -291,9 +291,12 @@ TEST(RequestDecide, RollbackReleasesInReverseOrderThenRollsBack) {
   auto s = given(h);
   EXPECT_EQ(s.state, lifecycle::rolled_back);
   EXPECT_TRUE(s.resources.empty());
+  EXPECT_EQ(ev::type_name(h[h.size() - 3]), std::string("capacity_released"));
+  EXPECT_EQ(std::get<ev::capacity_released>(h[h.size() - 3]), (ev::capacity_released{"sim-eu", {2, 4, 40, 1}}));
   EXPECT_EQ(ev::type_name(h[h.size() - 2]), std::string("rolled_back"));
   EXPECT_EQ(ev::type_name(h.back()), std::string("quota_released")) << "quota comes back on RolledBack";
   EXPECT_FALSE(s.quota_held);
+  EXPECT_FALSE(s.capacity_held);
 }
 
 TEST(RequestDecide, FailedCompensationIsRetriedWithBackoffNeverDropped) {
@@ -314,7 +317,7 @@ TEST(RequestDecide, FailedCompensationIsRetriedWithBackoffNeverDropped) {
     EXPECT_EQ(next_action(s, now).kind, action::release);
   }
   auto done = when(given(h), record_release{ev::step_kind::allocate, std::vector<std::string>{"srv-1"}}, now);
-  EXPECT_EQ(types(done), (std::vector<std::string>{"step_compensated", "rolled_back", "quota_released"}));
+  EXPECT_EQ(types(done), (std::vector<std::string>{"step_compensated", "capacity_released", "rolled_back", "quota_released"}));
 }
 
 TEST(RequestApply, ReplayRebuildsTheSameStateAsLiveFolding) {
@@ -331,29 +334,11 @@ TEST(RequestApply, ReplayRebuildsTheSameStateAsLiveFolding) {
   EXPECT_EQ(replayed.outputs, live.outputs);
 }
 
-TEST(Placement, PrefersTheRegionDefaultAndExplainsSkips) {
-  auto s = given({spec()});
-  std::vector<provisiond::cluster_config> clusters = {
-      {"a-other", "A", "openstack", "eu-west-1", true},
-      {"b-sim", "B", "simulation", "eu-west-1", false},
-      {"c-sim", "C", "simulation", "eu-west-1", true},
-      {"d-sim", "D", "simulation", "us-east-1", true},
-  };
-  auto p = place(s, clusters);
-  ASSERT_TRUE(p.cluster_id.has_value());
-  EXPECT_EQ(*p.cluster_id, "c-sim");
-  clusters.erase(clusters.begin() + 1, clusters.begin() + 3);
-  auto none = place(s, clusters);
-  EXPECT_FALSE(none.cluster_id.has_value());
-  EXPECT_NE(none.reason.find("a-other: type openstack is not simulation"), std::string::npos) << none.reason;
-  EXPECT_NE(none.reason.find("d-sim: region us-east-1 is not eu-west-1"), std::string::npos) << none.reason;
-}
-
 namespace {
 
 std::vector<ev::event> completed_history() {
   auto h = admitted();
-  h.push_back(ev::cluster_placed{"sim-eu", "d"});
+  h.push_back(ev::cluster_placed{"sim-eu", "d", {2, 4, 40, 1}});
   for (int i = 0; i < 4; ++i) {
     auto k = static_cast<ev::step_kind>(i);
     h.push_back(ev::step_started{k, 1, idempotency_key("req-1", k, 1)});
@@ -405,6 +390,8 @@ TEST(RequestLifecycle, DeprovisionReleasesEverythingAndFreesQuota) {
   EXPECT_EQ(s.state, lifecycle::rolled_back);
   EXPECT_TRUE(s.deprovisioned);
   EXPECT_FALSE(s.quota_held);
+  EXPECT_FALSE(s.capacity_held);
+  EXPECT_EQ(ev::type_name(h[h.size() - 3]), std::string("capacity_released"));
   EXPECT_EQ(ev::type_name(h[h.size() - 2]), std::string("deprovisioned"));
   EXPECT_EQ(decide(s, lifecycle_command{"retry"}, ctx()).error().code, errc::conflict) << "a deprovisioned request stays gone";
 }
@@ -431,10 +418,66 @@ TEST(RequestLifecycle, RetryRunsAFailedRequestAgainWithFreshAttempts) {
   // After admission the step starts at attempt 5 with a new key, and has 3 retries again.
   h.push_back(ev::quota_reserved{demand});
   h.push_back(ev::request_admitted{});
-  h.push_back(ev::cluster_placed{"sim-eu", "d"});
+  h.push_back(ev::cluster_placed{"sim-eu", "d", {2, 4, 40, 1}});
   auto start = when(given(h), start_step{});
   EXPECT_EQ(std::get<ev::step_started>(start[0]).attempt, 5);
   h.insert(h.end(), start.begin(), start.end());
   auto fail = when(given(h), record_step_result{ev::step_kind::allocate, 5, retryable_error("t", "slow"), false});
   EXPECT_EQ(types(fail), (std::vector<std::string>{"step_failed"})) << "a retry of the step, not exhaustion";
+}
+
+TEST(RequestManual, ActivateWaitsForAnOperatorThenCompleteGoesOnToVerify) {
+  auto h = placed_and_started();
+  for (auto step : {ev::step_kind::allocate, ev::step_kind::configure}) {
+    if (step != ev::step_kind::allocate) h.push_back(ev::step_started{step, 1, "k"});
+    auto done = when(given(h), record_step_result{step, 1, step_outcome{}, false});
+    h.insert(h.end(), done.begin(), done.end());
+  }
+  h.push_back(ev::step_started{ev::step_kind::activate, 1, "req-1/activate/1"});
+  step_outcome waiting;
+  waiting.awaiting_input = true;
+  waiting.outputs["message"] = "rack it";
+  auto evs = when(given(h), record_step_result{ev::step_kind::activate, 1, waiting, false});
+  ASSERT_EQ(types(evs), (std::vector<std::string>{"manual_input_requested"}));
+  h.insert(h.end(), evs.begin(), evs.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::activating);
+  EXPECT_EQ(s.steps[2].status, ev::step_status::awaiting_manual_input);
+  EXPECT_EQ(next_action(s, t0 + 3'600'000).kind, action::none) << "waits for a person, however long";
+  ASSERT_TRUE(awaiting_input(s));
+
+  EXPECT_EQ(decide(s, complete_manual{"", "root", {}, "password", ""}, ctx()).error().field, "host");
+  auto done = when(s, complete_manual{"10.0.0.5", "root", {{"ssh", "ssh://10.0.0.5"}}, "password", ""});
+  ASSERT_EQ(types(done), (std::vector<std::string>{"manual_input_provided", "step_completed"}));
+  auto provided = std::get<ev::manual_input_provided>(done[0]);
+  EXPECT_EQ(provided.credential, "password");
+  h.insert(h.end(), done.begin(), done.end());
+  s = given(h);
+  EXPECT_EQ(s.outputs.at("host"), "10.0.0.5");
+  EXPECT_EQ(next_action(s, t0).kind, action::start_step);
+  EXPECT_EQ(next_action(s, t0).step, ev::step_kind::verify);
+  EXPECT_EQ(decide(s, complete_manual{"10.0.0.5", "root", {}, "password", ""}, ctx()).error().code, errc::conflict);
+}
+
+TEST(RequestStuck, AStuckCallFailsTheStepAndALateAnswerReopensTheRollback) {
+  auto h = placed_and_started();
+  auto stuck = when(given(h), record_step_result{ev::step_kind::allocate, 1, permanent_error("stuck", "allocate hung"), false});
+  ASSERT_EQ(types(stuck), (std::vector<std::string>{"step_failed", "request_failed", "rollback_started"}));
+  EXPECT_EQ(std::get<ev::request_failed>(stuck[1]).code, "stuck");
+  h.insert(h.end(), stuck.begin(), stuck.end());
+  release_all(h);
+  ASSERT_EQ(given(h).state, lifecycle::rolled_back);
+  // The hung call answers after the rollback: its server is released too.
+  auto late = when(given(h), record_late_result{ev::step_kind::allocate, 1, server()});
+  ASSERT_EQ(types(late), (std::vector<std::string>{"late_result_received"}));
+  h.insert(h.end(), late.begin(), late.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolling_back);
+  auto order = release_all(h);
+  EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::allocate}));
+  s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolled_back);
+  EXPECT_TRUE(s.resources.empty());
+  // A late failure, or a late answer for what is already known, changes nothing.
+  EXPECT_TRUE(when(s, record_late_result{ev::step_kind::allocate, 1, permanent_error("x", "y")}).empty());
 }

@@ -42,7 +42,7 @@ TEST(Config, ErrorsNameTheField) {
       {R"({"retry":{"maxRetries":-1}})", "retry.maxRetries"},
       {R"({"simulation":{"steps":{"verify":{"permanent":2}}}})", "simulation.steps.verify.permanent"},
       {R"({"simulation":{"steps":{"deploy":{}}}})", "simulation.steps.deploy"},
-      {R"({"clusters":[{"id":"x","type":"simulation"}]})", "clusters[0]"},
+      {R"({"clusters":[{"id":"x","type":"simulation"}]})", "clusters[0].region"},
       {R"({"listen":"nohost"})", "listen"},
       {R"({"lisen":"127.0.0.1:1"})", "lisen"},
       {R"([1,2])", "$"},

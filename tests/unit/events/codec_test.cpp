@@ -13,7 +13,7 @@ std::vector<ev::event> samples() {
   ev::resource_ref r{"srv-1", "server", ev::step_kind::allocate, {{"hostname", "h.example"}}};
   return {
       ev::request_submitted{"acme", "o-1", "vps", "eu-west-1", "simulation", {2, 4, 40}, {{"k", "v"}}, "idem-1", "abc", {"req-0"}},
-      ev::cluster_placed{"sim-eu", "default cluster"},
+      ev::cluster_placed{"sim-eu", "default cluster", {2, 4, 40, 1}},
       ev::step_started{ev::step_kind::configure, 2, "req-1/configure/2"},
       ev::resource_allocated{r},
       ev::step_completed{ev::step_kind::allocate, 1, {{"ipv4", "203.0.113.9"}}, true},
@@ -41,6 +41,16 @@ std::vector<ev::event> samples() {
       ev::action_failed{"reactivate", 2, "busy", 1700000020000},
       ev::deprovisioned{},
       ev::retry_requested{},
+      ev::capacity_released{"sim-eu", {2, 4, 40, 1}},
+      ev::manual_input_requested{ev::step_kind::activate, "waiting for the vendor"},
+      ev::manual_input_provided{ev::step_kind::activate, "10.0.0.5", "root", {{"ssh", "ssh://root@10.0.0.5"}},
+                                "password", "racked in DC2"},
+      ev::late_result_received{ev::step_kind::configure, 2, {r}},
+      ev::cluster_saved{provisiond::cluster_config{"os-1", "OpenStack 1", "openstack", "eu-west-1", true,
+                                                   {64, 256, 4000, 20}, "degraded", false,
+                                                   R"({"authUrl":"https://keystone:5000/v3"})", {"password"},
+                                                   1700000000000}},
+      ev::cluster_deleted{"os-1"},
   };
 }
 
@@ -71,6 +81,14 @@ TEST(EventCodec, UpcastsRequestSubmittedV1WithoutDependencies) {
   EXPECT_TRUE(s.depends_on.empty());
   EXPECT_EQ(s.resources.memory_gb, 2);
   EXPECT_EQ(ev::schema_version(*e), 2u);
+}
+
+TEST(EventCodec, UpcastsClusterPlacedV1WithoutCapacity) {
+  auto e = ev::decode_payload("cluster_placed", 1, R"({"clusterId":"sim-eu","reason":"default cluster"})");
+  ASSERT_TRUE(e.has_value()) << e.error().message;
+  auto& p = std::get<ev::cluster_placed>(*e);
+  EXPECT_EQ(p.cluster_id, "sim-eu");
+  EXPECT_EQ(p.capacity, provisiond::cluster_capacity{});
 }
 
 TEST(EventCodec, RejectsUnknownTypeAndFutureVersion) {

@@ -28,7 +28,7 @@ struct ProjectionTest : ::testing::Test {
   void submit(const std::string& id, const std::string& tenant, bool complete) {
     std::vector<ev::event> evs = {
         ev::request_submitted{tenant, "o-" + id, "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", "", {}},
-        ev::cluster_placed{"sim", "d"}};
+        ev::cluster_placed{"sim", "d", {1, 2, 3, 1}}};
     if (complete) {
       for (int i = 0; i < 4; ++i) {
         auto k = static_cast<ev::step_kind>(i);

@@ -1,0 +1,138 @@
+#include "actors/cluster_directory.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "events/codec.hpp"
+
+namespace provisiond::actors {
+
+namespace ev = provisiond::events;
+using nlohmann::json;
+
+namespace {
+const std::string clusters_stream = "clusters";
+}  // namespace
+
+cluster_directory::cluster_directory(std::shared_ptr<ev::journal> journal, std::shared_ptr<clock> time,
+                                     std::shared_ptr<ev::secret_store> secrets)
+    : journal_(std::move(journal)), clock_(std::move(time)), secrets_(std::move(secrets)) {}
+
+status cluster_directory::load(const std::vector<cluster_config>& seed,
+                               const std::map<std::string, std::map<std::string, std::string>>& seed_secrets) {
+  {
+    std::lock_guard lock{mutex_};
+    auto evs = journal_->read_stream(clusters_stream, 1);
+    if (!evs) return evs.error();
+    for (auto& env : *evs) {
+      auto e = ev::decode(env);
+      if (!e) return e.error();
+      if (auto* s = std::get_if<ev::cluster_saved>(&*e)) clusters_[s->cluster.id] = s->cluster;
+      if (auto* d = std::get_if<ev::cluster_deleted>(&*e)) clusters_.erase(d->cluster_id);
+      version_ = env.sequence;
+    }
+    next_id_ = version_ + 1;
+  }
+  for (const auto& c : seed) {
+    if (get(c.id)) continue;
+    cluster_definition d{c, {}};
+    if (auto it = seed_secrets.find(c.id); it != seed_secrets.end()) d.secrets = it->second;
+    if (auto r = create(std::move(d)); !r) return r.error();
+  }
+  return ok();
+}
+
+status cluster_directory::append(const ev::event& e) {
+  ev::append_request req;
+  req.stream = clusters_stream;
+  req.expected_sequence = version_;
+  req.events.push_back(ev::make_pending(e, clock_->now()));
+  req.to_outbox = false;  // admin state, not a request event; holds no secret anyway
+  auto r = journal_->append(std::move(req));
+  if (!r) return r.error();
+  version_ = r->last_sequence;
+  return ok();
+}
+
+status cluster_directory::store_secrets(const std::string& id, const std::map<std::string, std::string>& secrets) {
+  // Secrets first: an event never names a secret that is not stored.
+  for (auto& [field, value] : secrets)
+    if (auto st = secrets_->put(ev::cluster_secret_name(id, field), value); !st) return st;
+  return ok();
+}
+
+result<cluster_config> cluster_directory::create(cluster_definition d) {
+  std::lock_guard lock{mutex_};
+  auto& c = d.cluster;
+  if (c.id.empty()) {
+    do c.id = "cluster-" + std::to_string(next_id_++);
+    while (clusters_.count(c.id));
+    if (c.name.empty()) c.name = c.id;
+  }
+  if (clusters_.count(c.id)) return make_error(errc::conflict, "cluster " + c.id + " already exists", "id");
+  c.created_at = clock_->now();
+  if (auto st = store_secrets(c.id, d.secrets); !st) return st.error();
+  if (auto st = append(ev::cluster_saved{c}); !st) return st.error();
+  clusters_[c.id] = c;
+  return c;
+}
+
+result<cluster_config> cluster_directory::update(const std::string& id, cluster_definition d) {
+  std::lock_guard lock{mutex_};
+  auto it = clusters_.find(id);
+  if (it == clusters_.end()) return make_error(errc::not_found, "no cluster " + id);
+  auto& c = d.cluster;
+  if (!c.id.empty() && c.id != id) return make_error(errc::invalid_argument, "does not match the URL (" + id + ")", "id");
+  c.id = id;
+  if (c.name.empty()) c.name = id;
+  c.created_at = it->second.created_at;
+  // Omitted secrets are kept: a client can change the region without resending the password.
+  for (auto& f : it->second.secret_fields)
+    if (std::find(c.secret_fields.begin(), c.secret_fields.end(), f) == c.secret_fields.end())
+      c.secret_fields.push_back(f);
+  std::sort(c.secret_fields.begin(), c.secret_fields.end());
+  if (auto st = store_secrets(id, d.secrets); !st) return st.error();
+  if (auto st = append(ev::cluster_saved{c}); !st) return st.error();
+  it->second = c;
+  return c;
+}
+
+status cluster_directory::remove(const std::string& id) {
+  std::lock_guard lock{mutex_};
+  auto it = clusters_.find(id);
+  if (it == clusters_.end()) return make_error(errc::not_found, "no cluster " + id);
+  if (auto st = append(ev::cluster_deleted{id}); !st) return st;
+  for (auto& f : it->second.secret_fields) (void)secrets_->erase(ev::cluster_secret_name(id, f));
+  clusters_.erase(it);
+  return ok();
+}
+
+std::vector<cluster_config> cluster_directory::list() const {
+  std::lock_guard lock{mutex_};
+  std::vector<cluster_config> out;
+  for (auto& [id, c] : clusters_) out.push_back(c);
+  return out;
+}
+
+std::optional<cluster_config> cluster_directory::get(const std::string& id) const {
+  std::lock_guard lock{mutex_};
+  auto it = clusters_.find(id);
+  if (it == clusters_.end()) return std::nullopt;
+  return it->second;
+}
+
+result<std::string> cluster_directory::connection(const std::string& id) const {
+  auto c = get(id);
+  if (!c) return make_error(errc::not_found, "no cluster " + id);
+  auto j = json::parse(c->connection, nullptr, false);
+  if (!j.is_object()) j = json::object();
+  for (auto& f : c->secret_fields) {
+    auto v = secrets_->get(ev::cluster_secret_name(id, f));
+    if (!v) return v.error();
+    if (*v) j[f] = **v;
+  }
+  return j.dump();
+}
+
+}  // namespace provisiond::actors

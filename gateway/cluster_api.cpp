@@ -1,0 +1,239 @@
+// Routes for clusters (registry, capacity, connectivity test) and for the
+// manual provider (pending list, complete, credentials).
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/cluster_directory.hpp"
+#include "actors/cluster_logic.hpp"
+#include "common/ids.hpp"
+#include "gateway/api.hpp"
+#include "gateway/detail/json_http.hpp"
+
+namespace provisiond::gateway {
+
+using nlohmann::json;
+namespace ev = provisiond::events;
+using detail::bad;
+using detail::json_response;
+using detail::method_not_allowed;
+
+namespace {
+
+json capacity_json(const cluster_capacity& c) {
+  return json{{"cpu", c.cpu}, {"memoryGb", c.memory_gb}, {"storageGb", c.storage_gb}, {"vmSlots", c.vm_slots}};
+}
+
+// The cluster as the API shows it: secrets only by name, never by value.
+json cluster_json(const cluster_config& c) {
+  auto connection = json::parse(c.connection, nullptr, false);
+  return json{{"id", c.id},
+              {"name", c.name},
+              {"type", c.type},
+              {"region", c.region},
+              {"default", c.is_default},
+              {"capacity", capacity_json(c.capacity)},
+              {"health", c.health},
+              {"provisioningEnabled", c.provisioning_enabled},
+              {"connection", connection.is_object() ? connection : json::object()},
+              {"secretFields", c.secret_fields},
+              {"createdAt", format_time(c.created_at)}};
+}
+
+// Adds what the cluster actor knows: capacity used and free, breaker state.
+json with_usage(const api_backend& b, const cluster_config& c) {
+  auto j = cluster_json(c);
+  auto u = b.engine->usage_of_cluster(c.id);
+  if (!u) return j;
+  auto free = c.capacity;
+  actors::operator-=(free, u->used);
+  j["used"] = capacity_json(u->used);
+  j["available"] = capacity_json(free);
+  j["requests"] = u->requests;
+  j["breaker"] = u->breaker;
+  return j;
+}
+
+http_response clusters_route(const api_backend& b, const http_request& req, const std::vector<std::string>& parts) {
+  const auto& m = req.method;
+  auto& dir = *b.clusters;
+  if (parts.size() == 2) {
+    if (m == "GET") {
+      json items = json::array();
+      for (auto& c : dir.list()) items.push_back(with_usage(b, c));
+      return json_response(200, {{"items", items}});
+    }
+    if (m != "POST") return method_not_allowed("GET, POST");
+    auto d = parse_cluster(req.body, "", true);
+    if (!d) return error_response(d.error());
+    auto c = dir.create(std::move(*d));
+    if (!c) return error_response(c.error());
+    auto r = json_response(201, with_usage(b, *c));
+    r.headers.emplace_back("Location", "/v1/clusters/" + c->id);
+    return r;
+  }
+  const auto& id = parts[2];
+  auto existing = dir.get(id);
+  if (!existing) return error_response(make_error(errc::not_found, "no cluster " + id));
+  if (parts.size() == 3) {
+    if (m == "GET") return json_response(200, with_usage(b, *existing));
+    if (m == "PUT") {
+      auto d = parse_cluster(req.body, "", true);
+      if (!d) return error_response(d.error());
+      auto c = dir.update(id, std::move(*d));
+      if (!c) return error_response(c.error());
+      return json_response(200, with_usage(b, *c));
+    }
+    if (m == "DELETE") {
+      auto u = b.engine->usage_of_cluster(id);
+      if (!u) return error_response(u.error());
+      if (u->requests > 0)
+        return error_response(make_error(errc::conflict,
+                                         "cluster " + id + " still holds capacity for " + std::to_string(u->requests) +
+                                             " requests; deprovision them or set provisioningEnabled false first"));
+      if (auto st = dir.remove(id); !st) return error_response(st.error());
+      http_response r;
+      r.status = 204;
+      return r;
+    }
+    return method_not_allowed("GET, PUT, DELETE");
+  }
+  if (parts.size() == 4 && parts[3] == "test") {
+    if (m != "POST") return method_not_allowed("POST");
+    auto prov = b.providers ? b.providers->find(existing->type) : nullptr;
+    if (!prov)
+      return json_response(200, {{"success", false}, {"latencyMs", 0},
+                                 {"error", "no " + existing->type + " provider in this build"}});
+    auto cfg = *existing;
+    auto conn = dir.connection(id);  // with its secrets, for the provider only
+    if (!conn) return error_response(conn.error());
+    cfg.connection = *conn;
+    auto started = std::chrono::steady_clock::now();
+    status st = make_error(errc::internal, "provider check threw");
+    try {
+      st = prov->check(cfg);
+    } catch (const std::exception&) {
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    json out{{"success", st.has_value()}, {"latencyMs", ms}};
+    if (!st) out["error"] = st.error().message;
+    return json_response(200, out);
+  }
+  return error_response(make_error(errc::not_found, "no route for " + req.method + " " + req.path));
+}
+
+// POST /v1/requests/{id}/complete: {host, username, password | privateKey, endpoints, note}.
+http_response complete_request(const api_backend& b, const http_request& req, const std::string& id) {
+  auto j = detail::parse_object(req.body);
+  if (!j) return error_response(j.error());
+  static const std::vector<std::string> known = {"host", "username", "password", "privateKey", "endpoints", "note"};
+  for (auto& [k, v] : j->items()) {
+    (void)v;
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      return error_response(bad(k, "unknown field; expected host, username, password or privateKey, endpoints, note"));
+  }
+  auto str = [&](const char* k, std::size_t max, bool required) -> result<std::string> {
+    if (!j->contains(k)) {
+      if (required) return bad(k, "required");
+      return std::string{};
+    }
+    const auto& v = (*j)[k];
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > max)
+      return bad(k, "expected a string of 1-" + std::to_string(max) + " characters");
+    return v.get<std::string>();
+  };
+  actors::complete_manual c;
+  auto host = str("host", 253, true);
+  if (!host) return error_response(host.error());
+  c.host = *host;
+  auto user = str("username", 64, true);
+  if (!user) return error_response(user.error());
+  c.username = *user;
+  auto note = str("note", 1000, false);
+  if (!note) return error_response(note.error());
+  c.note = *note;
+  bool has_pw = j->contains("password"), has_key = j->contains("privateKey");
+  if (has_pw == has_key) return error_response(bad("password", "expected exactly one of password or privateKey"));
+  c.credential = has_pw ? "password" : "privateKey";
+  auto secret = str(c.credential.c_str(), 16384, true);
+  if (!secret) return error_response(secret.error());
+  if (j->contains("endpoints")) {
+    const auto& e = (*j)["endpoints"];
+    if (!e.is_object()) return error_response(bad("endpoints", "expected an object of name → URL strings"));
+    for (auto& [k, v] : e.items()) {
+      if (!v.is_string()) return error_response(bad("endpoints." + k, "expected a string"));
+      c.endpoints[k] = v.get<std::string>();
+    }
+  }
+  // Refuse before touching the secret store: a wrong-state call must not
+  // overwrite credentials delivered earlier.
+  auto current = b.summaries->get(id);
+  if (!current) return error_response(current.error());
+  if (!*current) return error_response(make_error(errc::not_found, "no request " + id));
+  if (!actors::awaiting_input(**current))
+    return error_response(make_error(errc::conflict,
+                                     std::string("request is ") + ev::to_string((*current)->state) +
+                                         ", not waiting for manual input",
+                                     "state"));
+  // Sealed before the event that says it was delivered.
+  if (auto st = b.secrets->put(ev::request_secret_name(id), json{{"kind", c.credential}, {"value", *secret}}.dump()); !st)
+    return error_response(st.error());
+  auto r = b.engine->complete(id, std::move(c));
+  if (!r) return error_response(r.error());
+  return json_response(200, {{"id", id}, {"state", *r}});
+}
+
+// GET /v1/requests/{id}/credentials, for the request's own tenant (X-Tenant-Id,
+// set by the authenticating gateway in front of provisiond).
+http_response credentials(const api_backend& b, const http_request& req, const std::string& id) {
+  auto current = b.summaries->get(id);
+  if (!current) return error_response(current.error());
+  if (!*current) return error_response(make_error(errc::not_found, "no request " + id));
+  auto tenant = req.header("x-tenant-id");
+  if (tenant.empty()) return error_response(bad("X-Tenant-Id", "required: the tenant that owns the request"));
+  if (tenant != (*current)->spec.tenant_id)
+    return json_response(403, {{"error", {{"code", "forbidden"}, {"message", "the request belongs to another tenant"}}}});
+  auto sealed = b.secrets->get(ev::request_secret_name(id));
+  if (!sealed) return error_response(sealed.error());
+  if (!*sealed) return error_response(make_error(errc::not_found, "no credentials were delivered for request " + id));
+  auto cred = json::parse(**sealed, nullptr, false);
+  const auto& out = (*current)->outputs;
+  auto field = [&](const char* k) { return out.count(k) ? json(out.at(k)) : json(nullptr); };
+  return json_response(200, {{"id", id},
+                             {"host", field("host")},
+                             {"username", field("username")},
+                             {cred.value("kind", "password"), cred.value("value", "")}});
+}
+
+}  // namespace
+
+std::optional<http_response> cluster_route(const api_backend& b, const http_request& req,
+                                           const std::vector<std::string>& parts) {
+  if (parts.size() < 2 || parts[0] != "v1") return std::nullopt;
+  if (parts[1] == "clusters" && parts.size() <= 4) {
+    if (!b.clusters) return error_response(make_error(errc::not_found, "no cluster registry"));
+    return clusters_route(b, req, parts);
+  }
+  if (parts[1] == "manual-requests" && parts.size() == 2) {
+    if (req.method != "GET") return method_not_allowed("GET");
+    auto activating = b.summaries->in_state(ev::lifecycle::activating);
+    if (!activating) return error_response(activating.error());
+    json items = json::array();
+    for (auto& s : *activating)
+      if (actors::awaiting_input(s)) items.push_back(json::parse(projections::render_request(s)));
+    return json_response(200, {{"items", items}});
+  }
+  if (parts[1] == "requests" && parts.size() == 4 && (parts[3] == "complete" || parts[3] == "credentials")) {
+    if (!b.secrets) return error_response(make_error(errc::not_found, "no secret store"));
+    if (!is_valid_id(parts[2])) return error_response(make_error(errc::not_found, "no request " + parts[2]));
+    if (parts[3] == "complete") {
+      if (req.method != "POST") return method_not_allowed("POST");
+      return complete_request(b, req, parts[2]);
+    }
+    if (req.method != "GET") return method_not_allowed("GET");
+    return credentials(b, req, parts[2]);
+  }
+  return std::nullopt;
+}
+
+}  // namespace provisiond::gateway
