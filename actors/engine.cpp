@@ -546,7 +546,7 @@ void drive(request_actor* self, context* ctx) {
       case action::release: return call_release(self, ctx, a.step);
       case action::power: return call_power(self, ctx);
       case action::wait: {
-        if (a.at - ctx->now() > passivate_waits_over_ms && st.owed.empty()) {
+        if (a.at - ctx->now() > passivate_waits_over_ms && st.owed.empty() && st.abandoned.empty()) {
           // A long backoff: the registry wakes the request when it is due.
           auto registry = st.registry;
           auto id = st.req.id;
@@ -561,7 +561,9 @@ void drive(request_actor* self, context* ctx) {
       default:
         // Nothing to do until a command arrives (finished, or waiting for an
         // approval): passivate. The stream holds everything.
-        if (st.req.exists && st.owed.empty() &&
+        // Not while a call given up as stuck may still answer: what it
+        // created must be released.
+        if (st.req.exists && st.owed.empty() && st.abandoned.empty() &&
             (is_terminal(st.req.state) || st.req.state == ev::lifecycle::pending_approval ||
              st.req.state == ev::lifecycle::suspended || awaiting_input(st.req)))
           passivate(self);

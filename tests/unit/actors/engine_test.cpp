@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "actors/engine.hpp"
@@ -23,14 +25,18 @@ struct EngineTest : ::testing::Test {
   std::shared_ptr<sim::simulation_provider> provider;
   std::unique_ptr<actors::engine> engine;
 
-  void start(simulation_config cfg = {}) {
+  void start(simulation_config cfg = {}, std::shared_ptr<providers::provider> other = nullptr) {
     if (!store) {
       store = *ev::rocksdb_adapter::store::open(dir / "journal", durability::fast);
       journal = ev::rocksdb_adapter::make_journal(store);
     }
-    provider = *sim::simulation_provider::open(dir / "ledger", cfg, clk);
     auto reg = std::make_shared<providers::provider_registry>();
-    reg->add(provider);
+    if (other) {
+      reg->add(other);
+    } else {
+      provider = *sim::simulation_provider::open(dir / "ledger", cfg, clk);
+      reg->add(provider);
+    }
     actors::engine_options o;
     o.journal = journal;
     o.time = clk;
@@ -187,4 +193,98 @@ TEST_F(EngineTest, ARestartResumesAndSettlesInterruptedIntents) {
   auto ledger = provider->ledger();
   EXPECT_EQ(ledger->size(), 2 * ids.size()) << "one server and one floating IP each, nothing twice";
   EXPECT_EQ(engine->live_actors(), 0u) << "finished actors are passivated";
+}
+
+namespace {
+
+// A provider whose configure call hangs until the test lets it go, then
+// answers that it created a floating IP after all.
+class hanging_provider final : public providers::provider {
+ public:
+  std::string kind() const override { return "simulation"; }
+  result<providers::step_outcome> execute(const providers::step_call& call) override {
+    providers::step_outcome out;
+    if (call.step == ev::step_kind::allocate)
+      out.resources.push_back({"srv-1", "server", call.step, {}});
+    if (call.step == ev::step_kind::configure) {
+      std::unique_lock lock{mutex_};
+      hanging_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return let_go_; });
+      out.resources.push_back({"fip-late", "floating_ip", call.step, {}});
+    }
+    return out;
+  }
+  result<std::optional<providers::step_outcome>> lookup(const providers::step_call&) override {
+    return std::optional<providers::step_outcome>{};
+  }
+  result<std::vector<std::string>> release(const providers::release_call& call) override {
+    std::lock_guard lock{mutex_};
+    std::vector<std::string> ids;
+    for (auto& r : call.known) ids.push_back(r.id);
+    releases_.push_back(std::string(ev::to_string(call.step)) + ":" + std::to_string(ids.size()));
+    return ids;
+  }
+  status set_power(const std::string&, const std::string&, bool) override { return ok(); }
+  status check(const cluster_config&) override { return ok(); }
+
+  bool wait_hanging() {
+    std::unique_lock lock{mutex_};
+    return cv_.wait_for(lock, 5s, [&] { return hanging_; });
+  }
+  void let_go() {
+    std::lock_guard lock{mutex_};
+    let_go_ = true;
+    cv_.notify_all();
+  }
+  std::vector<std::string> releases() {
+    std::lock_guard lock{mutex_};
+    return releases_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool hanging_ = false;
+  bool let_go_ = false;
+  std::vector<std::string> releases_;
+};
+
+}  // namespace
+
+TEST_F(EngineTest, AHungProviderCallIsGivenUpAfter30MinutesAndALateAnswerIsReleased) {
+  auto hang = std::make_shared<hanging_provider>();
+  start({}, hang);
+  auto id = submit();
+  ASSERT_TRUE(hang->wait_hanging());
+  clk->advance(29 * 60'000);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(types(id).back(), "step_started") << "not stuck before the limit";
+
+  clk->advance(2 * 60'000);  // 31 minutes of fake time, in milliseconds
+  ASSERT_TRUE(wait_last(id, "quota_released"));
+  auto stream = *journal->read_stream(ev::stream_for_request(id), 1);
+  std::optional<ev::step_failed> failed;
+  std::optional<ev::request_failed> why;
+  for (auto& env : stream) {
+    auto e = *ev::decode(env);
+    if (auto* f = std::get_if<ev::step_failed>(&e)) failed = *f;
+    if (auto* f = std::get_if<ev::request_failed>(&e)) why = *f;
+  }
+  ASSERT_TRUE(failed && why);
+  EXPECT_EQ(failed->step, ev::step_kind::configure);
+  EXPECT_EQ(failed->code, "stuck");
+  EXPECT_NE(failed->message.find("configure hung for 31m0s"), std::string::npos) << failed->message;
+  EXPECT_EQ(why->code, "stuck");
+  EXPECT_EQ(hang->releases(), (std::vector<std::string>{"configure:0", "allocate:1"}));
+
+  // The hung call answers at last, having created a floating IP: the
+  // request goes back to RollingBack and releases it.
+  hang->let_go();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline && hang->releases().size() < 3) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(wait_last(id, "rolled_back"));
+  auto t = types(id);
+  EXPECT_NE(std::find(t.begin(), t.end(), "late_result_received"), t.end());
+  EXPECT_EQ(hang->releases(), (std::vector<std::string>{"configure:0", "allocate:1", "configure:1"}));
 }
