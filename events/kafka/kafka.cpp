@@ -120,6 +120,24 @@ void add_details(json& data, const event& e, const request_state& after) {
                                {"storageGb", x.resources.storage_gb}};
         } else if constexpr (std::is_same_v<T, cluster_placed>) {
           data["clusterId"] = x.cluster_id;
+          data["reason"] = x.reason;
+        } else if constexpr (std::is_same_v<T, capacity_released>) {
+          data["clusterId"] = x.cluster_id;
+        } else if constexpr (std::is_same_v<T, manual_input_requested>) {
+          data["step"] = to_string(x.step);
+          data["message"] = x.message;
+        } else if constexpr (std::is_same_v<T, manual_input_provided>) {
+          // The credential itself is sealed in the secret store; only its kind is here.
+          data["step"] = to_string(x.step);
+          data["host"] = x.host;
+          data["username"] = x.username;
+          data["endpoints"] = x.endpoints;
+          data["credential"] = x.credential;
+        } else if constexpr (std::is_same_v<T, late_result_received>) {
+          data["step"] = to_string(x.step);
+          json res = json::array();
+          for (auto& r : x.resources) res.push_back(resource_json(r));
+          data["resources"] = res;
         } else if constexpr (std::is_same_v<T, step_started>) {
           data["step"] = to_string(x.step);
           data["attempt"] = x.attempt;
