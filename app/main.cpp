@@ -23,6 +23,7 @@
 #include "projections/request_summary.hpp"
 #include "projections/rocksdb/rocksdb_view_store.hpp"
 #include "providers/manual/manual_provider.hpp"
+#include "providers/openstack/openstack_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
 
 using namespace provisiond;
@@ -208,6 +209,8 @@ int main(int argc, char** argv) {
   auto secrets = events::rocksdb_adapter::make_secret_store(*store, *box);
   auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
   if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
+  registry->add(providers::openstack::make_openstack_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, secrets));
 
   actors::engine_options eo;
   eo.rules = governance;

@@ -195,14 +195,21 @@ http_response credentials(const api_backend& b, const http_request& req, const s
     return json_response(403, {{"error", {{"code", "forbidden"}, {"message", "the request belongs to another tenant"}}}});
   auto sealed = b.secrets->get(ev::request_secret_name(id));
   if (!sealed) return error_response(sealed.error());
-  if (!*sealed) return error_response(make_error(errc::not_found, "no credentials were delivered for request " + id));
+  if (!*sealed)
+    return error_response(make_error(errc::not_found, "no credentials for request " + id +
+                                                          " (none were set, or they were delivered already)"));
   auto cred = json::parse(**sealed, nullptr, false);
   const auto& out = (*current)->outputs;
   auto field = [&](const char* k) { return out.count(k) ? json(out.at(k)) : json(nullptr); };
-  return json_response(200, {{"id", id},
-                             {"host", field("host")},
-                             {"username", field("username")},
-                             {cred.value("kind", "password"), cred.value("value", "")}});
+  auto host = out.count("host") ? field("host") : field("floatingIp");
+  auto user = out.count("username") ? field("username") : json("root");
+  auto reply = json_response(200, {{"id", id},
+                                   {"host", host},
+                                   {"username", user},
+                                   {cred.value("kind", "password"), cred.value("value", "")}});
+  // Delivered once: shredded as it is handed out.
+  if (auto st = b.secrets->erase(ev::request_secret_name(id)); !st) return error_response(st.error());
+  return reply;
 }
 
 }  // namespace

@@ -283,6 +283,8 @@ TEST_F(Clusters, ManualProviderWaitsForAnOperatorAndKeepsTheCredentialSealed) {
   ASSERT_EQ(cred.status, 200) << cred.body;
   EXPECT_EQ(body(cred)["password"], secret_password);
   EXPECT_EQ(body(cred)["username"], "root");
+  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"X-Tenant-Id", "acme"}}).status, 404)
+      << "delivered once";
   EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"X-Tenant-Id", "other"}}).status, 403);
   EXPECT_EQ(get("/v1/requests/" + id + "/credentials").status, 400);
   EXPECT_EQ(get("/v1/requests/" + id + "/events").body.find(secret_password), std::string::npos);
