@@ -19,13 +19,24 @@ error refuse(const request_state& s, const std::string& what) {
   return make_error(errc::conflict, what + " is not possible in state " + to_string(s.state));
 }
 
-// The next step to compensate: the latest started one not yet compensated.
+// The next step to compensate: the latest started one not yet compensated
+// (steps whose every attempt failed before sending anything need none).
 std::optional<step_kind> compensation_step(const request_state& s) {
   for (int i = events::step_count - 1; i >= 0; --i) {
     const auto& st = s.steps[i];
-    if (st.attempts > 0 && !st.compensated) return static_cast<step_kind>(i);
+    if (st.attempts > 0 && !st.compensated && st.sent) return static_cast<step_kind>(i);
   }
   return std::nullopt;
+}
+
+// Once nothing is left to release: give the capacity and the quota back and
+// end the rollback (or the deprovision).
+void finish_rollback(const request_state& after, std::vector<ev::event>& out) {
+  if (compensation_step(after)) return;
+  if (after.capacity_held) out.push_back(ev::capacity_released{after.cluster_id, after.capacity});
+  if (after.deprovisioning) out.push_back(ev::deprovisioned{});
+  else out.push_back(ev::rolled_back{});
+  if (after.quota_held) out.push_back(ev::quota_released{after.reserved});
 }
 
 }  // namespace
@@ -143,6 +154,9 @@ events_or_error on(const request_state& s, const record_step_result& c, const de
   auto code = retryable ? "retries_exhausted" : err.field == "stuck" ? "stuck" : "step_failed";
   out.push_back(ev::request_failed{code, reason, c.step});
   out.push_back(ev::rollback_started{reason});
+  auto after = s;
+  for (auto& e : out) apply_in_place(after, e, ctx.now);
+  finish_rollback(after, out);  // nothing reached the provider: nothing to release
   return out;
 }
 
@@ -158,13 +172,7 @@ events_or_error on(const request_state& s, const record_release& c, const decide
     return out;
   }
   out.push_back(ev::step_compensated{c.step, *c.released});
-  auto after = apply(s, out.back(), ctx.now);
-  if (!compensation_step(after)) {
-    if (s.capacity_held) out.push_back(ev::capacity_released{s.cluster_id, s.capacity});
-    if (s.deprovisioning) out.push_back(ev::deprovisioned{});
-    else out.push_back(ev::rolled_back{});
-    if (s.quota_held) out.push_back(ev::quota_released{s.reserved});
-  }
+  finish_rollback(apply(s, out.back(), ctx.now), out);
   return out;
 }
 

@@ -47,6 +47,10 @@ const char* to_string(step_status s) noexcept {
   return "Pending";
 }
 
+bool failed_before_sending(const std::string& code) noexcept {
+  return code == "unauthenticated" || code == "config" || code == "no_provider" || code == "circuit_open";
+}
+
 bool holds_slot(const request_state& s) noexcept {
   return s.admitted && s.state != lifecycle::completed && s.state != lifecycle::failed &&
          s.state != lifecycle::rolled_back && s.state != lifecycle::suspended;
@@ -92,6 +96,7 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           if (fresh) {
             // Release the step again; a finished rollback opens once more.
             s.steps[static_cast<int>(x.step)].compensated = false;
+            s.steps[static_cast<int>(x.step)].sent = true;
             if (s.state == lifecycle::rolled_back) {
               s.state = lifecycle::rolling_back;
               s.compensation_attempts = 0;
@@ -105,6 +110,8 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           st.idempotency_key = x.idempotency_key;
           st.started_at = time;
           st.retry_at = 0;
+          st.sent_before = st.sent;
+          st.sent = true;
           s.state = working_state(x.step);
         } else if constexpr (std::is_same_v<T, ev::resource_allocated>) {
           auto same = [&](const ev::resource_ref& r) { return r.id == x.resource.id; };
@@ -118,6 +125,7 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           st.status = step_status::failed;
           st.last_error = x.message;
           st.retry_at = x.retry_at;
+          if (failed_before_sending(x.code)) st.sent = st.sent_before;
         } else if constexpr (std::is_same_v<T, ev::request_completed>) {
           s.state = lifecycle::completed;
         } else if constexpr (std::is_same_v<T, ev::request_failed>) {
@@ -211,6 +219,7 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
             st.compensated = false;
             st.retry_at = 0;
             st.first_attempt = st.attempts + 1;
+            st.sent = st.sent_before = false;  // everything was released
           }
         }
       },

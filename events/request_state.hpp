@@ -45,7 +45,17 @@ struct step_state {
   time_ms retry_at = 0;  ///< when the next attempt is due (status failed)
   bool compensated = false;
   int first_attempt = 1;  ///< attempt number this run of the step began with (a retry starts a new run)
+  /// Some attempt may have changed something at the provider: the rollback
+  /// must release this step. False while every attempt failed before
+  /// sending anything (see failed_before_sending).
+  bool sent = false;
+  bool sent_before = false;  ///< `sent` before the running attempt
 };
+
+/// Provider error codes that mean "this attempt sent nothing that could
+/// change the cloud" (authentication refused at the start, bad cluster
+/// settings, no provider, circuit open): such a step needs no release.
+bool failed_before_sending(const std::string& code) noexcept;
 
 struct request_state {
   std::string id;

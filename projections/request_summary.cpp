@@ -77,7 +77,8 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
   for (auto& st : s.steps)
     steps.push_back({{"status", static_cast<int>(st.status)}, {"attempts", st.attempts},
                      {"lastError", st.last_error}, {"key", st.idempotency_key}, {"startedAt", st.started_at},
-                     {"retryAt", st.retry_at}, {"compensated", st.compensated}, {"firstAttempt", st.first_attempt}});
+                     {"retryAt", st.retry_at}, {"compensated", st.compensated}, {"firstAttempt", st.first_attempt},
+                     {"sent", st.sent}, {"sentBefore", st.sent_before}});
   json res = json::array();
   for (auto& r : s.resources) res.push_back(resource_json(r));
   return json{{"id", s.id},
@@ -130,6 +131,8 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
     o.retry_at = st.at("retryAt").get<time_ms>();
     o.compensated = st.at("compensated").get<bool>();
     o.first_attempt = st.value("firstAttempt", 1);
+    o.sent = st.value("sent", o.attempts > 0);  // rows written before this field: assume sent
+    o.sent_before = st.value("sentBefore", false);
   }
   for (auto& r : j.at("resources"))
     s.resources.push_back(ev::resource_ref{r.at("id").get<std::string>(), r.at("kind").get<std::string>(),

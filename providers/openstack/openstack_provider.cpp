@@ -327,6 +327,7 @@ class openstack_provider final : public provider {
   result<step_outcome> execute(const step_call& call) override {
     auto s = session_for(call.cluster_id);
     if (!s) return s.error();
+    if (auto st = begin(**s); !st) return st.error();
     switch (call.step) {
       case step_kind::allocate: return created(allocate(**s, call, true));
       case step_kind::configure: return created(configure(**s, call, true));
@@ -387,6 +388,14 @@ class openstack_provider final : public provider {
   }
 
  private:
+  // Authenticates before the step's first call: refused credentials become
+  // "unauthenticated", which tells the engine that nothing was sent.
+  static status begin(session& s) {
+    auto st = s.ensure_token();
+    if (!st && st.error().field == "auth") return permanent_error("unauthenticated", st.error().message);
+    return st;
+  }
+
   static result<step_outcome> created(result<std::optional<step_outcome>> r) {
     if (!r) return r.error();
     if (!*r) return permanent_error("bug", "a create step produced nothing");

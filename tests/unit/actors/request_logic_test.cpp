@@ -481,3 +481,26 @@ TEST(RequestStuck, AStuckCallFailsTheStepAndALateAnswerReopensTheRollback) {
   // A late failure, or a late answer for what is already known, changes nothing.
   EXPECT_TRUE(when(s, record_late_result{ev::step_kind::allocate, 1, permanent_error("x", "y")}).empty());
 }
+
+TEST(RequestDecide, AStepThatSentNothingNeedsNoReleaseSoTheRollbackEndsAtOnce) {
+  auto h = placed_and_started();
+  auto evs = when(given(h), record_step_result{ev::step_kind::allocate, 1,
+                                               permanent_error("unauthenticated", "Keystone rejected the credentials"), false});
+  EXPECT_EQ(types(evs), (std::vector<std::string>{"step_failed", "request_failed", "rollback_started", "capacity_released",
+                                                  "rolled_back", "quota_released"}));
+  h.insert(h.end(), evs.begin(), evs.end());
+  auto s = given(h);
+  EXPECT_EQ(s.state, lifecycle::rolled_back);
+  EXPECT_EQ(next_action(s, t0).kind, action::none);
+
+  // But a step whose earlier attempt did reach the provider is still released.
+  auto h2 = placed_and_started();
+  auto timeout = when(given(h2), record_step_result{ev::step_kind::allocate, 1, retryable_error("timeout", "t"), false});
+  h2.insert(h2.end(), timeout.begin(), timeout.end());
+  h2.push_back(ev::step_started{ev::step_kind::allocate, 2, "req-1/allocate/2"});
+  auto refused = when(given(h2), record_step_result{ev::step_kind::allocate, 2,
+                                                    permanent_error("unauthenticated", "revoked"), false});
+  h2.insert(h2.end(), refused.begin(), refused.end());
+  EXPECT_EQ(given(h2).state, lifecycle::rolling_back);
+  EXPECT_EQ(next_action(given(h2), t0).kind, action::release);
+}
