@@ -16,7 +16,7 @@ const char* keystone = "http://127.0.0.1:5000/v3";
 // The cloud as the demo user sees it.
 struct cloud {
   http::client client;
-  std::string token, nova, neutron, cinder;
+  std::string token, user_id, nova, neutron, cinder;
 
   bool login() {
     json body = {{"auth",
@@ -28,6 +28,7 @@ struct cloud {
     if (!r || r->status != 201) return false;
     token = r->header("x-subject-token");
     auto reply = json::parse(r->body);
+    user_id = reply["token"]["user"]["id"];
     for (auto& svc : reply["token"]["catalog"])
       for (auto& ep : svc["endpoints"])
         if (ep["interface"] == "public") {
@@ -67,7 +68,10 @@ json os_cluster(const std::string& id, json connection_overrides = json::object(
   json conn = {{"authUrl", keystone},  {"username", "demo"},    {"password", "secret"},
                {"projectName", "demo"}, {"flavor", "m1.tiny"},   {"image", "cirros-fake"},
                {"network", "demo-net"}, {"volumeSizeGb", 1}};
-  for (auto& [k, v] : connection_overrides.items()) conn[k] = v;
+  for (auto& [k, v] : connection_overrides.items()) {
+    if (v.is_null()) conn.erase(k);
+    else conn[k] = v;
+  }
   return {{"id", id},
           {"type", "openstack"},
           {"region", "dev-1"},
@@ -236,4 +240,25 @@ TEST_F(OpenStack, ConnectivityTestAuthenticatesAndListsFlavors) {
   auto c = body(get("/v1/clusters/os-ok"));
   EXPECT_EQ(c["secretFields"], json::array({"password"}));
   EXPECT_FALSE(c["connection"].contains("password"));
+}
+
+TEST_F(OpenStack, ApplicationCredentialAuthWorksWithoutAScope) {
+  // A credential made for this test by the demo user itself.
+  auto name = "provisiond-test-" + std::to_string(::getpid());
+  auto made = os.client.send({"POST", std::string(keystone) + "/users/" + os.user_id + "/application_credentials",
+                              {{"X-Auth-Token", os.token}, {"Content-Type", "application/json"}},
+                              json{{"application_credential", {{"name", name}}}}.dump()});
+  ASSERT_TRUE(made && made->status == 201) << (made ? made->body : made.error().message);
+  auto cred = json::parse(made->body)["application_credential"];
+  start_with(os_cluster("os-appcred", {{"username", nullptr}, {"password", nullptr}, {"projectName", nullptr},
+                                       {"applicationCredentialId", cred["id"]},
+                                       {"applicationCredentialSecret", cred["secret"]}}));
+  auto test = body(post("/v1/clusters/os-appcred/test", ""));
+  EXPECT_EQ(test["success"], true) << test.dump();
+  auto c = body(get("/v1/clusters/os-appcred"));
+  EXPECT_EQ(c["secretFields"], json::array({"applicationCredentialSecret"}));
+  EXPECT_EQ(get("/v1/clusters/os-appcred").body.find(cred["secret"].get<std::string>()), std::string::npos);
+  os.client.send({"DELETE", std::string(keystone) + "/users/" + os.user_id + "/application_credentials/" +
+                                cred["id"].get<std::string>(),
+                  {{"X-Auth-Token", os.token}}, ""});
 }
