@@ -1,5 +1,7 @@
 #include "common/secret_box.hpp"
 
+#include "common/base64.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,7 +19,11 @@ constexpr std::size_t nonce_size = 12;
 constexpr std::size_t tag_size = 16;
 constexpr const char* prefix = "v1.";
 
-std::string b64(const std::string& raw) {
+using ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+}  // namespace
+
+std::string base64_encode(const std::string& raw) {
   std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
@@ -25,21 +31,17 @@ std::string b64(const std::string& raw) {
   return out;
 }
 
-result<std::string> unb64(const std::string& text) {
-  if (text.size() % 4 != 0) return make_error(errc::invalid_argument, "sealed value is not base64");
+result<std::string> base64_decode(const std::string& text) {
+  if (text.size() % 4 != 0) return make_error(errc::invalid_argument, "not base64");
   std::string out(3 * text.size() / 4 + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return make_error(errc::invalid_argument, "sealed value is not base64");
+  if (n < 0) return make_error(errc::invalid_argument, "not base64");
   std::size_t pad = 0;
   for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++pad;
   out.resize(static_cast<std::size_t>(n) - pad);
   return out;
 }
-
-using ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
-
-}  // namespace
 
 result<secret_box> secret_box::from_key_file(const std::string& path) {
   key k{};
@@ -77,13 +79,13 @@ result<std::string> secret_box::seal(const std::string& plaintext, const std::st
             EVP_EncryptFinal_ex(ctx.get(), out + len, &len) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, tag_size, out + plaintext.size()) == 1;
   if (!ok) return make_error(errc::internal, "encryption failed");
-  return prefix + b64(raw);
+  return prefix + base64_encode(raw);
 }
 
 result<std::string> secret_box::open(const std::string& sealed, const std::string& context) const {
   if (sealed.rfind(prefix, 0) != 0) return make_error(errc::invalid_argument, "not a sealed value");
-  auto raw = unb64(sealed.substr(3));
-  if (!raw) return raw.error();
+  auto raw = base64_decode(sealed.substr(3));
+  if (!raw) return make_error(errc::invalid_argument, "sealed value is not base64");
   if (raw->size() < nonce_size + tag_size) return make_error(errc::invalid_argument, "sealed value too short");
   auto* nonce = reinterpret_cast<unsigned char*>(raw->data());
   auto* body = nonce + nonce_size;

@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/base64.hpp"
 #include "common/failpoint.hpp"
 #include "providers/http/http_client.hpp"
 
@@ -50,14 +51,6 @@ std::string neutron_type(const std::string& body) {
   auto j = json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("NeutronError") && j["NeutronError"].is_object()) return str_or(j["NeutronError"], "type");
   return {};
-}
-
-std::string b64(const std::string& raw) {
-  std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
 }
 
 std::string generate_password() {
@@ -560,7 +553,7 @@ class openstack_provider final : public provider {
                 {"block_device_mapping_v2", json::array({bdm})},
                 {"networks", json::array({{{"uuid", str_or(nets[0], "id")}}})},
                 {"security_groups", json::array({{{"name", *sg}}})},
-                {"user_data", b64(user_data)},
+                {"user_data", base64_encode(user_data)},
                 {"adminPass", password},
                 {"tags", json::array({tag_of(call.request_id)})},
                 {"metadata",
