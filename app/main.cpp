@@ -22,6 +22,7 @@
 #include "gateway/kafka_intake.hpp"
 #include "projections/request_summary.hpp"
 #include "projections/rocksdb/rocksdb_view_store.hpp"
+#include "providers/kubernetes/kubernetes_provider.hpp"
 #include "providers/manual/manual_provider.hpp"
 #include "providers/openstack/openstack_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
@@ -211,6 +212,8 @@ int main(int argc, char** argv) {
   if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
   registry->add(providers::openstack::make_openstack_provider(
       [clusters](const std::string& id) { return clusters->connection(id); }, secrets));
+  registry->add(providers::kubernetes::make_kubernetes_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }));
 
   actors::engine_options eo;
   eo.rules = governance;

@@ -570,8 +570,9 @@ class openstack_provider final : public provider {
   }
 
   // --- configure: floating IP ---------------------------------------------
-  result<json> server_port(session& s, const std::string& server_id) {
-    auto deadline = steady::now() + std::chrono::seconds(60);
+  // The server's port with an address; waits up to `wait_s` for Nova to make it.
+  result<json> server_port(session& s, const std::string& server_id, int wait_s = 60) {
+    auto deadline = steady::now() + std::chrono::seconds(wait_s);
     for (;;) {
       auto j = expect(s.call("GET", session::svc::network, "/ports?device_id=" + server_id), {200}, "Neutron list ports");
       if (!j) return j.error();
@@ -592,7 +593,7 @@ class openstack_provider final : public provider {
   result<std::optional<step_outcome>> configure(session& s, const step_call& call, bool create) {
     auto server_id = server_id_of(s, call);
     if (server_id.empty()) return permanent_error("not_found", "no server tagged " + tag_of(call.request_id));
-    auto port = server_port(s, server_id);
+    auto port = server_port(s, server_id, create ? 60 : 0);  // a lookup does not wait
     if (!port) return create ? result<std::optional<step_outcome>>{port.error()} : std::optional<step_outcome>{};
     auto port_id = str_or(*port, "id");
     auto fixed = str_or(port->value("fixed_ips", json::array())[0], "ip_address");
