@@ -153,13 +153,27 @@ struct client::impl {
     beast::http::response_parser<beast::http::string_body> parser;
     parser.body_limit(opts.max_response_bytes);
     parser.header_limit(64 * 1024);
-    c.lowest().expires_after(opts.io_timeout);
-    ec = c.secure ? run(c, [&](auto h) { beast::http::async_read(*c.secure, c.buffer, parser, h); })
-                  : run(c, [&](auto h) { beast::http::async_read(*c.plain, c.buffer, parser, h); });
-    if (ec == beast::http::error::body_limit)
+    auto too_large = [&] {
       return make_error(errc::too_large, "response from " + u.host + " is over " +
                                              std::to_string(opts.max_response_bytes) + " bytes");
+    };
+    // The header first: a declared length over the limit is refused before
+    // any of the body is read (the parser's own limit is the second guard,
+    // for chunked bodies).
+    c.lowest().expires_after(opts.io_timeout);
+    ec = c.secure ? run(c, [&](auto h) { beast::http::async_read_header(*c.secure, c.buffer, parser, h); })
+                  : run(c, [&](auto h) { beast::http::async_read_header(*c.plain, c.buffer, parser, h); });
+    if (ec == beast::http::error::body_limit) return too_large();
     if (ec) return io_error(ec, "read", u);
+    if (auto len = parser.content_length(); len && *len > opts.max_response_bytes) return too_large();
+    if (!parser.is_done()) {
+      c.lowest().expires_after(opts.io_timeout);
+      ec = c.secure ? run(c, [&](auto h) { beast::http::async_read(*c.secure, c.buffer, parser, h); })
+                    : run(c, [&](auto h) { beast::http::async_read(*c.plain, c.buffer, parser, h); });
+      if (ec == beast::http::error::body_limit) return too_large();
+      if (ec) return io_error(ec, "read", u);
+    }
+    if (parser.get().body().size() > opts.max_response_bytes) return too_large();
     auto msg = parser.release();
     response out;
     out.status = static_cast<int>(msg.result_int());
