@@ -68,8 +68,12 @@ error io_error(const beast::error_code& ec, const char* what, const url_parts& u
   std::string where = u.host + ":" + u.port;
   if (ec == beast::error::timeout)
     return make_error(errc::retryable, std::string(what) + " to " + where + " timed out", "timeout");
-  if (ec.category() == asio::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category())
+  // A failed handshake (an unverifiable peer) is a setting to fix; a TLS
+  // stream cut off later (a dropped answer) is a transport failure like any other.
+  bool tls = ec.category() == asio::error::get_ssl_category() || ec.category() == ssl::error::get_stream_category();
+  if (tls && std::string_view(what) == "TLS handshake")
     return make_error(errc::permanent, std::string("TLS with ") + where + " failed: " + ec.message(), "tls");
+  if (tls) return make_error(errc::retryable, std::string(what) + " from " + where + " failed: " + ec.message(), "connect");
   return make_error(errc::retryable, std::string(what) + " to " + where + " failed: " + ec.message(), "connect");
 }
 
@@ -196,8 +200,7 @@ result<response> client::send(const request& r) {
   if (!u) return u.error();
   std::string key = (u->tls ? "https://" : "http://") + u->host + ":" + u->port;
   // An idle connection may have been closed by the server meanwhile: a
-  // failure on a reused one is retried once on a fresh connection, but only
-  // when nothing can have been processed (idempotent methods).
+  // failure on a reused one is retried once on a fresh connection.
   bool idempotent = r.method == "GET" || r.method == "HEAD" || r.method == "PUT" || r.method == "DELETE";
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<connection> c;
@@ -218,7 +221,9 @@ result<response> client::send(const request& r) {
     }
     bool reusable = false;
     auto out = impl_->exchange(*c, *u, r, &reusable);
-    if (!out && reused && (idempotent || out.error().field == "connect") && out.error().code == errc::retryable) continue;
+    // Only an idempotent request is sent again by itself: a POST whose answer
+    // was lost may have been carried out (the caller reconciles first).
+    if (!out && reused && idempotent && out.error().code == errc::retryable) continue;
     if (out && reusable) {
       std::lock_guard lock{impl_->mutex};
       auto& q = impl_->idle[key];

@@ -253,6 +253,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for g in GROUPS:
             if path == "/apis/%s/v1" % g:
                 return self.send_json(200, discovery(g, "v1"))
+        if path == "/openapi/v3":
+            # Just enough for kubectl >= 1.27 to hand field validation to the server.
+            idx = {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=1"}}
+            for g in GROUPS:
+                idx["apis/%s/v1" % g] = {"serverRelativeURL": "/openapi/v3/apis/%s/v1?hash=1" % g}
+            return self.send_json(200, {"paths": idx})
+        if path.startswith("/openapi/v3/"):
+            gv = path[len("/openapi/v3/"):]
+            group = "" if gv == "api/v1" else gv.split("/")[1]
+            paths = {}
+            for r, (g, v, kind, namespaced, _) in RESOURCES.items():
+                if g != group:
+                    continue
+                base = "/" + gv + ("/namespaces/{namespace}/" if namespaced else "/") + r + "/{name}"
+                paths[base] = {"patch": {"x-kubernetes-group-version-kind": {"group": g, "version": v, "kind": kind},
+                                         "parameters": [{"name": "fieldValidation", "in": "query"}],
+                                         "responses": {"200": {"description": "OK"}}}}
+            return self.send_json(200, {"openapi": "3.0.0", "info": {"title": "fake", "version": "v1.29.0"},
+                                        "components": {"schemas": {}}, "paths": paths})
         target = parse_path(path)
         if not target:
             return self.send_json(*status(404, "NotFound", "the server could not find the requested resource"))
