@@ -435,6 +435,16 @@ class openstack_provider final : public provider {
     return str_or((*j)["server"], "status");
   }
 
+  // An error when the server went to ERROR (with Nova's fault), else ok.
+  status server_fault(session& s, const std::string& id) {
+    auto j = expect(s.call("GET", session::svc::compute, "/servers/" + id), {200}, "Nova get server");
+    if (!j) return j.error();
+    auto& srv = (*j)["server"];
+    if (str_or(srv, "status") != "ERROR") return ok();
+    auto fault = srv.contains("fault") ? str_or(srv["fault"], "message") : std::string("no fault message");
+    return permanent_error("server_error", "server " + id + " went to ERROR: " + fault);
+  }
+
   status wait_status(session& s, const std::string& id, const std::string& target, int seconds) {
     auto deadline = steady::now() + std::chrono::seconds(seconds);
     for (;;) {
@@ -578,6 +588,8 @@ class openstack_provider final : public provider {
       if (!j) return j.error();
       for (auto& p : j->value("ports", json::array()))
         if (!p.value("fixed_ips", json::array()).empty()) return p;
+      // A build that failed never gets a port: say why instead of waiting.
+      if (auto failed = server_fault(s, server_id); !failed) return failed.error();
       if (steady::now() > deadline)
         return retryable_error("no_port", "server " + server_id + " has no port with an address yet");
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
