@@ -323,7 +323,15 @@ class openstack_provider final : public provider {
     if (auto st = begin(**s); !st) return st.error();
     switch (call.step) {
       case step_kind::allocate: return created(allocate(**s, call, true));
-      case step_kind::configure: return created(configure(**s, call, true));
+      case step_kind::configure: {
+        auto r = created(configure(**s, call, true));
+        // A server that failed its build loses its port under our feet: the
+        // real cause is Nova's fault, not Neutron's 404 on the port.
+        if (!r)
+          if (auto id = server_id_of(**s, call); !id.empty())
+            if (auto fault = server_fault(**s, id); !fault && fault.error().field == "server_error") return fault.error();
+        return r;
+      }
       case step_kind::activate: return activate(**s, call);
       case step_kind::verify: return verify(**s, call);
     }
@@ -589,7 +597,7 @@ class openstack_provider final : public provider {
       for (auto& p : j->value("ports", json::array()))
         if (!p.value("fixed_ips", json::array()).empty()) return p;
       // A build that failed never gets a port: say why instead of waiting.
-      if (auto failed = server_fault(s, server_id); !failed) return failed.error();
+      if (auto failed = server_fault(s, server_id); !failed && failed.error().field == "server_error") return failed.error();
       if (steady::now() > deadline)
         return retryable_error("no_port", "server " + server_id + " has no port with an address yet");
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
