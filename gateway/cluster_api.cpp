@@ -212,6 +212,31 @@ http_response credentials(const api_backend& b, const http_request& req, const s
   return reply;
 }
 
+// GET /v1/requests/{id}/metrics: live figures from the provider.
+http_response live_metrics(const api_backend& b, const std::string& id) {
+  auto current = b.summaries->get(id);
+  if (!current) return error_response(current.error());
+  if (!*current) return error_response(make_error(errc::not_found, "no request " + id));
+  const auto& r = **current;
+  if (r.state != ev::lifecycle::completed && r.state != ev::lifecycle::suspended)
+    return error_response(make_error(errc::conflict, std::string("request is ") + ev::to_string(r.state) +
+                                                         ": metrics exist for a running service only",
+                                     "state"));
+  auto prov = b.providers ? b.providers->find(r.spec.provider) : nullptr;
+  if (!prov) return error_response(make_error(errc::not_found, "no " + r.spec.provider + " provider"));
+  auto m = prov->metrics(id, r.cluster_id);
+  if (!m) {
+    auto e = m.error();
+    json err{{"code", e.field.empty() ? to_string(e.code) : e.field}, {"message", e.message}};
+    // The cloud refusing (policy) or the provider having none is not our failure.
+    int code = e.field == "forbidden" ? 403 : e.code == errc::unsupported ? 501 : e.code == errc::not_found ? 404 : 502;
+    return json_response(code, {{"error", err}});
+  }
+  http_response out;
+  out.body = *m;
+  return out;
+}
+
 }  // namespace
 
 std::optional<http_response> cluster_route(const api_backend& b, const http_request& req,
@@ -229,6 +254,10 @@ std::optional<http_response> cluster_route(const api_backend& b, const http_requ
     for (auto& s : *activating)
       if (actors::awaiting_input(s)) items.push_back(json::parse(projections::render_request(s)));
     return json_response(200, {{"items", items}});
+  }
+  if (parts[1] == "requests" && parts.size() == 4 && parts[3] == "metrics") {
+    if (req.method != "GET") return method_not_allowed("GET");
+    return live_metrics(b, parts[2]);
   }
   if (parts[1] == "requests" && parts.size() == 4 && (parts[3] == "complete" || parts[3] == "credentials")) {
     if (!b.secrets) return error_response(make_error(errc::not_found, "no secret store"));

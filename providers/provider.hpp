@@ -74,6 +74,14 @@ class provider {
 
   /// Connectivity check against one cluster (authenticate, list something).
   virtual status check(const cluster_config& cluster) = 0;
+
+  /// Live figures of a running service (CPU, memory, disk, network) as a JSON
+  /// object, where the provider and the cloud's policy allow it.
+  virtual result<std::string> metrics(const std::string& request_id, const std::string& cluster_id) {
+    (void)request_id;
+    (void)cluster_id;
+    return make_error(errc::unsupported, "this provider has no live metrics");
+  }
 };
 
 /// Provider error helpers.

@@ -380,6 +380,22 @@ class openstack_provider final : public provider {
     return wait_status(**s, id, target, 120);
   }
 
+  // Nova's server diagnostics (2.48: the standard format). Admin-only under
+  // Nova's default policy: a 403 says so in the cloud's words.
+  result<std::string> metrics(const std::string& request_id, const std::string& cluster_id) override {
+    auto s = session_for(cluster_id);
+    if (!s) return s.error();
+    auto servers = find_servers(**s, request_id);
+    if (!servers) return servers.error();
+    if (servers->empty()) return make_error(errc::not_found, "no server tagged " + tag_of(request_id));
+    auto id = str_or((*servers)[0], "id");
+    auto d = expect((*s)->call("GET", session::svc::compute, "/servers/" + id + "/diagnostics"), {200},
+                    "Nova server diagnostics");
+    if (!d) return d.error();
+    json out{{"serverId", id}, {"source", "nova diagnostics"}, {"diagnostics", *d}};
+    return out.dump();
+  }
+
   status check(const cluster_config& cluster) override {
     auto s = make_session(cluster.connection);
     if (!s) return s.error();

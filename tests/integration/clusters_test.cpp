@@ -294,3 +294,18 @@ TEST_F(Clusters, ManualProviderWaitsForAnOperatorAndKeepsTheCredentialSealed) {
   EXPECT_EQ(disk.find(secret_password), std::string::npos)
       << "the password is sealed at rest: not in the journal, Kafka's outbox, read models or logs";
 }
+
+TEST_F(Clusters, LiveMetricsNeedARunningServiceAndAProviderThatHasThem) {
+  add_cluster("sim-1", "test-1", capacity(8, 64, 1000, 10), true);
+  auto id = submit("acme", "o-1", 2, "test-1");
+  ASSERT_EQ(wait_state(id, {"Completed"}), "Completed");
+  auto m = get("/v1/requests/" + id + "/metrics");
+  EXPECT_EQ(m.status, 501) << m.body;
+  EXPECT_NE(body(m)["error"]["message"].get<std::string>().find("no live metrics"), std::string::npos) << m.body;
+  EXPECT_EQ(get("/v1/requests/nope/metrics").status, 404);
+  ASSERT_EQ(post("/v1/requests/" + id + "/deprovision", "").status, 200);
+  ASSERT_EQ(wait_state(id, {"RolledBack"}), "RolledBack");
+  auto gone = get("/v1/requests/" + id + "/metrics");
+  EXPECT_EQ(gone.status, 409);
+  EXPECT_EQ(body(gone)["error"]["field"], "state");
+}
