@@ -80,8 +80,11 @@ class real_timers final : public timer_service {
   void schedule(time_ms at, std::function<void()> fn) override {
     std::lock_guard lock{mutex_};
     if (stopped_) return;
+    // Wake the thread only when this timer is due before everything it waits
+    // for (stuck timers, 30 min out, are the common case and need no wake-up).
+    bool earliest = queue_.empty() || at < queue_.top().at;
     queue_.push(timer_entry{at, next_order_++, std::move(fn)});
-    cv_.notify_one();
+    if (earliest) cv_.notify_one();
   }
 
   void stop() override {

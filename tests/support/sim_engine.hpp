@@ -29,7 +29,7 @@ struct sim_engine {
     o.time = clk;
     o.timers = make_real_timers(clk);
     o.providers = reg;
-    o.clusters = [] { return default_config().clusters; };
+    o.clusters = [clusters = default_config().clusters] { return clusters; };
     o.provider_threads = provider_threads;
     engine = std::make_unique<actors::engine>(std::move(o));
   }
