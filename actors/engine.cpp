@@ -165,6 +165,16 @@ struct context {
   std::atomic<std::size_t> live{0};
   std::mutex gates_mutex;
   std::map<std::string, std::unique_ptr<detail::provider_gate>> gates;  // by cluster id
+  // Cluster actors, published by the registry as it spawns them, so request
+  // actors reach them without a hop through the registry.
+  std::mutex cluster_actors_mutex;
+  std::unordered_map<std::string, caf::actor> cluster_actors;
+
+  caf::actor cluster_actor(const std::string& id) {
+    std::lock_guard lock{cluster_actors_mutex};
+    auto it = cluster_actors.find(id);
+    return it == cluster_actors.end() ? caf::actor{} : it->second;
+  }
 
   explicit context(engine_options o) : opts(std::move(o)), pool(std::max(1, opts.provider_threads)) {}
   ~context() { metrics::registry::global().remove_gauges("provisiond_breaker_state"); }
@@ -458,7 +468,8 @@ void try_candidate(request_actor* self, context* ctx, std::shared_ptr<placement_
     return drive(self, ctx);
   }
   auto id = p->plan.candidates[i];
-  self->request(st.registry, caf::infinite, reserve_atom::value, reserve_msg{id, st.req.id, p->want})
+  auto target = ctx->cluster_actor(id);  // direct once the registry has spawned it
+  self->request(target ? target : st.registry, caf::infinite, reserve_atom::value, reserve_msg{id, st.req.id, p->want})
       .then(
           [=](reserve_reply& r) {
             if (!r.refusal.empty()) {
@@ -499,10 +510,11 @@ void place(request_actor* self, context* ctx) {
 
 // Tells the cluster actor that the capacity this request held is free again
 // (once capacity_released is durable).
-void report_capacity(request_actor* self) {
+void report_capacity(request_actor* self, context* ctx) {
   auto& st = self->state;
   if (st.held_cluster.empty() || st.req.capacity_held) return;
-  self->send(st.registry, release_atom::value, release_msg{st.held_cluster, st.req.id});
+  auto target = ctx->cluster_actor(st.held_cluster);
+  self->send(target ? target : st.registry, release_atom::value, release_msg{st.held_cluster, st.req.id});
   st.held_cluster.clear();
 }
 
@@ -742,7 +754,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return true;
         });
         report_status(self);
-        report_capacity(self);
+        report_capacity(self, ctx);
         drive(self, ctx);
       },
       [=](stepdone_atom, step_done& d) {
@@ -1029,6 +1041,8 @@ caf::actor cluster_actor_for(registry_actor* self, context* ctx, const std::stri
   if (auto it = cs.find(id); it != cs.end()) return it->second;
   auto a = self->spawn(cluster_fn, ctx, id);
   cs.emplace(id, a);
+  std::lock_guard lock{ctx->cluster_actors_mutex};
+  ctx->cluster_actors.emplace(id, a);
   return a;
 }
 
@@ -1110,6 +1124,10 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         for (auto& [id, a] : self->state.live) self->send_exit(a, caf::exit_reason::user_shutdown);
         for (auto& [t, a] : self->state.supervisors) self->send_exit(a, caf::exit_reason::user_shutdown);
         for (auto& [c, a] : self->state.clusters) self->send_exit(a, caf::exit_reason::user_shutdown);
+        {
+          std::lock_guard lock{ctx->cluster_actors_mutex};
+          ctx->cluster_actors.clear();
+        }
         self->quit();
       },
   };
