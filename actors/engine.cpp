@@ -165,6 +165,33 @@ struct context {
   std::atomic<std::size_t> live{0};
   std::mutex gates_mutex;
   std::map<std::string, std::unique_ptr<detail::provider_gate>> gates;  // by cluster id
+  // Provider step calls in flight, for stuck detection: one entry per call,
+  // removed when it answers, so memory follows the calls in flight. A sweep
+  // every `sweep_ms` tells the owners of overdue calls.
+  struct inflight_call {
+    caf::actor_addr owner;
+    step_kind step;
+    int attempt;
+    time_ms deadline;
+  };
+  std::mutex calls_mutex;
+  std::unordered_map<std::uint64_t, inflight_call> calls;
+  std::uint64_t next_call = 1;
+
+  std::uint64_t track_call(const caf::actor_addr& owner, step_kind step, int attempt, time_ms deadline) {
+    std::lock_guard lock{calls_mutex};
+    auto id = next_call++;
+    calls.emplace(id, inflight_call{owner, step, attempt, deadline});
+    return id;
+  }
+  void untrack_call(std::uint64_t id) {
+    std::lock_guard lock{calls_mutex};
+    calls.erase(id);
+  }
+  time_ms sweep_ms() const { return std::clamp<time_ms>(opts.stuck_after_ms / 10, 10, 10'000); }
+  // Sends `stuck` to the owner of every overdue call, then schedules itself again.
+  void sweep();
+
   // Cluster actors, published by the registry as it spawns them, so request
   // actors reach them without a hop through the registry.
   std::mutex cluster_actors_mutex;
@@ -194,6 +221,24 @@ struct context {
   }
 };
 
+void context::sweep() {
+  std::vector<inflight_call> due;
+  {
+    std::lock_guard lock{calls_mutex};
+    auto now = this->now();
+    for (auto it = calls.begin(); it != calls.end();)
+      if (it->second.deadline <= now) {
+        due.push_back(it->second);
+        it = calls.erase(it);
+      } else {
+        ++it;
+      }
+  }
+  for (auto& c : due)
+    if (auto owner = caf::actor_cast<caf::actor>(c.owner)) caf::anon_send(owner, stuck_atom::value, c.step, c.attempt);
+  if (!stopping.load()) opts.timers->schedule(now() + sweep_ms(), [this] { sweep(); });
+}
+
 std::string dedupe_key(const ev::request_submitted& spec) {
   return "idem/" + spec.tenant_id + "/" + spec.idempotency_key;
 }
@@ -215,6 +260,7 @@ struct request_actor_state {
   // The provider call outstanding (for stuck detection), and calls given up
   // as stuck whose answer may still come.
   std::optional<std::pair<step_kind, int>> calling;
+  std::uint64_t calling_id = 0;  // its entry in context::calls
   std::set<std::pair<step_kind, int>> abandoned;
   // The cluster whose actor was last told this request holds capacity there.
   std::string held_cluster;
@@ -338,9 +384,8 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   // Stuck detection: the provider call may never return (a hung TCP read, a
   // cloud task that never ends). Measured from the step's intent, so it
   // holds across restarts too.
-  auto me = caf::actor_cast<caf::actor>(self);
-  ctx->opts.timers->schedule(st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms,
-                             [me, step, attempt = call.attempt] { caf::anon_send(me, stuck_atom::value, step, attempt); });
+  st.calling_id = ctx->track_call(self->address(), step, call.attempt,
+                                  st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms);
   on_gate(self, ctx, call.cluster_id, [prov, call, settle, kind](caf::actor& me) {
     auto started = std::chrono::steady_clock::now();
     result<providers::step_outcome> r = providers::permanent_error("no_provider", "no provider for this cluster type");
@@ -687,6 +732,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         auto& st = self->state;
         if (st.calling != std::make_pair(step, attempt)) return;  // answered in time
         st.calling.reset();
+        ctx->untrack_call(st.calling_id);
         st.abandoned.insert({step, attempt});
         st.busy = false;
         auto hung = ctx->now() - st.req.steps[static_cast<int>(step)].started_at;
@@ -767,6 +813,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return;
         }
         st.calling.reset();
+        ctx->untrack_call(st.calling_id);
         st.busy = false;
         if (!stage(self, ctx, record_step_result{d.step, d.attempt, std::move(d.r), d.adopted}))
           return self->quit(caf::sec::runtime_error);
@@ -1151,6 +1198,8 @@ engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
   impl_->cfg.set("logger.console", caf::atom("none"));
   impl_->sys = std::make_unique<caf::actor_system>(impl_->cfg);
   impl_->registry = impl_->sys->spawn(registry_fn, impl_->ctx.get());
+  auto* ctx = impl_->ctx.get();
+  ctx->opts.timers->schedule(ctx->now() + ctx->sweep_ms(), [ctx] { ctx->sweep(); });
 }
 
 engine::~engine() { shutdown(std::chrono::milliseconds(0)); }
