@@ -109,10 +109,11 @@ http_response clusters_route(const api_backend& b, const http_request& req, cons
     if (!conn) return error_response(conn.error());
     cfg.connection = *conn;
     auto started = std::chrono::steady_clock::now();
-    status st = make_error(errc::internal, "provider check threw");
+    status st = ok();
     try {
       st = prov->check(cfg);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      st = make_error(errc::internal, std::string("the provider's check failed: ") + e.what());
     }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     json out{{"success", st.has_value()}, {"latencyMs", ms}};
