@@ -9,6 +9,8 @@
 #include "common/ids.hpp"
 #include "gateway/api.hpp"
 #include "gateway/detail/json_http.hpp"
+#include "providers/kubernetes/kubernetes_provider.hpp"
+#include "providers/openstack/openstack_provider.hpp"
 
 namespace provisiond::gateway {
 
@@ -54,6 +56,24 @@ json with_usage(const api_backend& b, const cluster_config& c) {
   return j;
 }
 
+// The provider's own check of a connection, so a bad setting is a 400 now,
+// not a failed request later. Secrets kept from before count as present.
+status validate_connection(const cluster_definition& d, const std::vector<std::string>& kept_secrets) {
+  auto conn = json::parse(d.cluster.connection, nullptr, false);
+  if (!conn.is_object()) conn = json::object();
+  for (auto& [k, v] : d.secrets) conn[k] = v;
+  for (auto& k : kept_secrets)
+    if (!conn.contains(k)) conn[k] = "(kept)";
+  const auto& type = d.cluster.type;
+  auto check = [&](auto parsed) -> status {
+    if (!parsed) return parsed.error();
+    return ok();
+  };
+  if (type == "openstack") return check(providers::openstack::parse_settings(conn.dump()));
+  if (type == "openshift") return check(providers::kubernetes::parse_settings(conn.dump()));
+  return ok();
+}
+
 http_response clusters_route(const api_backend& b, const http_request& req, const std::vector<std::string>& parts) {
   const auto& m = req.method;
   auto& dir = *b.clusters;
@@ -66,6 +86,7 @@ http_response clusters_route(const api_backend& b, const http_request& req, cons
     if (m != "POST") return method_not_allowed("GET, POST");
     auto d = parse_cluster(req.body, "", true);
     if (!d) return error_response(d.error());
+    if (auto st = validate_connection(*d, {}); !st) return error_response(st.error());
     auto c = dir.create(std::move(*d));
     if (!c) return error_response(c.error());
     auto r = json_response(201, with_usage(b, *c));
@@ -80,6 +101,7 @@ http_response clusters_route(const api_backend& b, const http_request& req, cons
     if (m == "PUT") {
       auto d = parse_cluster(req.body, "", true);
       if (!d) return error_response(d.error());
+      if (auto st = validate_connection(*d, existing->secret_fields); !st) return error_response(st.error());
       auto c = dir.update(id, std::move(*d));
       if (!c) return error_response(c.error());
       return json_response(200, with_usage(b, *c));

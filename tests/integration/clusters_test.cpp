@@ -39,9 +39,13 @@ struct Clusters : server_fixture {
 
   json add_cluster(const std::string& id, const std::string& region, json cap, bool is_default,
                    const std::string& type = "simulation", const std::string& health = "online") {
-    auto r = call("POST", "/v1/clusters",
-                  {{"id", id}, {"name", id}, {"type", type}, {"region", region}, {"capacity", cap},
-                   {"default", is_default}, {"health", health}});
+    json cluster_body{{"id", id}, {"name", id}, {"type", type}, {"region", region}, {"capacity", cap},
+                      {"default", is_default}, {"health", health}};
+    if (type == "openstack")  // a connection the provider accepts (never used here)
+      cluster_body["connection"] = {{"authUrl", "https://keystone.example:5000/v3"}, {"username", "svc"}, {"password", "pw"},
+                            {"projectName", "vps"}, {"flavor", "m1.small"}, {"image", "debian-12"},
+                            {"network", "tenant-net"}};
+    auto r = call("POST", "/v1/clusters", cluster_body);
     EXPECT_EQ(r.status, 201) << r.body;
     return body(r);
   }
@@ -88,7 +92,8 @@ TEST_F(Clusters, RegistryCrudWithWriteOnlySecretsAndClearErrors) {
                 {{"name", "OpenStack Frankfurt"}, {"type", "openstack"}, {"region", "eu-central-1"},
                  {"capacity", capacity(64, 256, 4000, 20)},
                  {"connection", {{"authUrl", "https://keystone.example:5000/v3"}, {"username", "svc"},
-                                 {"password", secret_password}}}});
+                                 {"password", secret_password}, {"projectName", "vps"}, {"flavor", "m1.small"},
+                                 {"image", "debian-12"}, {"network", "tenant-net"}}}});
   ASSERT_EQ(r.status, 201) << r.body;
   auto c = body(r);
   std::string id = c["id"];
@@ -110,7 +115,10 @@ TEST_F(Clusters, RegistryCrudWithWriteOnlySecretsAndClearErrors) {
   // PUT replaces the settings; the omitted password is kept (still listed).
   auto put = call("PUT", "/v1/clusters/" + id,
                   {{"type", "openstack"}, {"region", "eu-central-1"}, {"capacity", capacity(64, 256, 4000, 20)},
-                   {"health", "degraded"}, {"connection", {{"username", "svc"}}}});
+                   {"health", "degraded"},
+                   {"connection", {{"authUrl", "https://keystone.example:5000/v3"}, {"username", "svc"},
+                                   {"projectName", "vps"}, {"flavor", "m1.small"}, {"image", "debian-12"},
+                                   {"network", "tenant-net"}}}});
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(body(put)["health"], "degraded");
   EXPECT_EQ(body(put)["secretFields"], json::array({"password"}));
@@ -127,6 +135,11 @@ TEST_F(Clusters, RegistryCrudWithWriteOnlySecretsAndClearErrors) {
            {{{"type", "manual"}, {"region", "r"}, {"capacity", {{"cpu", 1}}}}, "capacity.memoryGb"},
            {{{"type", "manual"}, {"region", "r"}, {"capacity", capacity(1, 1, 1, 1)}, {"health", "meh"}}, "health"},
            {{{"id", "no spaces"}, {"type", "manual"}, {"region", "r"}, {"capacity", capacity(1, 1, 1, 1)}}, "id"},
+           {{{"type", "openstack"}, {"region", "r"}, {"capacity", capacity(1, 1, 1, 1)},
+             {"connection", {{"authUrl", "https://k/v3"}, {"username", "u"}, {"password", "p"}, {"projectName", "x"},
+                             {"image", "i"}, {"network", "n"}}}}, "connection.flavor"},
+           {{{"type", "openshift"}, {"region", "r"}, {"capacity", capacity(1, 1, 1, 1)},
+             {"connection", {{"server", "http://api:6443"}, {"token", "t"}}}}, "connection.server"},
        }) {
     auto bad = call("POST", "/v1/clusters", b.body);
     EXPECT_EQ(bad.status, 400) << b.body.dump();
