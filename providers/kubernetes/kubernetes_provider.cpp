@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/failpoint.hpp"
+#include "providers/detail/session_cache.hpp"
 #include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::kubernetes {
@@ -238,7 +239,7 @@ json policy_object(const std::string& ns, const settings& cfg) {
 class kubernetes_provider final : public provider {
  public:
   explicit kubernetes_provider(std::function<result<std::string>(const std::string&)> connection_of)
-      : connection_of_(std::move(connection_of)) {}
+      : sessions_(std::move(connection_of), [](const std::string& c) { return make_session(c); }) {}
 
   std::string kind() const override { return "openshift"; }
 
@@ -346,7 +347,7 @@ class kubernetes_provider final : public provider {
   }
 
  private:
-  result<std::shared_ptr<session>> make_session(const std::string& connection) {
+  static result<std::shared_ptr<session>> make_session(const std::string& connection) {
     auto cfg = parse_settings(connection);
     if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
     auto s = std::make_shared<session>();
@@ -359,18 +360,7 @@ class kubernetes_provider final : public provider {
     return s;
   }
 
-  result<std::shared_ptr<session>> session_for(const std::string& cluster_id) {
-    auto conn = connection_of_(cluster_id);
-    if (!conn) return permanent_error("config", "cluster " + cluster_id + ": " + conn.error().message);
-    std::lock_guard lock{mutex_};
-    auto& slot = sessions_[cluster_id];
-    if (slot.first != *conn || !slot.second) {
-      auto s = make_session(*conn);
-      if (!s) return s.error();
-      slot = {*conn, *s};
-    }
-    return slot.second;
-  }
+  result<std::shared_ptr<session>> session_for(const std::string& cluster_id) { return sessions_.get(cluster_id); }
 
   // The request's namespace: by the journal's record, else by label; empty when gone.
   result<std::string> find_namespace(session& s, const std::string& request_id,
@@ -509,9 +499,7 @@ class kubernetes_provider final : public provider {
     return out;
   }
 
-  std::function<result<std::string>(const std::string&)> connection_of_;
-  std::mutex mutex_;
-  std::map<std::string, std::pair<std::string, std::shared_ptr<session>>> sessions_;
+  detail::session_cache<session> sessions_;
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 
 #include "common/base64.hpp"
 #include "common/failpoint.hpp"
+#include "providers/detail/session_cache.hpp"
 #include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::openstack {
@@ -313,7 +314,8 @@ class openstack_provider final : public provider {
  public:
   openstack_provider(std::function<result<std::string>(const std::string&)> connection_of,
                      std::shared_ptr<events::secret_store> secrets)
-      : connection_of_(std::move(connection_of)), secrets_(std::move(secrets)) {}
+      : sessions_(std::move(connection_of), [](const std::string& c) { return make_session(c); }),
+        secrets_(std::move(secrets)) {}
 
   std::string kind() const override { return "openstack"; }
 
@@ -420,7 +422,7 @@ class openstack_provider final : public provider {
   }
 
   // --- sessions ------------------------------------------------------------
-  result<std::shared_ptr<session>> make_session(const std::string& connection) {
+  static result<std::shared_ptr<session>> make_session(const std::string& connection) {
     auto cfg = parse_settings(connection);
     if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
     auto s = std::make_shared<session>();
@@ -432,18 +434,7 @@ class openstack_provider final : public provider {
     return s;
   }
 
-  result<std::shared_ptr<session>> session_for(const std::string& cluster_id) {
-    auto conn = connection_of_(cluster_id);
-    if (!conn) return permanent_error("config", "cluster " + cluster_id + ": " + conn.error().message);
-    std::lock_guard lock{mutex_};
-    auto& slot = sessions_[cluster_id];
-    if (slot.first != *conn || !slot.second) {  // new, or the cluster's settings changed
-      auto s = make_session(*conn);
-      if (!s) return s.error();
-      slot = {*conn, *s};
-    }
-    return slot.second;
-  }
+  result<std::shared_ptr<session>> session_for(const std::string& cluster_id) { return sessions_.get(cluster_id); }
 
   // --- lookups -------------------------------------------------------------
   result<json> find_servers(session& s, const std::string& request_id) {
@@ -817,10 +808,8 @@ class openstack_provider final : public provider {
     return released;
   }
 
-  std::function<result<std::string>(const std::string&)> connection_of_;
+  detail::session_cache<session> sessions_;
   std::shared_ptr<events::secret_store> secrets_;
-  std::mutex mutex_;
-  std::map<std::string, std::pair<std::string, std::shared_ptr<session>>> sessions_;  // by cluster id
 };
 
 }  // namespace

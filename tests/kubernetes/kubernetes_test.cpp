@@ -39,34 +39,11 @@ command_result run(const std::string& cmd) {
 }
 
 // fake_apiserver.py on a free port, with its TLS material in `dir`.
-struct fake_apiserver {
-  pid_t pid = -1;
-  int port = 0;
-  fake_apiserver(const temp_dir& dir, double terminating_seconds) {
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid = ::fork();
-    if (pid == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      auto secs = std::to_string(terminating_seconds);
-      std::string script = std::string(PROVISIOND_SOURCE_DIR) + "/tests/kubernetes/fake_apiserver.py";
-      ::execlp("python3", "python3", script.c_str(), (dir / "server.pem").c_str(), (dir / "server.key").c_str(),
-               token.c_str(), secs.c_str(), (char*)nullptr);
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* f = ::fdopen(fds[0], "r");
-    if (f && std::fscanf(f, "%d", &port) != 1) port = 0;
-    if (f) std::fclose(f);
-  }
-  ~fake_apiserver() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port); }
+struct fake_apiserver : python_process {
+  fake_apiserver(const temp_dir& dir, double terminating_seconds)
+      : python_process({std::string(PROVISIOND_SOURCE_DIR) + "/tests/kubernetes/fake_apiserver.py", dir / "server.pem",
+                        dir / "server.key", token, std::to_string(terminating_seconds)}) {}
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(port()); }
 };
 
 struct Kubernetes : server_fixture {
@@ -75,7 +52,7 @@ struct Kubernetes : server_fixture {
   void SetUp() override {
     ASSERT_TRUE(make_test_ca(dir)) << "openssl CLI failed";
     fake = std::make_unique<fake_apiserver>(dir, 1.0);
-    ASSERT_GT(fake->port, 0) << "the fake API server did not start";
+    ASSERT_GT(fake->port(), 0) << "the fake API server did not start";
     std::ofstream{dir / "kubeconfig"} << "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: "
                                       << fake->url() << "\n    certificate-authority: " << (dir / "ca.pem")
                                       << "\nusers:\n- name: tester\n  user:\n    token: " << token

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tests/support/temp_dir.hpp"
 
@@ -28,14 +29,51 @@ inline bool make_test_ca(const temp_dir& dir) {
   return std::system(cmd.c_str()) == 0;
 }
 
+/// `python3 args...`, a server that prints its port on its first line;
+/// killed when this goes.
+class python_process {
+ public:
+  explicit python_process(std::vector<std::string> args) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      std::vector<char*> argv;
+      std::string python = "python3";
+      argv.push_back(python.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("python3", argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    FILE* f = ::fdopen(fds[0], "r");
+    if (f && std::fscanf(f, "%d", &port_) != 1) port_ = 0;
+    if (f) std::fclose(f);
+  }
+  ~python_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  python_process(const python_process&) = delete;
+  python_process& operator=(const python_process&) = delete;
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
 /// A Python server: `mode` "https" or "http" answers every request with
 /// 200 and a body "hello <path>" (HTTP/1.1 keep-alive; /big answers 1 MiB),
 /// "silent" accepts connections and never answers.
-class python_server {
- public:
-  python_server(const temp_dir& dir, const std::string& mode) {
-    auto script = dir / ("server-" + mode + ".py");
-    std::ofstream{script} << R"(import http.server, socket, ssl, sys, time
+inline std::string write_test_server(const temp_dir& dir, const std::string& mode) {
+  auto script = dir / ("server-" + mode + ".py");
+  std::ofstream{script} << R"(import http.server, socket, ssl, sys, time
 mode, d = sys.argv[1], sys.argv[2]
 if mode == 'silent':
     s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(8)
@@ -58,31 +96,13 @@ if mode == 'https':
 print(srv.server_address[1], flush=True)
 srv.serve_forever()
 )";
-    int fds[2];
-    if (::pipe(fds) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::execlp("python3", "python3", script.c_str(), mode.c_str(), dir.str().c_str(), (char*)nullptr);
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    FILE* f = ::fdopen(fds[0], "r");
-    if (f && std::fscanf(f, "%d", &port_) != 1) port_ = 0;
-    if (f) std::fclose(f);
-  }
-  ~python_server() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
+  return script;
+}
 
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
+class python_server : public python_process {
+ public:
+  python_server(const temp_dir& dir, const std::string& mode)
+      : python_process({write_test_server(dir, mode), mode, dir.str()}) {}
 };
 
 }  // namespace provisiond::testing
