@@ -197,6 +197,34 @@ std::string select_endpoint(const std::string& catalog_json, const std::vector<s
   return {};
 }
 
+std::string server_create_body(const settings& cfg, const step_call& call, const server_refs& refs,
+                               const std::string& password) {
+  std::string hostname = "vps-" + call.request_id;
+  // cloud-init names the host; the password goes only in adminPass, never in
+  // user data (which the project can read back from the metadata service).
+  std::string user_data =
+      "#cloud-config\nhostname: " + hostname + "\nfqdn: " + hostname + "\nssh_pwauth: true\npackage_update: true\n";
+  json bdm{{"boot_index", 0},           {"uuid", refs.image_id},
+           {"source_type", "image"},    {"destination_type", "volume"},
+           {"volume_size", cfg.volume_size_gb}, {"delete_on_termination", true}};
+  if (!cfg.volume_type.empty()) bdm["volume_type"] = cfg.volume_type;
+  json server{{"name", hostname},
+              {"flavorRef", refs.flavor_id},
+              {"imageRef", ""},
+              {"block_device_mapping_v2", json::array({bdm})},
+              {"networks", json::array({{{"uuid", refs.network_id}}})},
+              {"security_groups", json::array({{{"name", refs.security_group_id}}})},
+              {"user_data", base64_encode(user_data)},
+              {"adminPass", password},
+              {"tags", json::array({tag_of(call.request_id)})},
+              // Keys: [a-zA-Z0-9-_:. ] only; values at most 255 characters.
+              {"metadata",
+               {{"provisiond_request_id", call.request_id.substr(0, 255)},
+                {"provisiond_order_id", call.order_id.substr(0, 255)},
+                {"provisiond_tenant_id", call.tenant_id.substr(0, 255)}}}};
+  return json{{"server", server}}.dump();
+}
+
 namespace {
 
 struct reply {
@@ -566,26 +594,9 @@ class openstack_provider final : public provider {
       if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
     }
     std::string hostname = "vps-" + call.request_id;
-    std::string user_data = "#cloud-config\nhostname: " + hostname + "\nfqdn: " + hostname +
-                            "\nssh_pwauth: true\npackage_update: true\n";
-    json bdm{{"boot_index", 0},           {"uuid", str_or(img[0], "id")},
-             {"source_type", "image"},    {"destination_type", "volume"},
-             {"volume_size", s.cfg.volume_size_gb}, {"delete_on_termination", true}};
-    if (!s.cfg.volume_type.empty()) bdm["volume_type"] = s.cfg.volume_type;
-    json server{{"name", hostname},
-                {"flavorRef", *flavor},
-                {"imageRef", ""},
-                {"block_device_mapping_v2", json::array({bdm})},
-                {"networks", json::array({{{"uuid", str_or(nets[0], "id")}}})},
-                {"security_groups", json::array({{{"name", *sg}}})},
-                {"user_data", base64_encode(user_data)},
-                {"adminPass", password},
-                {"tags", json::array({tag_of(call.request_id)})},
-                {"metadata",
-                 {{"provisiond_request_id", call.request_id},
-                  {"provisiond_order_id", call.order_id.substr(0, 255)},
-                  {"provisiond_tenant_id", call.tenant_id}}}};
-    auto made = s.call("POST", session::svc::compute, "/servers", json{{"server", server}});
+    auto server = json::parse(server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg},
+                                                 password));
+    auto made = s.call("POST", session::svc::compute, "/servers", server);
     failpoint("openstack-after-server-create");  // tests: die right after the create was sent
     if (!made) return made.error();  // ambiguous: the next attempt looks the server up by tag first
     if (made->status != 202) return classify(made->status, made->raw, made->retry_after, "Nova create server");

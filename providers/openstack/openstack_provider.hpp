@@ -56,6 +56,17 @@ error classify(int status, const std::string& body, const std::string& retry_aft
 std::string select_endpoint(const std::string& catalog_json, const std::vector<std::string>& types,
                             const std::string& interface, const std::string& region);
 
+/// What a server is made of, resolved by name beforehand.
+struct server_refs {
+  std::string flavor_id, image_id, network_id, security_group_id;
+};
+
+/// The body of Nova's POST /servers for a request (microversion 2.67): boot
+/// from a volume made from the image, the request's tag and ids in metadata,
+/// the root password as adminPass, cloud-init user data.
+std::string server_create_body(const settings& cfg, const step_call& call, const server_refs& refs,
+                               const std::string& password);
+
 /// `connection_of(cluster id)` gives the cluster's connection JSON with its
 /// secrets; `secrets` keeps the generated root passwords.
 std::shared_ptr<provider> make_openstack_provider(std::function<result<std::string>(const std::string&)> connection_of,
