@@ -9,6 +9,7 @@
 
 #include "common/failpoint.hpp"
 #include "providers/detail/session_cache.hpp"
+#include "providers/detail/json_reply.hpp"
 #include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::kubernetes {
@@ -55,11 +56,7 @@ std::string policy_path(const std::string& ns, const std::string& name = policy_
   return "/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies/" + name;
 }
 
-struct reply {
-  int status = 0;
-  json body;
-  std::string raw;
-};
+using reply = detail::json_reply;
 
 }  // namespace
 
@@ -158,11 +155,7 @@ struct session {
       auto out = http->send(r);
       if (!out) return out.error();
       if (out->status == 401 && attempt == 0) continue;
-      reply rep;
-      rep.status = out->status;
-      rep.raw = std::move(out->body);
-      rep.body = json::parse(rep.raw, nullptr, false);
-      return rep;
+      return detail::to_json_reply(std::move(*out));
     }
     return permanent_error("unauthorized", "unreachable");
   }

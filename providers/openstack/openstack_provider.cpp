@@ -19,6 +19,7 @@
 #include "common/base64.hpp"
 #include "common/failpoint.hpp"
 #include "providers/detail/session_cache.hpp"
+#include "providers/detail/json_reply.hpp"
 #include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::openstack {
@@ -227,12 +228,7 @@ std::string server_create_body(const settings& cfg, const step_call& call, const
 
 namespace {
 
-struct reply {
-  int status = 0;
-  json body;
-  std::string raw;
-  std::string retry_after;
-};
+using reply = detail::json_reply;
 
 // One cluster's authenticated session: token, catalog endpoints, HTTP client.
 struct session {
@@ -319,12 +315,7 @@ struct session {
         token.clear();
         continue;
       }
-      reply out;
-      out.status = r->status;
-      out.raw = std::move(r->body);
-      out.body = json::parse(out.raw, nullptr, false);
-      out.retry_after = r->header("retry-after");
-      return out;
+      return detail::to_json_reply(std::move(*r));
     }
     return permanent_error("auth", "the cloud rejected a fresh token");
   }
