@@ -1,4 +1,5 @@
 #include "actors/cluster_directory.hpp"
+#include "common/json.hpp"
 
 #include <algorithm>
 
@@ -78,6 +79,35 @@ result<cluster_config> cluster_directory::create(cluster_definition d) {
   return c;
 }
 
+namespace {
+
+// Connection fields that decide where a cluster's secrets are sent or whom
+// the client trusts: any whose name holds url, server, host, endpoint,
+// address, port, cafile or insecure (and the cluster's type).
+bool is_destination_field(const std::string& name) {
+  std::string lower;
+  for (char ch : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* word : {"url", "server", "host", "endpoint", "address", "port", "cafile", "insecure"})
+    if (lower.find(word) != std::string::npos) return true;
+  return false;
+}
+
+// What changed of the destination between two versions of a cluster, or "".
+std::string where_secrets_go_changed(const cluster_config& before, const cluster_config& after) {
+  if (before.type != after.type) return "type";
+  auto a = parse_json(before.connection, "connection");
+  auto b = parse_json(after.connection, "connection");
+  json old_conn = a && a->is_object() ? *a : json::object();
+  json new_conn = b && b->is_object() ? *b : json::object();
+  // A destination set to a new value (or added) redirects the secrets; one
+  // left out sends them nowhere (the provider's check refuses it).
+  for (auto& [k, v] : new_conn.items())
+    if (is_destination_field(k) && (!old_conn.contains(k) || old_conn[k] != v)) return "connection." + k;
+  return {};
+}
+
+}  // namespace
+
 result<cluster_config> cluster_directory::update(const std::string& id, cluster_definition d) {
   std::lock_guard lock{mutex_};
   auto it = clusters_.find(id);
@@ -87,7 +117,14 @@ result<cluster_config> cluster_directory::update(const std::string& id, cluster_
   c.id = id;
   if (c.name.empty()) c.name = id;
   c.created_at = it->second.created_at;
-  // Omitted secrets are kept: a client can change the region without resending the password.
+  // Omitted secrets are kept: a client can change the region without resending the password,
+  // but not where the password goes: a new address or trust setting needs the secrets again.
+  if (auto moved = where_secrets_go_changed(it->second, c); !moved.empty())
+    for (auto& f : it->second.secret_fields)
+      if (!d.secrets.count(f))
+        return make_error(errc::invalid_argument,
+                          "required again: " + moved + " changed, and a stored secret is only sent where it was set for",
+                          "connection." + f);
   for (auto& f : it->second.secret_fields)
     if (std::find(c.secret_fields.begin(), c.secret_fields.end(), f) == c.secret_fields.end())
       c.secret_fields.push_back(f);
@@ -125,14 +162,14 @@ std::optional<cluster_config> cluster_directory::get(const std::string& id) cons
 result<std::string> cluster_directory::connection(const std::string& id) const {
   auto c = get(id);
   if (!c) return make_error(errc::not_found, "no cluster " + id);
-  auto j = json::parse(c->connection, nullptr, false);
-  if (!j.is_object()) j = json::object();
+  auto parsed = parse_json(c->connection, "stored connection");
+  json j = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
   for (auto& f : c->secret_fields) {
     auto v = secrets_->get(ev::cluster_secret_name(id, f));
     if (!v) return v.error();
     if (*v) j[f] = **v;
   }
-  return j.dump();
+  return dump_json(j);
 }
 
 }  // namespace provisiond::actors

@@ -1,4 +1,5 @@
 #include "actors/engine.hpp"
+#include "common/json.hpp"
 
 #include <atomic>
 #include <map>
@@ -75,6 +76,7 @@ struct lifecycle_msg {
   std::string id;
   std::string action;
   std::string dedupe_key;
+  std::string tenant;  // when set, the request must belong to it
 };
 struct power_done {
   std::string action;
@@ -150,6 +152,7 @@ using release_atom = caf::atom_constant<caf::atom("release")>;
 using clusters_atom = caf::atom_constant<caf::atom("clusters")>;
 using stuck_atom = caf::atom_constant<caf::atom("stuck")>;
 using complete_atom = caf::atom_constant<caf::atom("complete")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
 
 /// A request waiting longer than this (backoff) leaves memory until it is due.
 constexpr time_ms passivate_waits_over_ms = 1000;
@@ -163,6 +166,7 @@ struct context {
   std::atomic<bool> stopping{false};
   std::atomic<int> appends_in_flight{0};
   std::atomic<std::size_t> live{0};
+  std::atomic<std::size_t> live_supervisors{0};
   std::mutex gates_mutex;
   std::map<std::string, std::unique_ptr<detail::provider_gate>> gates;  // by cluster id
   // Provider step calls in flight, for stuck detection: one entry per call,
@@ -268,6 +272,49 @@ struct request_actor_state {
 };
 
 using request_actor = caf::stateful_actor<request_actor_state>;
+
+// Answers a promise that an exception unwinds past before it was delivered
+// (the actor's exception handler cannot: the message counts as answered
+// once its promise exists).
+class unwind_guard {
+ public:
+  explicit unwind_guard(caf::response_promise& rp) : rp_(rp), uncaught_(std::uncaught_exceptions()) {}
+  unwind_guard(const unwind_guard&) = delete;
+  unwind_guard& operator=(const unwind_guard&) = delete;
+  ~unwind_guard() {
+    if (std::uncaught_exceptions() > uncaught_ && rp_.pending()) rp_.deliver(caf::make_error(caf::sec::runtime_error));
+  }
+
+ private:
+  caf::response_promise& rp_;
+  int uncaught_;
+};
+
+// The last line of defence (nothing in a handler should throw): an actor
+// whose handler throws answers the message it was handling, if that is a
+// request, and every caller it still owes (`owed`), with an error at once,
+// then stops; the registry respawns request actors from their stream.
+template <class Self, class Owed>
+void answer_on_exception(Self* self, const char* kind, Owed owed) {
+  self->set_exception_handler([self, kind, owed](caf::scheduled_actor*, std::exception_ptr& ep) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "provisiond: %s actor stopped on an exception: %s\n", kind, what.c_str());
+    metrics::registry::global()
+        .get_counter("provisiond_actor_exceptions_total", "Actor handlers that threw (answered with an error)",
+                     {{"actor", kind}})
+        .inc();
+    auto rp = self->make_response_promise();
+    if (rp.pending()) rp.deliver(caf::make_error(caf::sec::runtime_error));
+    owed(self);
+    return caf::make_error(caf::sec::runtime_error);
+  });
+}
 
 void drive(request_actor* self, context* ctx);
 
@@ -637,6 +684,7 @@ void answer_command(request_actor* self, context* ctx, const std::string& id, co
                     const std::string& dedupe_key, ConflictMessage conflict_message) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
+  unwind_guard guard{rp};
   if (!st.req.exists) {
     rp.deliver(decision_reply{make_error(errc::not_found, "no request " + id)});
     return self->quit();
@@ -654,7 +702,7 @@ void answer_command(request_actor* self, context* ctx, const std::string& id, co
     return;
   }
   stage(self, ctx, c);
-  if (!dedupe_key.empty()) st.dedupe = ev::dedupe_record{dedupe_key, json{{"requestId", st.req.id}}.dump()};
+  if (!dedupe_key.empty()) st.dedupe = ev::dedupe_record{dedupe_key, dump_json(json{{"requestId", st.req.id}})};
   st.owed.emplace_back(st.req.version, rp);
   if (!st.busy) flush(self, ctx);
 }
@@ -663,6 +711,14 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
   auto& st = self->state;
   st.req.id = id;
   st.registry = std::move(registry);
+  answer_on_exception(self, "request", [](request_actor* a) {
+    auto& st = a->state;
+    auto e = make_error(errc::internal, "request " + st.req.id + " failed internally; it resumes from its journal");
+    if (st.submit_promise) st.submit_promise->deliver(submit_reply{e});
+    st.submit_promise.reset();
+    for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{e});
+    st.owed.clear();
+  });
   ctx->live.fetch_add(1);
   self->attach_functor([ctx] { ctx->live.fetch_sub(1); });
   // Replay: rebuild exactly the state the previous incarnation had.
@@ -692,6 +748,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
       [=](submit_atom, submit_msg& msg) {
         auto& st = self->state;
         auto rp = self->make_response_promise();
+        unwind_guard guard{rp};
         if (st.req.exists) {
           rp.deliver(submit_reply{make_error(errc::conflict, "request " + st.req.id + " already exists", "id")});
           return;
@@ -701,7 +758,7 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
                                                        : std::string{};
         st.dedupe_field = msg.dedupe_key.empty() ? "Idempotency-Key" : "commandId";
         if (!key.empty())
-          st.dedupe = ev::dedupe_record{key, json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}}.dump()};
+          st.dedupe = ev::dedupe_record{key, dump_json(json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}})};
         if (!stage(self, ctx, submit_request{std::move(msg.spec)})) {
           rp.deliver(submit_reply{make_error(errc::internal, "submission refused")});
           return self->quit();
@@ -717,6 +774,12 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         });
       },
       [=](lifecycle_atom, lifecycle_msg& m) {
+        auto& r = self->state.req;
+        if (r.exists && !m.tenant.empty() && m.tenant != r.spec.tenant_id) {
+          self->make_response_promise().deliver(decision_reply{make_error(
+              errc::invalid_argument, "request " + m.id + " belongs to another tenant, not " + m.tenant, "tenantId")});
+          return;
+        }
         answer_command(self, ctx, m.id, lifecycle_command{m.action}, m.dedupe_key, [&] {
           const auto& r = self->state.req;
           return m.action + " is not possible while the request is " + ev::to_string(r.state) +
@@ -774,7 +837,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return self->quit();
         }
         if (d.r->duplicate_of) {
-          auto j = json::parse(*d.r->duplicate_of, nullptr, false);
+          auto parsed = parse_json(*d.r->duplicate_of, "dedupe record");
+          json j = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
           submit_outcome o;
           o.request_id = j.value("requestId", "");
           o.duplicate = true;
@@ -845,6 +909,9 @@ struct supervisor_state {
     time_ms since = 0;
   };
   std::vector<waiter> waiting;
+  caf::actor registry;
+  time_ms last_active = 0;
+  bool idle_check_due = false;  // a timer will ask whether it is still idle
   static inline const char* name = "tenant-supervisor";
 };
 
@@ -917,9 +984,42 @@ void pump(supervisor_actor* self, context* ctx) {
   }
 }
 
-caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string tenant) {
+bool idle(const supervisor_state& st) { return st.waiting.empty() && st.slots.empty(); }
+
+// A tenant with nothing waiting and nothing in flight leaves memory after
+// `supervisor_idle_ms` without a message: its reservations are rebuilt from
+// the read side when it is next needed (the read side trails the journal by
+// milliseconds, far less than the idle time).
+void note_activity(supervisor_actor* self, context* ctx) {
+  auto& st = self->state;
+  st.last_active = ctx->now();
+  if (!idle(st) || st.idle_check_due) return;
+  st.idle_check_due = true;
+  auto me = caf::actor_cast<caf::actor>(self);
+  ctx->opts.timers->schedule(st.last_active + ctx->opts.supervisor_idle_ms,
+                             [me] { caf::anon_send(me, idle_atom::value); });
+}
+
+// Stops the supervisor; a caller still waiting is told at once and asks again.
+void stop_supervisor(supervisor_actor* self) {
+  for (auto& w : self->state.waiting)
+    if (w.rp) w.rp->deliver(caf::make_error(caf::sec::request_receiver_down));
+  self->state.waiting.clear();
+  self->quit();
+}
+
+caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string tenant, caf::actor registry) {
   auto& st = self->state;
   st.tenant = tenant;
+  st.registry = std::move(registry);
+  answer_on_exception(self, "tenant-supervisor", [](supervisor_actor* a) {
+    for (auto& w : a->state.waiting)
+      if (w.rp) w.rp->deliver(caf::make_error(caf::sec::runtime_error));
+    a->state.waiting.clear();
+  });
+  ctx->live_supervisors.fetch_add(1);
+  self->attach_functor([ctx] { ctx->live_supervisors.fetch_sub(1); });
+  note_activity(self, ctx);
   // Rebuild from the read side: reservations and slots of this tenant's requests.
   if (ctx->opts.tenant_requests)
     for (auto& r : ctx->opts.tenant_requests(tenant)) {
@@ -931,6 +1031,8 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
       [=](admit_atom, admit_msg& m) {
         auto& st = self->state;
         auto rp = self->make_response_promise();
+        unwind_guard guard{rp};
+        st.last_active = ctx->now();
         st.states[m.id] = ev::lifecycle::queued;
         if (!m.quota_held) {
           // Phase 1: quota, then approval rules. One actor per tenant: no check-then-act race.
@@ -983,10 +1085,22 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
         if (m.holds_slot) st.slots.insert(m.id);
         else st.slots.erase(m.id);
         pump(self, ctx);
+        note_activity(self, ctx);
       },
       [=](pump_atom) { pump(self, ctx); },
+      [=](idle_atom) {
+        auto& st = self->state;
+        st.idle_check_due = false;
+        if (!idle(st)) return;
+        if (ctx->now() - st.last_active < ctx->opts.supervisor_idle_ms) return note_activity(self, ctx);
+        // The registry forgets this supervisor, then tells it to stop: what it
+        // routed here before that is handled first (one sender, in order).
+        self->send(st.registry, idle_atom::value, st.tenant);
+      },
+      [=](stop_atom) { stop_supervisor(self); },
       [=](usage_atom) {
         auto& st = self->state;
+        note_activity(self, ctx);
         tenant_usage u;
         u.used = used(st);
         u.in_flight = st.slots.size();
@@ -1019,6 +1133,7 @@ std::optional<cluster_config> find_cluster(context* ctx, const std::string& id) 
 caf::behavior cluster_fn(cluster_actor* self, context* ctx, std::string id) {
   auto& st = self->state;
   st.id = id;
+  answer_on_exception(self, "cluster", [](cluster_actor*) {});
   if (ctx->opts.cluster_holders)
     for (auto& r : ctx->opts.cluster_holders(id))
       if (r.capacity_held && r.cluster_id == id && st.holders.emplace(r.id, r.capacity).second) st.used += r.capacity;
@@ -1078,7 +1193,7 @@ caf::actor spawn_request(registry_actor* self, context* ctx, const std::string& 
 caf::actor supervisor_for(registry_actor* self, context* ctx, const std::string& tenant) {
   auto& sups = self->state.supervisors;
   if (auto it = sups.find(tenant); it != sups.end()) return it->second;
-  auto a = self->spawn(supervisor_fn, ctx, tenant);
+  auto a = self->spawn(supervisor_fn, ctx, tenant, caf::actor_cast<caf::actor>(self));
   sups.emplace(tenant, a);
   return a;
 }
@@ -1094,6 +1209,7 @@ caf::actor cluster_actor_for(registry_actor* self, context* ctx, const std::stri
 }
 
 caf::behavior registry_fn(registry_actor* self, context* ctx) {
+  answer_on_exception(self, "registry", [](registry_actor*) {});
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.ids.find(dm.source);
@@ -1142,6 +1258,13 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         return self->delegate(sup, admit_atom::value, std::move(m));
       },
       [=](status_atom, status_msg& m) { self->send(supervisor_for(self, ctx, m.tenant), status_atom::value, std::move(m)); },
+      [=](idle_atom, const std::string& tenant) {
+        auto& sups = self->state.supervisors;
+        auto it = sups.find(tenant);
+        if (it == sups.end() || it->second.address() != caf::actor_cast<caf::actor_addr>(self->current_sender())) return;
+        self->send(it->second, stop_atom::value);
+        sups.erase(it);
+      },
       [=](usage_atom, const std::string& tenant) {
         return self->delegate(supervisor_for(self, ctx, tenant), usage_atom::value);
       },
@@ -1291,10 +1414,10 @@ result<std::string> engine::reject(const std::string& request_id, std::string re
 }
 
 result<std::string> engine::lifecycle(const std::string& request_id, const std::string& action,
-                                      const std::string& dedupe_key) {
+                                      const std::string& dedupe_key, const std::string& tenant_id) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
-             lifecycle_atom::value, lifecycle_msg{request_id, action, dedupe_key})
+             lifecycle_atom::value, lifecycle_msg{request_id, action, dedupe_key, tenant_id})
       .state;
 }
 
@@ -1346,6 +1469,8 @@ void engine::shutdown(std::chrono::milliseconds grace) {
 }
 
 std::size_t engine::live_actors() const { return impl_->ctx->live.load(); }
+
+std::size_t engine::live_supervisors() const { return impl_->ctx->live_supervisors.load(); }
 
 std::string request_hash(const events::request_submitted& spec) {
   auto copy = spec;

@@ -55,6 +55,9 @@ struct engine_options {
   std::function<void()> sync_read_side;
   /// At most this many requests per tenant in the working states.
   int max_in_flight_per_tenant = 5;
+  /// A tenant supervisor with nothing waiting or in flight leaves memory
+  /// after this long without a message (rebuilt from the read side).
+  time_ms supervisor_idle_ms = 60'000;
   /// Circuit breaker and bulkhead per cluster.
   gate_config gate;
 };
@@ -115,8 +118,10 @@ class engine {
   /// Returns the state once the action is recorded (the provider work follows).
   /// conflict (with the current state) if it does not fit; not_found.
   /// `dedupe_key` (e.g. "cmd/<commandId>") makes a redelivered command a no-op.
+  /// A non-empty `tenant_id` must be the request's own tenant, else
+  /// invalid_argument naming tenantId (nothing is recorded).
   result<std::string> lifecycle(const std::string& request_id, const std::string& action,
-                                const std::string& dedupe_key = {});
+                                const std::string& dedupe_key = {}, const std::string& tenant_id = {});
 
   /// Delivers the access details of a request waiting for manual input
   /// (AwaitingManualInput); it goes on to verify. conflict if it is not waiting.
@@ -138,6 +143,9 @@ class engine {
 
   /// Request actors alive now (idle finished ones are passivated).
   std::size_t live_actors() const;
+
+  /// Tenant supervisors alive now (idle ones are passivated).
+  std::size_t live_supervisors() const;
 
  private:
   struct impl;

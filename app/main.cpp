@@ -1,8 +1,11 @@
 // provisiond: the one place that wires concrete backends together.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <pthread.h>
+#include <unistd.h>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -230,7 +233,8 @@ int main(int argc, char** argv) {
   };
   eo.journal = journal;
   eo.time = clk;
-  eo.timers = make_real_timers(clk);
+  auto eo_timers = make_real_timers(clk);
+  eo.timers = eo_timers;
   eo.providers = registry;
   eo.clusters = [clusters] { return clusters->list(); };
   eo.cluster_holders = [s = summaries.get()](const std::string& cluster) {
@@ -257,7 +261,7 @@ int main(int argc, char** argv) {
     }
     relay = std::make_unique<events::kafka::outbox_relay>(journal, bootstrap, cfg.kafka);
     if (auto st = relay->start(); !st) return fail(st.error());
-    intake = std::make_unique<gateway::kafka_intake>(engine.get(), bootstrap, cfg.kafka);
+    intake = std::make_unique<gateway::kafka_intake>(engine.get(), bootstrap, cfg.kafka, cfg.data_dir + "/intake");
     if (auto st = intake->start(); !st) return fail(st.error());
   }
 
@@ -275,8 +279,9 @@ int main(int argc, char** argv) {
     if (!l) return l.error();
     return providers::simulation::ledger_to_json(*l);
   };
-  backend.ready = [&ready] { return ready.load(); };
+  backend.ready = [&ready, i = intake.get()] { return ready.load() && (!i || i->consuming()); };
   nlohmann::json system{{"service", "provisiond"},
+                        {"pid", ::getpid()},
                         {"version", "0.1.0"},
                         {"durability", cfg.journal_durability == durability::durable ? "durable" : "fast"},
                         {"kafka", nullptr}};
@@ -315,12 +320,15 @@ int main(int argc, char** argv) {
                 });
   metrics.gauge("provisiond_request_actors", "Request actors in memory (the rest are passivated)", {},
                 [e = engine.get()] { return static_cast<double>(e->live_actors()); });
+  metrics.gauge("provisiond_tenant_supervisors", "Tenant supervisors in memory (idle ones are passivated)", {},
+                [e = engine.get()] { return static_cast<double>(e->live_supervisors()); });
   if (relay)
     metrics.gauge("provisiond_kafka_published_entries", "Outbox entries confirmed by Kafka since this process started", {},
                   [r = relay.get()] { return static_cast<double>(r->published()); });
 
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
-                                            [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); });
+                                            [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); },
+                                            cfg.http);
   if (!server) return fail(server.error());
 
   auto unfinished = summaries->unfinished();
@@ -334,6 +342,15 @@ int main(int argc, char** argv) {
     std::printf("kafka bootstrap %s (%s)\n", bootstrap.c_str(), embedded_kafka ? "embedded mock cluster" : "external");
   std::fflush(stdout);
 
+  // Memory freed by finished requests goes back to the system when idle
+  // (glibc keeps freed heap in its arenas otherwise).
+  std::function<void()> trim;
+  trim = [&trim, t = eo_timers, clk] {
+    ::malloc_trim(0);
+    t->schedule(clk->now() + 30'000, [&trim] { trim(); });
+  };
+  eo_timers->schedule(clk->now() + 30'000, [&trim] { trim(); });
+
   int sig = 0;
   sigwait(&signals, &sig);
   std::printf("provisiond: %s received, shutting down\n", strsignal(sig));
@@ -343,6 +360,7 @@ int main(int argc, char** argv) {
   if (intake) intake->stop();
   engine->shutdown(std::chrono::seconds(30));  // in-flight calls finish and are persisted
   metrics.remove_gauges("provisiond_request_actors");
+  metrics.remove_gauges("provisiond_tenant_supervisors");
   engine.reset();
   if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox
   summaries->stop();

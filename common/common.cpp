@@ -134,13 +134,20 @@ std::unique_ptr<id_source> make_random_id_source(std::uint64_t seed) {
   return std::make_unique<random_id_source>(seed);
 }
 
-bool is_valid_id(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  });
+namespace {
+
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+bool id_shaped(std::string_view s, std::size_t max, std::string_view extra) {
+  if (s.empty() || s.size() > max || !is_alnum(s.front())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return is_alnum(c) || extra.find(c) != std::string_view::npos; });
 }
+
+}  // namespace
+
+bool is_valid_id(std::string_view s) noexcept { return id_shaped(s, 64, "-_."); }
+
+bool is_valid_order_id(std::string_view s) noexcept { return id_shaped(s, 128, "-_.:"); }
 
 std::shared_ptr<clock> make_system_clock() { return std::make_shared<system_clock_impl>(); }
 

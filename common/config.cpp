@@ -1,4 +1,6 @@
 #include "common/config.hpp"
+#include "common/json.hpp"
+#include "common/ids.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -116,11 +118,7 @@ void parse_steps(const json& j, const std::string& path, std::array<step_faults,
 const char* cluster_types[] = {"openstack", "openshift", "simulation", "manual", "proxmox", "vmware"};
 
 bool valid_cluster_id(const std::string& id) {
-  if (id.empty() || id.size() > 63) return false;
-  return std::all_of(id.begin(), id.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
-           ch == '.';
-  });
+  return id.size() <= 63 && is_valid_id(id);
 }
 
 cluster_definition parse_cluster_object(const json& j, const std::string& path, bool require_capacity,
@@ -140,7 +138,8 @@ cluster_definition parse_cluster_object(const json& j, const std::string& path, 
   cr.boolean("provisioningEnabled", cc.provisioning_enabled, err);
   if (err) return d;
   if (j.contains("id") && !valid_cluster_id(cc.id))
-    err = make_error(errc::invalid_argument, "expected 1-63 letters, digits, '-', '_' or '.'", cr.field("id"));
+    err = make_error(errc::invalid_argument, "expected 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit",
+                     cr.field("id"));
   else if (cc.type.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("type"));
   else if (std::none_of(std::begin(cluster_types), std::end(cluster_types), [&](auto t) { return cc.type == t; }))
@@ -148,6 +147,9 @@ cluster_definition parse_cluster_object(const json& j, const std::string& path, 
                      "expected one of openstack, openshift, simulation, manual, proxmox, vmware", cr.field("type"));
   else if (cc.region.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("region"));
+  else if (!is_valid_id(cc.region))
+    err = make_error(errc::invalid_argument, "expected letters, digits, '.', '_' or '-', starting with a letter or digit",
+                     cr.field("region"));
   else if (cc.health != "online" && cc.health != "degraded" && cc.health != "offline")
     err = make_error(errc::invalid_argument, "expected online, degraded or offline", cr.field("health"));
   if (err) return d;
@@ -173,6 +175,11 @@ cluster_definition parse_cluster_object(const json& j, const std::string& path, 
       err = make_error(errc::invalid_argument, "expected an object of provider settings", cr.field("connection"));
       return d;
     }
+    // Kept as sent: bounded in depth, keys and size (common/json.hpp).
+    if (auto st = check_kept_value(c, cr.field("connection")); !st) {
+      err = st.error();
+      return d;
+    }
     json open = json::object();
     for (auto& [k, v] : c.items()) {
       if (!is_secret_field(k)) {
@@ -187,7 +194,7 @@ cluster_definition parse_cluster_object(const json& j, const std::string& path, 
       d.secrets[k] = v.get<std::string>();
       cc.secret_fields.push_back(k);
     }
-    cc.connection = open.dump();
+    cc.connection = dump_json(open);
   }
   if (cc.name.empty()) cc.name = cc.id;
   return d;
@@ -205,8 +212,13 @@ bool is_secret_field(const std::string& name) {
 }
 
 result<cluster_definition> parse_cluster(const std::string& json_text, const std::string& path, bool require_capacity) {
-  auto j = json::parse(json_text, nullptr, false);
-  if (j.is_discarded()) return make_error(errc::invalid_argument, "body is not valid JSON", path.empty() ? "$" : path);
+  auto parsed = parse_json(json_text, "body");
+  if (!parsed) {
+    auto e = parsed.error();
+    if (!path.empty()) e.field = e.field == "$" ? path : path + "." + e.field;
+    return e;
+  }
+  json j = std::move(*parsed);
   std::optional<error> err;
   auto d = parse_cluster_object(j, path, require_capacity, err);
   if (err) return *err;
@@ -227,13 +239,14 @@ result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string&
 }
 
 result<config> parse_config(const std::string& text, config c) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded()) return make_error(errc::invalid_argument, "configuration is not valid JSON", "$");
+  auto parsed = parse_json(text, "configuration");
+  if (!parsed) return parsed.error();
+  json j = std::move(*parsed);
   std::optional<error> err;
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate", "secretKeyFile"}))
+                            "providerGate", "secretKeyFile", "http"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
   if (!err && j.contains("listen")) {
@@ -297,6 +310,17 @@ result<config> parse_config(const std::string& text, config c) {
           err = make_error(errc::invalid_argument, "expected an object keyed by cluster id", "simulation.clusters");
         }
       }
+    }
+  }
+  if (!err && j.contains("http")) {
+    reader hr{j["http"], "http"};
+    if (hr.check_object(err, {"maxConnections", "maxConnectionsPerClient", "headerTimeoutMs", "bodyTimeoutMs",
+                              "idleTimeoutMs"})) {
+      hr.number("maxConnections", c.http.max_connections, err, 1, 1'000'000);
+      hr.number("maxConnectionsPerClient", c.http.max_connections_per_client, err, 1, 1'000'000);
+      hr.number("headerTimeoutMs", c.http.header_timeout_ms, err, 100, 3.6e6);
+      hr.number("bodyTimeoutMs", c.http.body_timeout_ms, err, 100, 3.6e6);
+      hr.number("idleTimeoutMs", c.http.idle_timeout_ms, err, 100, 3.6e6);
     }
   }
   if (!err && j.contains("providerGate")) {

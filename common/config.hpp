@@ -103,6 +103,16 @@ struct kafka_config {
   std::string source = "/provisiond";  ///< CloudEvents `source`
 };
 
+/// Limits of the HTTP listener against slow or greedy clients.
+struct http_limits {
+  int max_connections = 1024;           ///< open connections at once; more are answered 503 and closed
+  int max_connections_per_client = 256;  ///< per client IP address
+  time_ms header_timeout_ms = 10'000;   ///< from the first byte of a request to the end of its header
+  time_ms body_timeout_ms = 30'000;     ///< to read a body once its header is in
+  time_ms idle_timeout_ms = 30'000;     ///< a kept-alive connection with no new request is closed
+  std::size_t body_limit = 1 << 20;     ///< 413 above it
+};
+
 struct config {
   std::string data_dir = "./var/provisiond";
   std::string listen_host = "127.0.0.1";
@@ -120,6 +130,7 @@ struct config {
   std::string secret_key_file;
   int provider_threads = 16;  ///< threads for blocking provider calls
   int http_threads = 2;
+  http_limits http;
   time_ms stuck_after_ms = 30 * 60 * 1000;
   int max_in_flight_per_tenant = 5;  ///< working requests per tenant; the rest wait FIFO
   gate_config gate;

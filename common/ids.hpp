@@ -40,9 +40,15 @@ class id_source {
 /// seed from std::random_device.
 std::unique_ptr<id_source> make_random_id_source(std::uint64_t seed = 0);
 
-/// True if `s` is shaped like an id this system would issue or accept:
-/// 1-64 characters of [A-Za-z0-9._-].
+/// True if `s` is shaped like an id this system would issue or accept
+/// (request, tenant, cluster, rule ids, regions): 1-64 characters of
+/// [A-Za-z0-9._-], the first a letter or digit — so never "." or "..", never
+/// a path, never a control byte.
 bool is_valid_id(std::string_view s) noexcept;
+
+/// An order id from the Order saga: 1-128 characters of [A-Za-z0-9._:-],
+/// the first a letter or digit (UUIDs, URNs, "order-1001").
+bool is_valid_order_id(std::string_view s) noexcept;
 
 }  // namespace provisiond
 

@@ -1,4 +1,5 @@
 #include "gateway/api.hpp"
+#include "common/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -71,28 +72,38 @@ http_response error_response(const error& e) {
 }
 
 result<ev::request_submitted> parse_submission(const std::string& body, std::string* id) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded()) return bad("$", "request body is not valid JSON");
+  auto parsed = parse_json(body, "request body");
+  if (!parsed) return parsed.error();
+  return submission_from_json(*parsed, id);
+}
+
+result<ev::request_submitted> submission_from_json(const json& j, std::string* id, const char* extra_known_a,
+                                                   const char* extra_known_b) {
   if (!j.is_object()) return bad("$", "expected a JSON object");
   static const std::vector<std::string> known = {"id",       "tenantId",  "orderId",  "type",     "region",
                                                  "provider", "resources", "metadata", "dependsOn"};
   for (auto& [k, v] : j.items()) {
     (void)v;
+    if ((extra_known_a && k == extra_known_a) || (extra_known_b && k == extra_known_b)) continue;
     if (std::find(known.begin(), known.end(), k) == known.end())
       return bad(k, "unknown field " + k + "; expected one of " + join(known));
   }
   ev::request_submitted s;
   if (j.contains("id")) {
     if (!j["id"].is_string() || !is_valid_id(j["id"].get<std::string>()))
-      return bad("id", "expected 1-64 letters, digits, '.', '_' or '-' (or no id: one is assigned)");
+      return bad("id", "expected 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (or no id: "
+                       "one is assigned)");
     if (id) *id = j["id"].get<std::string>();
   }
   auto tenant = required_string(j, "tenantId", 64);
   if (!tenant) return tenant.error();
-  if (!is_valid_id(*tenant)) return bad("tenantId", "expected letters, digits, '.', '_' or '-'");
+  if (!is_valid_id(*tenant))
+    return bad("tenantId", "expected letters, digits, '.', '_' or '-', starting with a letter or digit");
   s.tenant_id = *tenant;
   auto order = required_string(j, "orderId", 128);
   if (!order) return order.error();
+  if (!is_valid_order_id(*order))
+    return bad("orderId", "expected 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit");
   s.order_id = *order;
   auto type = required_string(j, "type", 64);
   if (!type) return type.error();
@@ -101,7 +112,8 @@ result<ev::request_submitted> parse_submission(const std::string& body, std::str
   s.type = *type;
   auto region = required_string(j, "region", 64);
   if (!region) return region.error();
-  if (!is_valid_id(*region)) return bad("region", "expected letters, digits, '.', '_' or '-'");
+  if (!is_valid_id(*region))
+    return bad("region", "expected letters, digits, '.', '_' or '-', starting with a letter or digit");
   s.region = *region;
   s.provider = "simulation";
   if (j.contains("provider")) {
@@ -174,7 +186,8 @@ http_response create_request(const api_backend& b, const http_request& req) {
   if (!spec) return error_response(spec.error());
   auto key = req.header("idempotency-key");
   if (!key.empty()) {
-    if (key.size() > 128) return error_response(bad("Idempotency-Key", "expected at most 128 characters"));
+    if (key.size() > 128 || !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+      return error_response(bad("Idempotency-Key", "expected 1-128 printable ASCII characters without spaces"));
     spec->idempotency_key = key;
   }
   auto out = b.engine->submit(actors::submit_command{std::move(*spec), {}, std::move(chosen_id)});
@@ -244,14 +257,14 @@ http_response request_events(const api_backend& b, const std::string& id) {
   if (events->empty()) return error_response(make_error(errc::not_found, "no request " + id));
   json arr = json::array();
   for (auto& e : *events) {
-    json data = json::parse(e.payload, nullptr, false);
+    auto parsed = parse_json(e.payload, "stored event");
     arr.push_back({{"seq", e.sequence},
                    {"eventId", e.event_id},
                    {"position", e.global_position},
                    {"type", e.type},
                    {"schemaVersion", e.schema_version},
                    {"time", format_time(e.time)},
-                   {"data", data.is_discarded() ? json(nullptr) : data}});
+                   {"data", parsed ? std::move(*parsed) : json(nullptr)}});
   }
   return json_response(200, arr);
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "actors/engine.hpp"
 #include "common/result.hpp"
 #include "events/envelope.hpp"
@@ -41,6 +43,12 @@ http_response handle(const api_backend& backend, const http_request& req);
 /// intake). Errors name the field and what was expected. The optional
 /// client-chosen request id goes to `id` when given.
 result<events::request_submitted> parse_submission(const std::string& body, std::string* id = nullptr);
+
+/// The same from a parsed JSON object (the Kafka intake's provision
+/// command); keys named by `extra_known_*` are skipped (the command's own).
+result<events::request_submitted> submission_from_json(const nlohmann::json& j, std::string* id = nullptr,
+                                                       const char* extra_known_a = nullptr,
+                                                       const char* extra_known_b = nullptr);
 
 /// {"error": {"code", "message", "field"?}} with the matching HTTP status.
 http_response error_response(const error& e);

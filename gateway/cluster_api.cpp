@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/cluster_directory.hpp"
+#include "common/json.hpp"
 #include "actors/cluster_logic.hpp"
 #include "common/ids.hpp"
 #include "gateway/api.hpp"
@@ -28,7 +29,8 @@ json capacity_json(const cluster_capacity& c) {
 
 // The cluster as the API shows it: secrets only by name, never by value.
 json cluster_json(const cluster_config& c) {
-  auto connection = json::parse(c.connection, nullptr, false);
+  auto parsed = parse_json(c.connection, "stored connection");
+  json connection = parsed ? std::move(*parsed) : json::object();
   return json{{"id", c.id},
               {"name", c.name},
               {"type", c.type},
@@ -59,8 +61,8 @@ json with_usage(const api_backend& b, const cluster_config& c) {
 // The provider's own check of a connection, so a bad setting is a 400 now,
 // not a failed request later. Secrets kept from before count as present.
 status validate_connection(const cluster_definition& d, const std::vector<std::string>& kept_secrets) {
-  auto conn = json::parse(d.cluster.connection, nullptr, false);
-  if (!conn.is_object()) conn = json::object();
+  auto parsed = parse_json(d.cluster.connection, "connection");
+  json conn = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
   for (auto& [k, v] : d.secrets) conn[k] = v;
   for (auto& k : kept_secrets)
     if (!conn.contains(k)) conn[k] = "(kept)";
@@ -69,8 +71,8 @@ status validate_connection(const cluster_definition& d, const std::vector<std::s
     if (!parsed) return parsed.error();
     return ok();
   };
-  if (type == "openstack") return check(providers::openstack::parse_settings(conn.dump()));
-  if (type == "openshift") return check(providers::kubernetes::parse_settings(conn.dump()));
+  if (type == "openstack") return check(providers::openstack::parse_settings(dump_json(conn)));
+  if (type == "openshift") return check(providers::kubernetes::parse_settings(dump_json(conn)));
   return ok();
 }
 
@@ -199,7 +201,7 @@ http_response complete_request(const api_backend& b, const http_request& req, co
                                          ", not waiting for manual input",
                                      "state"));
   // Sealed before the event that says it was delivered.
-  if (auto st = b.secrets->put(ev::request_secret_name(id), json{{"kind", c.credential}, {"value", *secret}}.dump()); !st)
+  if (auto st = b.secrets->put(ev::request_secret_name(id), dump_json(json{{"kind", c.credential}, {"value", *secret}})); !st)
     return error_response(st.error());
   auto r = b.engine->complete(id, std::move(c));
   if (!r) return error_response(r.error());
@@ -221,7 +223,8 @@ http_response credentials(const api_backend& b, const http_request& req, const s
   if (!*sealed)
     return error_response(make_error(errc::not_found, "no credentials for request " + id +
                                                           " (none were set, or they were delivered already)"));
-  auto cred = json::parse(**sealed, nullptr, false);
+  auto parsed_cred = parse_json(**sealed, "stored credential");
+  json cred = parsed_cred && parsed_cred->is_object() ? std::move(*parsed_cred) : json::object();
   const auto& out = (*current)->outputs;
   auto field = [&](const char* k) { return out.count(k) ? json(out.at(k)) : json(nullptr); };
   auto host = out.count("host") ? field("host") : field("floatingIp");
@@ -275,7 +278,7 @@ std::optional<http_response> cluster_route(const api_backend& b, const http_requ
     if (!activating) return error_response(activating.error());
     json items = json::array();
     for (auto& s : *activating)
-      if (actors::awaiting_input(s)) items.push_back(json::parse(projections::render_request(s)));
+      if (actors::awaiting_input(s)) if (auto one = parse_json(projections::render_request(s), "summary")) items.push_back(std::move(*one));
     return json_response(200, {{"items", items}});
   }
   if (parts[1] == "requests" && parts.size() == 4 && parts[3] == "metrics") {

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/governance.hpp"
+#include "common/json.hpp"
 #include "actors/tenant_logic.hpp"
 #include "common/ids.hpp"
 #include "gateway/api.hpp"
@@ -214,7 +215,8 @@ http_response approvals_route(const api_backend& b, const http_request& req) {
   auto page = b.summaries->list(q);
   if (!page) return error_response(page.error());
   json items = json::array();
-  for (auto& i : page->items_json) items.push_back(json::parse(i));
+  for (auto& i : page->items_json)
+    if (auto one = parse_json(i, "stored summary")) items.push_back(std::move(*one));
   return json_response(200, {{"items", items}});
 }
 

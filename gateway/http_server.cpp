@@ -1,119 +1,290 @@
 // The only translation unit that includes Boost.Beast (each costs ~30 s and
 // ~800 MB to compile).
+//
+// Timeouts (beast::tcp_stream's expiry is a deadline for the pending
+// operation; bytes trickling in do not push it back, so a slowloris sending
+// one header byte a second gains nothing):
+// - a fresh connection has header_timeout_ms from accept to the end of its
+//   first header;
+// - a kept-alive connection waits idle_timeout_ms for the first byte of its
+//   next request (a 1-byte-or-more read_some), then has header_timeout_ms for
+//   the rest of that header;
+// - a body has body_timeout_ms once its header is in; a response has
+//   body_timeout_ms to be written.
+// On a timeout the stream closes the socket and the session ends.
 #include <utility>
 
 #include "gateway/http_server.hpp"
 
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/metrics.hpp"
+#include "gateway/http_target.hpp"
+
 namespace provisiond::gateway {
+
+namespace {
 
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using std::chrono::milliseconds;
 
-std::string url_decode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  auto hexval = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out.push_back(' ');
+constexpr std::size_t header_limit = 64 * 1024;
+constexpr auto linger_time = std::chrono::seconds(1);
+constexpr auto accept_backoff = milliseconds(50);
+
+// A JSON string literal for `s`: quotes, backslashes and control bytes
+// escaped; bytes of a string that is not UTF-8 become '?'.
+std::string json_string(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  bool utf8 = is_valid_utf8(s);
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
     } else {
-      out.push_back(s[i]);
+      out += (u >= 0x80 && !utf8) ? '?' : c;
     }
   }
-  return out;
+  return out + '"';
 }
 
-namespace {
+std::string error_body(const error& e) {
+  std::string code = e.code == errc::too_large ? "payload_too_large" : to_string(e.code);
+  std::string out = R"({"error":{"code":)" + json_string(code);
+  if (!e.field.empty()) out += R"(,"field":)" + json_string(e.field);
+  return out + R"(,"message":)" + json_string(e.message) + "}}";
+}
 
-http_request to_request(const http::request<http::string_body>& r) {
+bool is_out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         (ec.category() == asio::error::get_system_category() && ec.value() == ENFILE);
+}
+
+// Client gone or stream timed out: nothing to answer.
+bool is_silent_end(const beast::error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::eof || ec == http::error::end_of_stream || ec == http::error::partial_message;
+}
+
+// Reads and discards until EOF, an error or the stream's deadline.
+void drain(beast::tcp_stream& stream, std::shared_ptr<std::array<char, 4096>> scratch, std::shared_ptr<void> owner) {
+  stream.async_read_some(asio::buffer(*scratch), [&stream, scratch, owner](beast::error_code ec, std::size_t) {
+    if (!ec) drain(stream, scratch, owner);
+  });
+}
+
+// Half-closes, then discards what the client still sends for up to a second,
+// so unread bytes do not make the kernel reset the connection and destroy the
+// response in flight. `owner` keeps the stream alive until then.
+void linger_close(beast::tcp_stream& stream, std::shared_ptr<void> owner) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(linger_time);
+  drain(stream, std::make_shared<std::array<char, 4096>>(), std::move(owner));
+}
+
+// A connection limit: its name in the config file and as a metric label.
+struct limit {
+  const char* config_name;
+  const char* label;
+};
+constexpr limit total_limit{"maxConnections", "max_connections"};
+constexpr limit per_client_limit{"maxConnectionsPerClient", "max_connections_per_client"};
+
+// Open sessions in total and per client address. Thread-safe; shared by the
+// server and its sessions, which may outlive it by a moment at shutdown.
+class connection_table {
+ public:
+  explicit connection_table(const http_limits& l)
+      : max_total_(l.max_connections), max_per_client_(l.max_connections_per_client) {}
+
+  /// Counts a new session, or returns the limit it would go over.
+  const limit* admit(const asio::ip::address& client) {
+    std::lock_guard lock{mutex_};
+    if (total_ >= max_total_) return &total_limit;
+    auto it = per_client_.try_emplace(client, 0).first;
+    if (it->second >= max_per_client_) {
+      if (it->second == 0) per_client_.erase(it);
+      return &per_client_limit;
+    }
+    ++it->second;
+    ++total_;
+    return nullptr;
+  }
+
+  void release(const asio::ip::address& client) {
+    std::lock_guard lock{mutex_};
+    --total_;
+    if (auto it = per_client_.find(client); it != per_client_.end() && --it->second <= 0) per_client_.erase(it);
+  }
+
+  int open() const {
+    std::lock_guard lock{mutex_};
+    return total_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  int max_total_;
+  int max_per_client_;
+  int total_ = 0;
+  std::map<asio::ip::address, int> per_client_;
+};
+
+// One admitted connection's place in the table, given back on destruction.
+class admission {
+ public:
+  admission(std::shared_ptr<connection_table> table, asio::ip::address client)
+      : table_(std::move(table)), client_(std::move(client)) {}
+  admission(const admission&) = delete;
+  admission& operator=(const admission&) = delete;
+  ~admission() { table_->release(client_); }
+
+ private:
+  std::shared_ptr<connection_table> table_;
+  asio::ip::address client_;
+};
+
+http_request to_request(parsed_target target, http::request<http::string_body>&& r) {
   http_request out;
   out.method = std::string(r.method_string());
   out.target = std::string(r.target());
-  auto q = out.target.find('?');
-  out.path = url_decode(std::string_view(out.target).substr(0, q), false);
-  if (q != std::string::npos) {
-    std::string_view rest = std::string_view(out.target).substr(q + 1);
-    while (!rest.empty()) {
-      auto amp = rest.find('&');
-      auto part = rest.substr(0, amp);
-      auto eq = part.find('=');
-      if (!part.empty())
-        out.query[url_decode(part.substr(0, eq), true)] =
-            eq == std::string_view::npos ? std::string{} : url_decode(part.substr(eq + 1), true);
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
-    }
-  }
+  out.path = std::move(target.path);
+  out.query = std::move(target.query);
   for (const auto& f : r) {
     std::string name{f.name_string()};
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers[name] = std::string(f.value());
   }
-  out.body = r.body();
+  out.body = std::move(r.body());
   return out;
+}
+
+std::string_view std_view(beast::string_view s) {
+  return {s.data(), s.size()};
+}
+
+// The target and every header value, checked before any body is read.
+result<parsed_target> validate(const http::request<http::string_body>& h) {
+  auto target = parse_target(std_view(h.target()));
+  if (!target) return target.error();
+  for (const auto& f : h)
+    if (auto st = validate_header_value(std_view(f.name_string()), std_view(f.value())); !st) return st.error();
+  return target;
+}
+
+bool expects_continue(const http::request<http::string_body>& h) {
+  return h.version() >= 11 && beast::iequals(h[http::field::expect], "100-continue");
 }
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, const http_handler& handler, std::size_t body_limit)
-      : stream_(std::move(socket)), handler_(handler), body_limit_(body_limit) {}
+  session(tcp::socket socket, const http_handler& handler, const http_limits& limits, std::unique_ptr<admission> seat)
+      : stream_(std::move(socket)), handler_(handler), limits_(limits), seat_(std::move(seat)) {}
 
   void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
   }
 
  private:
-  void read() {
-    parser_.emplace();
-    parser_->body_limit(body_limit_);
-    parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(60));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  void await_next_request() {
+    if (buffer_.size() > 0) return read_header();  // pipelined: the next request has begun
+    stream_.expires_after(milliseconds(limits_.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->close();
+      self->buffer_.commit(n);
+      self->read_header();
+    });
   }
 
-  void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == asio::error::eof) return close();
-    if (ec == http::error::body_limit) return fail(413, "payload_too_large", "request body is over the 1 MiB limit");
-    if (ec == beast::error::timeout || ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
-      return;
-    if (ec) return fail(400, "invalid_argument", "malformed HTTP request: " + ec.message());
+  void read_header() {
+    parser_.emplace();
+    parser_->body_limit(limits_.body_limit);
+    parser_->header_limit(header_limit);
+    stream_.expires_after(milliseconds(limits_.header_timeout_ms));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    // A Content-Length over the limit fails here, before any body is read.
+    if (ec == http::error::body_limit) return fail(413, too_large());
+    if (is_silent_end(ec)) return close();
+    if (ec) return fail(400, make_error(errc::invalid_argument, "malformed HTTP request: " + ec.message()));
+    auto target = validate(parser_->get());
+    if (!target) return fail(400, target.error());
+    target_ = std::move(*target);
+    if (expects_continue(parser_->get()) && !parser_->is_done()) return send_continue();
+    read_body();
+  }
+
+  void send_continue() {
+    static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
+    asio::async_write(stream_, asio::buffer(continue_line.data(), continue_line.size()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->read_body();
+                      });
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return respond();
+    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == http::error::body_limit) return self->fail(413, self->too_large());
+      if (is_silent_end(ec)) return self->close();
+      if (ec) return self->fail(400, make_error(errc::invalid_argument, "malformed HTTP body: " + ec.message()));
+      self->respond();
+    });
+  }
+
+  void respond() {
     auto req = parser_->release();
+    bool keep_alive = req.keep_alive();
+    unsigned version = req.version();
     http_response res;
     try {
-      res = handler_(to_request(req));
-    } catch (const std::exception& e) {
+      res = handler_(to_request(std::move(target_), std::move(req)));
+    } catch (...) {
+      res = http_response{};
       res.status = 500;
-      res.body = R"({"error":{"code":"internal","message":"unexpected error"}})";
+      res.body = error_body(make_error(errc::internal, "unexpected error"));
     }
-    write(std::move(res), req.keep_alive(), req.version());
+    write(std::move(res), keep_alive, version);
   }
 
-  void fail(int status, const char* code, const std::string& message) {
+  error too_large() const {
+    return make_error(errc::too_large,
+                      "request body is over the " + std::to_string(limits_.body_limit) + " byte limit");
+  }
+
+  // Answers an error and closes: the rest of the request is not read.
+  void fail(int status, const error& e) {
     http_response res;
     res.status = status;
-    std::string safe;
-    for (char c : message) safe += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? ' ' : c;
-    res.body = std::string(R"({"error":{"code":")") + code + R"(","message":")" + safe + "\"}}";
+    res.body = error_body(e);
     write(std::move(res), false, 11);
   }
 
@@ -125,29 +296,74 @@ class session : public std::enable_shared_from_this<session> {
     msg->body() = std::move(res.body);
     msg->keep_alive(keep_alive);
     msg->prepare_payload();
+    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
     http::async_write(stream_, *msg, [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
-      if (ec) return;
-      if (!msg->keep_alive()) return self->close();
-      self->read();
+      if (ec) return self->close();
+      if (!msg->keep_alive()) return linger_close(self->stream_, self);
+      self->await_next_request();
     });
   }
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  parsed_target target_;
   const http_handler& handler_;
-  std::size_t body_limit_;
+  const http_limits& limits_;
+  std::unique_ptr<admission> seat_;
 };
+
+// Answers a connection over a limit with a 503 and closes it, without
+// reading its request.
+class refusal : public std::enable_shared_from_this<refusal> {
+ public:
+  refusal(tcp::socket socket, const limit& over) : stream_(std::move(socket)) {
+    msg_.result(http::status::service_unavailable);
+    msg_.set(http::field::server, "provisiond");
+    msg_.set(http::field::content_type, "application/json");
+    msg_.set(http::field::retry_after, "1");
+    msg_.keep_alive(false);
+    msg_.body() = error_body(
+        make_error(errc::unavailable, std::string("too many open connections (") + over.config_name + "); retry later",
+                   over.config_name));
+    msg_.prepare_payload();
+  }
+
+  void run() {
+    stream_.expires_after(linger_time);
+    http::async_write(stream_, msg_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) linger_close(self->stream_, self);
+    });
+  }
+
+ private:
+  beast::tcp_stream stream_;
+  http::response<http::string_body> msg_;
+};
+
+asio::ip::address client_address(const tcp::socket& socket, beast::error_code& ec) {
+  auto a = socket.remote_endpoint(ec).address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a;
+}
+
+constexpr const char* connections_gauge = "provisiond_http_connections";
 
 class beast_server final : public http_server {
  public:
-  beast_server(http_handler handler, std::size_t body_limit, int threads)
-      : handler_(std::move(handler)), body_limit_(body_limit), threads_(threads), acceptor_(ioc_) {}
+  beast_server(http_handler handler, const http_limits& limits, int threads)
+      : handler_(std::move(handler)),
+        limits_(limits),
+        table_(std::make_shared<connection_table>(limits)),
+        threads_(threads),
+        acceptor_(ioc_),
+        backoff_(ioc_) {}
   ~beast_server() override { stop(); }
 
   status listen(const std::string& host, std::uint16_t port) {
@@ -159,10 +375,16 @@ class beast_server final : public http_server {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return make_error(errc::unavailable, "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message(), "listen");
+    if (ec)
+      return make_error(errc::unavailable,
+                        "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message(), "listen");
     port_ = acceptor_.local_endpoint().port();
+    metrics::registry::global().gauge(connections_gauge, "Open HTTP connections", {},
+                                      [t = table_] { return static_cast<double>(t->open()); });
+    refused(total_limit);  // both series exist from the start, at 0
+    refused(per_client_limit);
     accept();
-    for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { ioc_.run(); });
+    for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { run(); });
     return ok();
   }
 
@@ -177,22 +399,71 @@ class beast_server final : public http_server {
     ioc_.stop();
     for (auto& t : pool_)
       if (t.joinable()) t.join();
+    metrics::registry::global().remove_gauges(connections_gauge);
   }
 
  private:
+  // Handlers catch what they expect; should one throw anyway (out of memory),
+  // its connection is dropped and the thread goes on serving the others.
+  void run() {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (...) {
+      }
+    }
+  }
+
   void accept() {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor_.is_open()) return;
-      if (!ec) std::make_shared<session>(std::move(socket), handler_, body_limit_)->run();
+      if (is_out_of_descriptors(ec)) return accept_later();
+      if (!ec) admit(std::move(socket));
       accept();
     });
   }
 
+  // Out of file descriptors: the pending connection stays in the backlog;
+  // retrying at once would spin.
+  void accept_later() {
+    backoff_.expires_after(accept_backoff);
+    backoff_.async_wait([this](beast::error_code ec) {
+      if (!ec && acceptor_.is_open()) accept();
+    });
+  }
+
+  void admit(tcp::socket socket) {
+    try {
+      beast::error_code ec;
+      auto client = client_address(socket, ec);
+      if (ec) return;  // already gone
+      if (const limit* over = table_->admit(client)) return refuse(std::move(socket), *over);
+      auto seat = std::make_unique<admission>(table_, client);
+      std::make_shared<session>(std::move(socket), handler_, limits_, std::move(seat))->run();
+    } catch (...) {
+      // Out of memory for one connection: dropping it (the socket closes) is all we can do.
+    }
+  }
+
+  void refuse(tcp::socket socket, const limit& over) {
+    refused(over).inc();
+    std::make_shared<refusal>(std::move(socket), over)->run();
+  }
+
+  static metrics::counter& refused(const limit& over) {
+    return metrics::registry::global().get_counter("provisiond_http_connections_refused_total",
+                                                   "HTTP connections answered 503 and closed, by the limit reached",
+                                                   {{"reason", over.label}});
+  }
+
   http_handler handler_;
-  std::size_t body_limit_;
+  http_limits limits_;
+  std::shared_ptr<connection_table> table_;
   int threads_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
   std::vector<std::thread> pool_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
@@ -201,8 +472,8 @@ class beast_server final : public http_server {
 }  // namespace
 
 result<std::unique_ptr<http_server>> http_server::start(const std::string& host, std::uint16_t port, int threads,
-                                                        http_handler handler, std::size_t body_limit) {
-  auto s = std::make_unique<beast_server>(std::move(handler), body_limit, threads);
+                                                        http_handler handler, const http_limits& limits) {
+  auto s = std::make_unique<beast_server>(std::move(handler), limits, threads);
   auto st = s->listen(host, port);
   if (!st) return st.error();
   return std::unique_ptr<http_server>(std::move(s));

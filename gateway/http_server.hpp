@@ -1,7 +1,10 @@
 #pragma once
 /// A small HTTP/1.1 server (Boost.Beast, kept in http_server.cpp alone) that
 /// hands each parsed request to one handler function. Keep-alive, a body
-/// limit (413 above it), 400 for unparsable requests.
+/// limit (413 above it), 400 for unparsable requests or a target or header
+/// value that is not clean UTF-8 (see http_target.hpp), `Expect:
+/// 100-continue`, header/body/idle timeouts and connection limits (503 above
+/// them) from `http_limits`.
 
 #include <cstdint>
 #include <functional>
@@ -11,7 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/result.hpp"
+#include "gateway/http_target.hpp"
 
 namespace provisiond::gateway {
 
@@ -41,15 +46,15 @@ using http_handler = std::function<http_response(const http_request&)>;
 class http_server {
  public:
   /// Binds and starts serving on `threads` threads. Port 0 picks a free port.
+  /// `limits` bounds connections, header/body/idle times and the body size.
+  /// Registers the gauge provisiond_http_connections and the counter
+  /// provisiond_http_connections_refused_total{reason} in the global registry.
   static result<std::unique_ptr<http_server>> start(const std::string& host, std::uint16_t port, int threads,
-                                                    http_handler handler, std::size_t body_limit = 1 << 20);
+                                                    http_handler handler, const http_limits& limits = http_limits{});
   virtual ~http_server() = default;
   virtual std::uint16_t port() const = 0;
   /// Stops accepting, closes connections, joins threads. Safe to call twice.
   virtual void stop() = 0;
 };
-
-/// Percent-decoding for paths and query values ("+" is a space in queries).
-std::string url_decode(std::string_view s, bool plus_is_space);
 
 }  // namespace provisiond::gateway

@@ -4,7 +4,10 @@
 /// its effect (and the commandId dedupe record) is durable in the journal,
 /// so a redelivered command is a no-op. Commands that cannot be parsed,
 /// validated or executed go to `<topic>.dlq` with the original bytes and a
-/// reason header.
+/// reason header, as do lifecycle commands naming another tenant's request.
+/// An engine that is slow or failing is waited for: the same command is
+/// tried again with backoff (never skipped), and the state is in /metrics
+/// (`provisiond_intake_state`).
 
 #include <atomic>
 #include <memory>
@@ -30,12 +33,18 @@ result<parsed_command> parse_command(std::string_view value);
 
 class kafka_intake {
  public:
-  kafka_intake(actors::engine* engine, std::string bootstrap, kafka_config cfg);
+  /// `state_dir` holds which command each partition is handling, so one
+  /// that keeps killing the process is dead-lettered after the restarts
+  /// (empty: not tracked).
+  kafka_intake(actors::engine* engine, std::string bootstrap, kafka_config cfg, std::string state_dir = {});
   ~kafka_intake();
   status start();
   /// Leaves the group; uncommitted commands are redelivered to whoever
   /// consumes next. Safe to call twice.
   void stop();
+  /// False while a command waits for the engine (retried with backoff,
+  /// never skipped) or after the consumer stopped: /readyz says 503.
+  bool consuming() const;
   std::uint64_t accepted() const;
   std::uint64_t dead_lettered() const;
 

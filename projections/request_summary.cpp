@@ -1,4 +1,5 @@
 #include "projections/request_summary.hpp"
+#include "common/json.hpp"
 
 #include <condition_variable>
 #include <mutex>
@@ -46,7 +47,7 @@ json capacity_json(const cluster_capacity& c) {
 
 json admission_json(const ev::request_state& s) {
   return json{{"quotaHeld", s.quota_held},
-              {"reserved", json::parse(ev::encode_payload(ev::quota_reserved{s.reserved}))["amount"]},
+              {"reserved", parse_json_lenient(ev::encode_payload(ev::quota_reserved{s.reserved}))["amount"]},
               {"violations", violations_json(s.violations)},
               {"approvalPending", s.approval_pending},
               {"approval", approval_json(s.approval)},
@@ -83,7 +84,7 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
   for (auto& r : s.resources) res.push_back(resource_json(r));
   return json{{"id", s.id},
               {"version", s.version},
-              {"spec", json::parse(ev::encode_payload(s.spec))},
+              {"spec", parse_json_lenient(ev::encode_payload(s.spec))},
               {"clusterId", s.cluster_id},
               {"state", static_cast<int>(s.state)},
               {"steps", steps},
@@ -299,7 +300,7 @@ struct request_summary_projection::impl {
         auto stored = store->get("s/" + id);
         if (!stored) return stored.error();
         if (*stored) {
-          r.state = state_from(json::parse(**stored), &r.created);
+          r.state = state_from(parse_json_lenient(**stored), &r.created);
           r.old_index = index_keys(r.state, r.created);
         } else {
           r.state.id = id;
@@ -440,7 +441,7 @@ result<std::optional<ev::request_state>> request_summary_projection::get(const s
   auto stored = impl_->store->get("s/" + request_id);
   if (!stored) return stored.error();
   if (!*stored) return std::optional<ev::request_state>{};
-  return std::optional<ev::request_state>{state_from(json::parse(**stored), nullptr)};
+  return std::optional<ev::request_state>{state_from(parse_json_lenient(**stored), nullptr)};
 }
 
 result<list_page> request_summary_projection::list(const list_query& q) {

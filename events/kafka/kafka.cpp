@@ -1,4 +1,5 @@
 #include "events/kafka/kafka.hpp"
+#include "common/json.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -232,15 +233,15 @@ std::vector<record> records_for(const envelope& env, const event& e, const reque
             {"sequence", env.sequence}};
   add_details(data, e, after);
   auto cloud_event = [&](const std::string& type) {
-    return json{{"specversion", "1.0"},
+    json ce{{"specversion", "1.0"},
                 {"id", env.event_id},
                 {"source", cfg.source},
                 {"type", type},
                 {"subject", request_id},
                 {"time", format_time(env.time)},
                 {"datacontenttype", "application/json"},
-                {"data", data}}
-        .dump();
+                {"data", data}};
+    return dump_json(ce);
   };
   for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t)});
   out.push_back(record{cfg.topic_prefix + journal_topic, request_id, cloud_event(journal_topic)});

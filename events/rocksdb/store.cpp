@@ -4,7 +4,9 @@
 
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/write_buffer_manager.h>
 
 namespace provisiond::events::rocksdb_adapter {
 
@@ -32,8 +34,20 @@ result<std::shared_ptr<store>> store::open(const std::string& dir, durability mo
   options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
   options.max_background_jobs = 2;
+  // Memory with a bound: one block cache for every column family, and the
+  // memtables of all of them charged to it through one write-buffer
+  // manager, so RocksDB holds at most ~block_cache_bytes whatever the
+  // number of requests (README, "Memory").
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
+  options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, cache);
+  options.write_buffer_size = 4 << 20;
+  options.max_write_buffer_number = 2;
+  options.max_open_files = 512;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   rocksdb::ColumnFamilyOptions cf_options{options};
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

@@ -15,6 +15,10 @@ namespace provisiond::events::rocksdb_adapter {
 
 class store {
  public:
+  /// RocksDB's memory bound: the shared block cache, which also carries the
+  /// memtables of every column family (at most `memtable_bytes` of it).
+  static constexpr std::size_t block_cache_bytes = 64 << 20;
+  static constexpr std::size_t memtable_bytes = 32 << 20;
   /// Opens (creating if missing) the database in `dir`.
   static result<std::shared_ptr<store>> open(const std::string& dir, durability mode);
   ~store();

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "common/json.hpp"
 #include "gateway/http_server.hpp"
 
 namespace provisiond::gateway::detail {
@@ -13,7 +14,7 @@ namespace provisiond::gateway::detail {
 inline http_response json_response(int status, const nlohmann::json& body) {
   http_response r;
   r.status = status;
-  r.body = body.dump();
+  r.body = dump_json(body);
   return r;
 }
 
@@ -29,9 +30,9 @@ inline error bad(std::string field, std::string message) {
 
 /// Parses a JSON object body, or says why not.
 inline result<nlohmann::json> parse_object(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded()) return bad("$", "request body is not valid JSON");
-  if (!j.is_object()) return bad("$", "expected a JSON object");
+  auto j = parse_json(body, "request body");
+  if (!j) return j.error();
+  if (!j->is_object()) return bad("$", "expected a JSON object");
   return j;
 }
 

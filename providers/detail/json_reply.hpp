@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "providers/http/http_client.hpp"
+#include "common/json.hpp"
 
 namespace provisiond::providers::detail {
 
@@ -22,7 +23,7 @@ inline json_reply to_json_reply(http::response&& r) {
   out.status = r.status;
   out.retry_after = r.header("retry-after");
   out.raw = std::move(r.body);
-  out.body = nlohmann::json::parse(out.raw, nullptr, false);
+  out.body = parse_json_lenient(out.raw);
   return out;
 }
 

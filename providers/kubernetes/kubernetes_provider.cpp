@@ -1,4 +1,5 @@
 #include "providers/kubernetes/kubernetes_provider.hpp"
+#include "common/json.hpp"
 
 #include <chrono>
 #include <map>
@@ -61,7 +62,7 @@ using reply = detail::json_reply;
 }  // namespace
 
 result<settings> parse_settings(const std::string& connection_json) {
-  auto j = json::parse(connection_json, nullptr, false);
+  auto j = parse_json_lenient(connection_json);
   if (!j.is_object()) return make_error(errc::invalid_argument, "expected an object", "connection");
   settings s;
   for (auto [k, out] : std::initializer_list<std::pair<const char*, std::string*>>{
@@ -114,7 +115,7 @@ std::string namespace_name(const std::string& tenant_id, const std::string& requ
 }
 
 error classify(int status, const std::string& body, const std::string& what) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_json_lenient(body);
   auto reason = str_or(j, "reason");
   auto message = str_or(j, "message", body.substr(0, 300));
   auto msg = what + ": HTTP " + std::to_string(status) + (reason.empty() ? "" : " " + reason) + ": " + message;

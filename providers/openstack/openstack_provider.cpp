@@ -1,4 +1,5 @@
 #include "providers/openstack/openstack_provider.hpp"
+#include "common/json.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -38,7 +39,7 @@ std::string str_or(const json& j, const char* k, std::string fallback = {}) {
 
 // The message inside any of OpenStack's error shapes (A.2).
 std::string cloud_message(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_json_lenient(body);
   if (!j.is_object() || j.empty()) return body.substr(0, 300);
   if (j.contains("NeutronError") && j["NeutronError"].is_object()) {
     auto& e = j["NeutronError"];
@@ -50,7 +51,7 @@ std::string cloud_message(const std::string& body) {
 }
 
 std::string neutron_type(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_json_lenient(body);
   if (j.is_object() && j.contains("NeutronError") && j["NeutronError"].is_object()) return str_or(j["NeutronError"], "type");
   return {};
 }
@@ -101,7 +102,7 @@ result<std::string> tcp_banner(const std::string& host, int port, int timeout_ms
 }  // namespace
 
 result<settings> parse_settings(const std::string& connection_json) {
-  auto j = json::parse(connection_json, nullptr, false);
+  auto j = parse_json_lenient(connection_json);
   if (!j.is_object()) return make_error(errc::invalid_argument, "expected an object", "connection");
   settings s;
   auto text = [&](const char* k, std::string& out) -> status {
@@ -182,7 +183,7 @@ error classify(int status, const std::string& body, const std::string& retry_aft
 
 std::string select_endpoint(const std::string& catalog_json, const std::vector<std::string>& types,
                             const std::string& interface, const std::string& region) {
-  auto catalog = json::parse(catalog_json, nullptr, false);
+  auto catalog = parse_json_lenient(catalog_json);
   if (!catalog.is_array()) return {};
   for (const auto& type : types)  // in order of preference
     for (auto& svc : catalog) {
@@ -260,7 +261,7 @@ struct session {
       if (r->status == 401) e.message = "Keystone rejected the credentials of this cluster: " + cloud_message(r->body);
       return e;
     }
-    auto j = json::parse(r->body, nullptr, false);
+    auto j = parse_json_lenient(r->body);
     token = r->header("x-subject-token");
     if (token.empty() || !j.is_object() || !j.contains("token"))
       return retryable_error("auth", "Keystone answered 201 without a token");
@@ -579,13 +580,13 @@ class openstack_provider final : public provider {
     if (!stored) return stored.error();
     std::string password;
     if (*stored) {
-      password = json::parse(**stored, nullptr, false).value("value", "");
+      password = parse_json_lenient(**stored).value("value", "");
     } else {
       password = generate_password();
       if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
     }
     std::string hostname = "vps-" + call.request_id;
-    auto server = json::parse(server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg},
+    auto server = parse_json_lenient(server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg},
                                                  password));
     auto made = s.call("POST", session::svc::compute, "/servers", server);
     failpoint("openstack-after-server-create");  // tests: die right after the create was sent

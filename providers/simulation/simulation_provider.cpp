@@ -1,4 +1,5 @@
 #include "providers/simulation/simulation_provider.hpp"
+#include "common/json.hpp"
 
 #include <filesystem>
 #include <atomic>
@@ -177,7 +178,7 @@ class simulation_impl final : public simulation_provider {
     for (it->Seek("idx/"); it->Valid() && it->key().starts_with("idx/"); it->Next()) {
       std::string v;
       if (db_->Get(rocksdb::ReadOptions{}, "res/" + it->value().ToString(), &v).ok())
-        out.push_back(entry_from(json::parse(v)));
+        out.push_back(entry_from(parse_json_lenient(v)));
     }
     if (!it->status().ok()) return make_error(errc::internal, it->status().ToString());
     return out;
@@ -215,7 +216,7 @@ class simulation_impl final : public simulation_provider {
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       std::string v;
       auto st = db_->Get(rocksdb::ReadOptions{}, "res/" + it->value().ToString(), &v);
-      if (st.ok()) out.push_back(entry_from(json::parse(v)));
+      if (st.ok()) out.push_back(entry_from(parse_json_lenient(v)));
     }
     if (!it->status().ok()) return retryable_error("ledger", it->status().ToString());
     return out;
@@ -282,6 +283,10 @@ result<std::shared_ptr<simulation_provider>> simulation_provider::open(const std
   std::filesystem::create_directories(ledger_dir, ec);
   rocksdb::Options options;
   options.create_if_missing = true;
+  // A small, bounded footprint: the ledger is a test aid, not a hot path.
+  options.write_buffer_size = 4 << 20;
+  options.max_write_buffer_number = 2;
+  options.db_write_buffer_size = 8 << 20;
   rocksdb::DB* raw = nullptr;
   auto st = rocksdb::DB::Open(options, ledger_dir, &raw);
   if (!st.ok()) return make_error(errc::unavailable, "cannot open simulation ledger: " + st.ToString());

@@ -60,6 +60,15 @@ class provisiond_process {
   int terminate() { return stop_with(SIGTERM); }
   std::uint16_t port() const { return port_; }
   bool running() const { return pid_ > 0; }
+  /// Sends a signal without reaping (SIGSTOP, SIGCONT).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+  /// True while the process has not exited (a stopped one counts as alive).
+  bool alive() const {
+    int status = 0;
+    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
+  }
   ~provisiond_process() {
     if (pid_ > 0) crash();
   }

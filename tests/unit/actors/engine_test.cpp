@@ -24,6 +24,7 @@ struct EngineTest : ::testing::Test {
   std::shared_ptr<ev::journal> journal;
   std::shared_ptr<sim::simulation_provider> provider;
   std::unique_ptr<actors::engine> engine;
+  std::function<void(actors::engine_options&)> tweak;  ///< applied last, before the engine starts
 
   void start(simulation_config cfg = {}, std::shared_ptr<providers::provider> other = nullptr) {
     if (!store) {
@@ -45,6 +46,7 @@ struct EngineTest : ::testing::Test {
     o.clusters = [] { return default_config().clusters; };
     o.provider_threads = 4;
     o.scheduler_threads = 2;
+    if (tweak) tweak(o);
     engine = std::make_unique<actors::engine>(std::move(o));
   }
 
@@ -287,4 +289,97 @@ TEST_F(EngineTest, AHungProviderCallIsGivenUpAfter30MinutesAndALateAnswerIsRelea
   auto t = types(id);
   EXPECT_NE(std::find(t.begin(), t.end(), "late_result_received"), t.end());
   EXPECT_EQ(hang->releases(), (std::vector<std::string>{"configure:0", "allocate:1", "configure:1"}));
+}
+
+namespace {
+
+// A journal whose dedupe lookups throw, as a broken dependency would.
+struct throwing_dedupe_journal final : ev::journal {
+  std::shared_ptr<ev::journal> inner;
+  explicit throwing_dedupe_journal(std::shared_ptr<ev::journal> j) : inner(std::move(j)) {}
+  void append_async(ev::append_request r, append_callback done) override { inner->append_async(std::move(r), std::move(done)); }
+  result<std::vector<ev::envelope>> read_stream(const std::string& s, std::uint64_t from, std::size_t max) override {
+    return inner->read_stream(s, from, max);
+  }
+  result<std::vector<ev::envelope>> read_all(std::uint64_t from, std::size_t max) override { return inner->read_all(from, max); }
+  std::uint64_t last_position() const override { return inner->last_position(); }
+  result<std::optional<std::string>> find_dedupe(const std::string& key) override {
+    if (key.rfind("cmd/boom", 0) == 0) throw std::runtime_error("dedupe store exploded");
+    return inner->find_dedupe(key);
+  }
+  result<std::vector<std::uint64_t>> read_outbox(std::uint64_t from, std::size_t max) override {
+    return inner->read_outbox(from, max);
+  }
+  status ack_outbox(const std::vector<std::uint64_t>& p) override { return inner->ack_outbox(p); }
+  void on_commit(std::function<void(std::uint64_t)> fn) override { inner->on_commit(std::move(fn)); }
+};
+
+}  // namespace
+
+TEST_F(EngineTest, AHandlerThatThrowsAnswersItsCallerAtOnceAndTheRequestLivesOn) {
+  tweak = [this](actors::engine_options& o) { o.journal = std::make_shared<throwing_dedupe_journal>(journal); };
+  start();
+  auto id = submit();
+  ASSERT_TRUE(wait_last(id, "request_completed"));
+  auto r = engine->lifecycle(id, "suspend", "cmd/boom-1");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::unavailable);
+  EXPECT_EQ(r.error().message.find("timeout"), std::string::npos) << "answered, not timed out: " << r.error().message;
+  // The actor stopped; the next message gets a fresh one from the stream.
+  auto ok = engine->lifecycle(id, "suspend", "cmd/fine-1");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_TRUE(wait_last(id, "service_suspended"));
+}
+
+TEST_F(EngineTest, LifecycleNamingAnotherTenantIsRefusedAndRecordsNothing) {
+  start();
+  auto id = submit();
+  ASSERT_TRUE(wait_last(id, "request_completed"));
+  auto before = types(id).size();
+  auto r = engine->lifecycle(id, "deprovision", "cmd/x-1", "mallory");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, errc::invalid_argument);
+  EXPECT_EQ(r.error().field, "tenantId");
+  EXPECT_EQ(types(id).size(), before);
+  auto own = engine->lifecycle(id, "suspend", "cmd/x-2", "acme");
+  ASSERT_TRUE(own.has_value()) << own.error().message;
+}
+
+TEST_F(EngineTest, IdleTenantSupervisorsLeaveMemoryAndComeBackWithTheirReservations) {
+  std::vector<std::string> ids;
+  tweak = [&](actors::engine_options& o) {
+    o.supervisor_idle_ms = 1000;
+    o.tenant_requests = [&](const std::string&) {
+      std::vector<ev::request_state> out;
+      for (auto& id : ids) {
+        ev::request_state s;
+        s.id = id;
+        auto stream = journal->read_stream(ev::stream_for_request(id), 1);
+        if (!stream) ADD_FAILURE() << stream.error().message;
+        for (auto& env : stream ? *stream : std::vector<ev::envelope>{}) {
+          auto e = ev::decode(env);
+          if (!e) ADD_FAILURE() << env.type << ": " << e.error().message;
+          else ev::apply_in_place(s, *e, env.time);
+        }
+        out.push_back(s);
+      }
+      return out;
+    };
+  };
+  start();
+  ids.push_back(submit("", "o-1"));
+  ASSERT_TRUE(wait_last(ids[0], "request_completed"));
+  auto held = engine->usage("acme");
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(held->used.cpu, 2);
+  EXPECT_EQ(engine->live_supervisors(), 1u);
+  for (int i = 0; i < 200 && engine->live_supervisors() > 0; ++i) {
+    clk->advance(100);
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(engine->live_supervisors(), 0u) << "an idle supervisor is passivated";
+  auto again = engine->usage("acme");
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->used.cpu, 2) << "its reservations are rebuilt from the read side";
+  EXPECT_EQ(engine->live_supervisors(), 1u);
 }
