@@ -19,7 +19,7 @@
 #include "events/domain_events.hpp"
 #include "events/journal.hpp"
 #include "events/request_state.hpp"
-#include "actors/request_logic.hpp"
+#include "actors/request/request_logic.hpp"
 #include "providers/provider.hpp"
 
 namespace provisiond::actors {

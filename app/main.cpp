@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/cluster_directory.hpp"
+#include "actors/cluster/cluster_directory.hpp"
 #include "actors/engine.hpp"
-#include "actors/governance.hpp"
+#include "actors/governance/governance.hpp"
 #include "common/secret_box.hpp"
 #include "common/config.hpp"
 #include "common/metrics.hpp"
@@ -214,9 +214,13 @@ int main(int argc, char** argv) {
   auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
   if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
   registry->add(providers::openstack::make_openstack_provider(
-      [clusters](const std::string& id) { return clusters->connection(id); }, secrets));
+      [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
   registry->add(providers::kubernetes::make_kubernetes_provider(
-      [clusters](const std::string& id) { return clusters->connection(id); }));
+      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
+      providers::kubernetes::distribution::openshift));
+  registry->add(providers::kubernetes::make_kubernetes_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
+      providers::kubernetes::distribution::kubernetes));
 
   actors::engine_options eo;
   eo.rules = governance;

@@ -17,6 +17,11 @@ class clock {
  public:
   virtual ~clock() = default;
   virtual time_ms now() const = 0;
+  /// Blocks the calling thread for `ms` of this clock's time, so a wait loop
+  /// that polls against now() can run on any clock. The default (and the
+  /// system clock) really sleeps; a manual clock advances itself instead.
+  /// Thread-safe; ms <= 0 returns at once.
+  virtual void sleep_for(time_ms ms);
 };
 
 /// Runs callbacks at (or after) a time of its clock. Callbacks run on the
@@ -41,6 +46,8 @@ class manual_clock final : public clock, public timer_service {
   explicit manual_clock(time_ms start = 1'700'000'000'000);
   ~manual_clock() override;
   time_ms now() const override;
+  /// Does not block: advance(ms), firing the timers now due.
+  void sleep_for(time_ms ms) override;
   void schedule(time_ms at, std::function<void()> fn) override;
   void stop() override;
   /// Moves time forward and fires every timer now due, in time order.

@@ -149,6 +149,10 @@ bool is_valid_id(std::string_view s) noexcept { return id_shaped(s, 64, "-_."); 
 
 bool is_valid_order_id(std::string_view s) noexcept { return id_shaped(s, 128, "-_.:"); }
 
+void clock::sleep_for(time_ms ms) {
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
 std::shared_ptr<clock> make_system_clock() { return std::make_shared<system_clock_impl>(); }
 
 std::shared_ptr<timer_service> make_real_timers(std::shared_ptr<clock> clk) {
@@ -169,6 +173,10 @@ manual_clock::~manual_clock() = default;
 time_ms manual_clock::now() const {
   std::lock_guard lock{impl_->mutex};
   return impl_->now;
+}
+
+void manual_clock::sleep_for(time_ms ms) {
+  if (ms > 0) advance(ms);
 }
 
 void manual_clock::schedule(time_ms at, std::function<void()> fn) {

@@ -1,6 +1,7 @@
 #include "common/config.hpp"
 #include "common/json.hpp"
 #include "common/ids.hpp"
+#include "common/names.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -115,8 +116,6 @@ void parse_steps(const json& j, const std::string& path, std::array<step_faults,
     if (j.contains(names[i])) parse_faults(j[names[i]], path + "." + names[i], out[i], err);
 }
 
-const char* cluster_types[] = {"openstack", "openshift", "simulation", "manual", "proxmox", "vmware"};
-
 bool valid_cluster_id(const std::string& id) {
   return id.size() <= 63 && is_valid_id(id);
 }
@@ -142,9 +141,8 @@ cluster_definition parse_cluster_object(const json& j, const std::string& path, 
                      cr.field("id"));
   else if (cc.type.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("type"));
-  else if (std::none_of(std::begin(cluster_types), std::end(cluster_types), [&](auto t) { return cc.type == t; }))
-    err = make_error(errc::invalid_argument,
-                     "expected one of openstack, openshift, simulation, manual, proxmox, vmware", cr.field("type"));
+  else if (!is_one_of(cluster_types, cc.type))
+    err = make_error(errc::invalid_argument, "expected one of " + join_names(cluster_types), cr.field("type"));
   else if (cc.region.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("region"));
   else if (!is_valid_id(cc.region))

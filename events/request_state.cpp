@@ -1,5 +1,7 @@
 #include "events/request_state.hpp"
 
+#include "events/catalog.hpp"
+
 #include <algorithm>
 
 namespace provisiond::events {
@@ -7,10 +9,6 @@ namespace provisiond::events {
 namespace ev = provisiond::events;
 
 namespace {
-
-constexpr const char* lifecycle_names[] = {"Queued",     "PendingApproval", "Allocating", "Configuring",
-                                           "Activating", "Verifying",       "Completed",  "Suspended",
-                                           "Failed",     "RollingBack",     "RolledBack"};
 
 lifecycle working_state(step_kind s) {
   switch (s) {
@@ -24,10 +22,11 @@ lifecycle working_state(step_kind s) {
 
 }  // namespace
 
-const char* to_string(lifecycle s) noexcept { return lifecycle_names[static_cast<int>(s)]; }
+// The catalog's names are string literals, so data() is NUL-terminated.
+const char* to_string(lifecycle s) noexcept { return lifecycle_names[static_cast<int>(s)].data(); }
 
 std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept {
-  for (int i = 0; i < 11; ++i)
+  for (std::size_t i = 0; i < lifecycle_names.size(); ++i)
     if (s == lifecycle_names[i]) return static_cast<lifecycle>(i);
   return std::nullopt;
 }
@@ -37,14 +36,14 @@ bool is_terminal(lifecycle s) noexcept {
 }
 
 const char* to_string(step_status s) noexcept {
-  switch (s) {
-    case step_status::pending: return "Pending";
-    case step_status::running: return "Running";
-    case step_status::completed: return "Completed";
-    case step_status::failed: return "Failed";
-    case step_status::awaiting_manual_input: return "AwaitingManualInput";
-  }
-  return "Pending";
+  auto i = static_cast<std::size_t>(s);
+  return i < step_status_names.size() ? step_status_names[i].data() : step_status_names[0].data();
+}
+
+std::optional<step_status> parse_step_status(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < step_status_names.size(); ++i)
+    if (s == step_status_names[i]) return static_cast<step_status>(i);
+  return std::nullopt;
 }
 
 bool failed_before_sending(const std::string& code) noexcept {

@@ -27,14 +27,16 @@ enum class lifecycle : std::uint8_t {
   rolling_back,
   rolled_back,
 };
-/// "Queued", "PendingApproval", ... as the API shows them.
+/// "Queued", "PendingApproval", ... as the API shows them (events/catalog.hpp).
 const char* to_string(lifecycle s) noexcept;
 std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept;
 /// Completed, Failed and RolledBack: nothing more happens by itself.
 bool is_terminal(lifecycle s) noexcept;
 
 enum class step_status : std::uint8_t { pending, running, completed, failed, awaiting_manual_input };
+/// "Pending", "Running", ... as the API shows them (events/catalog.hpp).
 const char* to_string(step_status s) noexcept;
+std::optional<step_status> parse_step_status(std::string_view s) noexcept;
 
 struct step_state {
   step_status status = step_status::pending;

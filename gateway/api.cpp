@@ -3,9 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/governance.hpp"
+#include "actors/governance/governance.hpp"
 #include "common/ids.hpp"
 #include "common/metrics.hpp"
+#include "events/catalog.hpp"
 #include "events/codec.hpp"
 #include "events/request_state.hpp"
 #include "gateway/detail/json_http.hpp"
@@ -21,11 +22,6 @@ using detail::method_not_allowed;
 
 namespace {
 
-const std::vector<std::string> request_types = {"vps", "private-cloud", "managed-database", "object-storage",
-                                                "namespace"};
-const std::vector<std::string> provider_types = {"simulation", "manual", "openstack", "openshift",
-                                                 "kubernetes", "proxmox", "vmware"};
-
 int status_of(errc c) {
   switch (c) {
     case errc::invalid_argument: return 400;
@@ -36,12 +32,6 @@ int status_of(errc c) {
     case errc::unsupported: return 400;
     default: return 500;
   }
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
 }
 
 result<std::string> required_string(const json& j, const char* field, std::size_t max_len) {
@@ -86,7 +76,7 @@ result<ev::request_submitted> submission_from_json(const json& j, std::string* i
     (void)v;
     if ((extra_known_a && k == extra_known_a) || (extra_known_b && k == extra_known_b)) continue;
     if (std::find(known.begin(), known.end(), k) == known.end())
-      return bad(k, "unknown field " + k + "; expected one of " + join(known));
+      return bad(k, "unknown field " + k + "; expected one of " + join_names(known));
   }
   ev::request_submitted s;
   if (j.contains("id")) {
@@ -107,8 +97,7 @@ result<ev::request_submitted> submission_from_json(const json& j, std::string* i
   s.order_id = *order;
   auto type = required_string(j, "type", 64);
   if (!type) return type.error();
-  if (std::find(request_types.begin(), request_types.end(), *type) == request_types.end())
-    return bad("type", "expected one of " + join(request_types));
+  if (!is_one_of(ev::request_types, *type)) return bad("type", "expected one of " + join_names(ev::request_types));
   s.type = *type;
   auto region = required_string(j, "region", 64);
   if (!region) return region.error();
@@ -119,8 +108,8 @@ result<ev::request_submitted> submission_from_json(const json& j, std::string* i
   if (j.contains("provider")) {
     auto p = required_string(j, "provider", 32);
     if (!p) return p.error();
-    if (std::find(provider_types.begin(), provider_types.end(), *p) == provider_types.end())
-      return bad("provider", "expected one of " + join(provider_types));
+    if (!is_one_of(ev::provider_types, *p))
+      return bad("provider", "expected one of " + join_names(ev::provider_types));
     s.provider = *p;
   }
   if (!j.contains("resources")) return bad("resources", "resources is required ({cpu, memoryGb, storageGb})");
@@ -223,9 +212,7 @@ http_response list_requests(const api_backend& b, const http_request& req) {
     } else if (k == "state") {
       auto s = ev::parse_lifecycle(v);
       if (!s)
-        return error_response(bad("state", "expected one of Queued, PendingApproval, Allocating, Configuring, "
-                                           "Activating, Verifying, Completed, Suspended, Failed, RollingBack, "
-                                           "RolledBack"));
+        return error_response(bad("state", "expected one of " + join_names(ev::lifecycle_names)));
       q.state = s;
     } else if (k == "limit") {
       if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos ||
@@ -325,8 +312,7 @@ http_response route(const api_backend& b, const http_request& req) {
       if (m != "GET") return method_not_allowed("GET");
       return request_events(b, parts[2]);
     }
-    if (parts.size() == 4 &&
-        (parts[3] == "suspend" || parts[3] == "reactivate" || parts[3] == "deprovision" || parts[3] == "retry")) {
+    if (parts.size() == 4 && is_one_of(ev::lifecycle_actions, parts[3])) {
       if (m != "POST") return method_not_allowed("POST");
       if (!is_valid_id(parts[2])) return error_response(make_error(errc::not_found, "no request " + parts[2]));
       auto r = b.engine->lifecycle(parts[2], parts[3]);

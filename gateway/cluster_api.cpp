@@ -4,10 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/cluster_directory.hpp"
+#include "actors/cluster/cluster_directory.hpp"
 #include "common/json.hpp"
-#include "actors/cluster_logic.hpp"
+#include "actors/cluster/cluster_logic.hpp"
 #include "common/ids.hpp"
+#include "events/json_mapping.hpp"
 #include "gateway/api.hpp"
 #include "gateway/detail/json_http.hpp"
 #include "providers/kubernetes/kubernetes_provider.hpp"
@@ -23,25 +24,12 @@ using detail::method_not_allowed;
 
 namespace {
 
-json capacity_json(const cluster_capacity& c) {
-  return json{{"cpu", c.cpu}, {"memoryGb", c.memory_gb}, {"storageGb", c.storage_gb}, {"vmSlots", c.vm_slots}};
-}
-
-// The cluster as the API shows it: secrets only by name, never by value.
+// The cluster as the API shows it: the stored mapping (secrets already only
+// by name, never by value), except createdAt as RFC 3339.
 json cluster_json(const cluster_config& c) {
-  auto parsed = parse_json(c.connection, "stored connection");
-  json connection = parsed ? std::move(*parsed) : json::object();
-  return json{{"id", c.id},
-              {"name", c.name},
-              {"type", c.type},
-              {"region", c.region},
-              {"default", c.is_default},
-              {"capacity", capacity_json(c.capacity)},
-              {"health", c.health},
-              {"provisioningEnabled", c.provisioning_enabled},
-              {"connection", connection.is_object() ? connection : json::object()},
-              {"secretFields", c.secret_fields},
-              {"createdAt", format_time(c.created_at)}};
+  auto j = ev::to_json(c);
+  j["createdAt"] = format_time(c.created_at);
+  return j;
 }
 
 // Adds what the cluster actor knows: capacity used and free, breaker state.
@@ -51,8 +39,8 @@ json with_usage(const api_backend& b, const cluster_config& c) {
   if (!u) return j;
   auto free = c.capacity;
   actors::operator-=(free, u->used);
-  j["used"] = capacity_json(u->used);
-  j["available"] = capacity_json(free);
+  j["used"] = ev::to_json(u->used);
+  j["available"] = ev::to_json(free);
   j["requests"] = u->requests;
   j["breaker"] = u->breaker;
   return j;

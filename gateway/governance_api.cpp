@@ -1,10 +1,16 @@
 // Routes for tenant governance: quotas, usage, approval rules, approvals.
+#include <array>
+#include <cctype>
+#include <string_view>
+
 #include <nlohmann/json.hpp>
 
-#include "actors/governance.hpp"
+#include "actors/governance/governance.hpp"
 #include "common/json.hpp"
-#include "actors/tenant_logic.hpp"
+#include "actors/tenant/tenant_logic.hpp"
 #include "common/ids.hpp"
+#include "common/names.hpp"
+#include "events/json_mapping.hpp"
 #include "gateway/api.hpp"
 #include "gateway/detail/json_http.hpp"
 
@@ -18,22 +24,22 @@ using detail::method_not_allowed;
 
 namespace {
 
-const char* quota_fields[] = {"maxInstances", "maxCpu", "maxMemoryGb", "maxStorageGb"};
+// The quota body's fields, in the order of quota_amount's dimensions.
+constexpr std::array<std::string_view, 4> quota_fields = {"maxInstances", "maxCpu", "maxMemoryGb", "maxStorageGb"};
 
-json limit(int v) { return v < 0 ? json(nullptr) : json(v); }
-
-json quota_json(const std::string& tenant, const std::optional<ev::quota_amount>& q) {
-  auto l = q.value_or(actors::no_quota);
-  return json{{"tenantId", tenant},
-              {"maxInstances", limit(l.instances)},
-              {"maxCpu", limit(l.cpu)},
-              {"maxMemoryGb", limit(l.memory_gb)},
-              {"maxStorageGb", limit(l.storage_gb)},
-              {"configured", q.has_value()}};
+// The API field of a quota dimension: "cpu" -> "maxCpu".
+std::string quota_field(const std::string& dimension) {
+  return "max" + std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(dimension[0])))) +
+         dimension.substr(1);
 }
 
-json amount_json(const ev::quota_amount& a) {
-  return json{{"instances", a.instances}, {"cpu", a.cpu}, {"memoryGb", a.memory_gb}, {"storageGb", a.storage_gb}};
+// A tenant's quota as the API shows it: the stored mapping's dimensions as
+// max<Dimension>, unlimited (-1) as null, plus tenantId and configured.
+json quota_json(const std::string& tenant, const std::optional<ev::quota_amount>& q) {
+  const auto limits = ev::to_json(q.value_or(actors::no_quota));
+  json out{{"tenantId", tenant}, {"configured", q.has_value()}};
+  for (auto& [dimension, v] : limits.items()) out[quota_field(dimension)] = v.get<int>() < 0 ? json(nullptr) : v;
+  return out;
 }
 
 result<ev::quota_amount> parse_quota(const std::string& body) {
@@ -41,36 +47,28 @@ result<ev::quota_amount> parse_quota(const std::string& body) {
   if (!j) return j.error();
   for (auto& [k, v] : j->items()) {
     (void)v;
-    if (std::find_if(std::begin(quota_fields), std::end(quota_fields), [&](auto f) { return k == f; }) ==
-        std::end(quota_fields))
-      return bad(k, "unknown field; expected maxInstances, maxCpu, maxMemoryGb, maxStorageGb");
+    if (!is_one_of(quota_fields, k)) return bad(k, "unknown field; expected " + join_names(quota_fields));
   }
   ev::quota_amount q = actors::no_quota;
   int* dims[] = {&q.instances, &q.cpu, &q.memory_gb, &q.storage_gb};
   for (int i = 0; i < 4; ++i) {
-    if (!j->contains(quota_fields[i]) || (*j)[quota_fields[i]].is_null()) continue;  // absent: unlimited
-    const auto& v = (*j)[quota_fields[i]];
+    const std::string field{quota_fields[i]};
+    if (!j->contains(field) || (*j)[field].is_null()) continue;  // absent: unlimited
+    const auto& v = (*j)[field];
     if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000'000)
-      return bad(quota_fields[i], "expected a non-negative integer, or null for unlimited");
+      return bad(field, "expected a non-negative integer, or null for unlimited");
     *dims[i] = static_cast<int>(v.get<long long>());
   }
   return q;
 }
 
+// A rule as the API shows it: the stored mapping, except a global rule's
+// tenantId as null and createdAt as RFC 3339.
 json rule_json(const ev::approval_rule& r) {
-  auto opt = [](const std::optional<int>& v) { return v ? json(*v) : json(nullptr); };
-  return json{{"id", r.id},
-              {"name", r.name},
-              {"tenantId", r.tenant_id.empty() ? json(nullptr) : json(r.tenant_id)},
-              {"priority", r.priority},
-              {"enabled", r.enabled},
-              {"conditions",
-               {{"minCpu", opt(r.conditions.min_cpu)},
-                {"minMemoryGb", opt(r.conditions.min_memory_gb)},
-                {"minStorageGb", opt(r.conditions.min_storage_gb)},
-                {"types", r.conditions.types},
-                {"regions", r.conditions.regions}}},
-              {"createdAt", format_time(r.created_at)}};
+  auto j = ev::to_json(r);
+  if (r.tenant_id.empty()) j["tenantId"] = nullptr;
+  j["createdAt"] = format_time(r.created_at);
+  return j;
 }
 
 result<ev::approval_rule> parse_rule(const std::string& body) {
@@ -148,7 +146,7 @@ http_response usage_route(const api_backend& b, const http_request& req, const s
   auto u = b.engine->usage(tenant);
   if (!u) return error_response(u.error());
   return json_response(200, {{"tenantId", tenant},
-                             {"usage", amount_json(u->used)},
+                             {"usage", ev::to_json(u->used)},
                              {"quota", quota_json(tenant, b.governance->quota(tenant))},
                              {"inFlight", u->in_flight},
                              {"waiting", u->waiting},

@@ -8,7 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "events/catalog.hpp"
 #include "events/codec.hpp"
+#include "events/json_mapping.hpp"
 
 namespace provisiond::projections {
 
@@ -26,31 +28,24 @@ std::string pos_key(std::uint64_t pos) {
   return s;
 }
 
-json resource_json(const ev::resource_ref& r) {
-  return json{{"id", r.id}, {"kind", r.kind}, {"step", ev::to_string(r.step)}, {"attributes", r.attributes}};
-}
+// A row ("s/<id>") is the request's full folded state, for the projector to
+// continue folding. Its values use the one mapping (events/json_mapping.hpp).
+// Format 1 (rows without "format") stored the lifecycle state and step
+// statuses as enum ordinals; format 2 stores their names. Both are read.
+constexpr int row_format = 2;
 
-json violations_json(const std::vector<ev::quota_violation>& vs) {
+json resources_json(const std::vector<ev::resource_ref>& rs) {
   json out = json::array();
-  for (auto& v : vs)
-    out.push_back({{"dimension", v.dimension}, {"requested", v.requested}, {"used", v.used}, {"limit", v.limit}});
+  for (auto& r : rs) out.push_back(ev::to_json(r));
   return out;
-}
-
-json approval_json(const ev::approval_requested& a) {
-  return json{{"ruleId", a.rule_id}, {"ruleName", a.rule_name}, {"priority", a.priority}, {"matched", a.matched}};
-}
-
-json capacity_json(const cluster_capacity& c) {
-  return json{{"cpu", c.cpu}, {"memoryGb", c.memory_gb}, {"storageGb", c.storage_gb}, {"vmSlots", c.vm_slots}};
 }
 
 json admission_json(const ev::request_state& s) {
   return json{{"quotaHeld", s.quota_held},
-              {"reserved", parse_json_lenient(ev::encode_payload(ev::quota_reserved{s.reserved}))["amount"]},
-              {"violations", violations_json(s.violations)},
+              {"reserved", ev::to_json(s.reserved)},
+              {"violations", ev::to_json(s.violations)},
               {"approvalPending", s.approval_pending},
-              {"approval", approval_json(s.approval)},
+              {"approval", ev::to_json(s.approval)},
               {"approvalComment", s.approval_comment},
               {"rejectionReason", s.rejection_reason},
               {"admitted", s.admitted}};
@@ -60,35 +55,30 @@ void admission_from(const json& j, ev::request_state& s) {
   if (!j.contains("admission")) return;
   const auto& a = j.at("admission");
   s.quota_held = a.at("quotaHeld").get<bool>();
-  auto reserved = ev::decode_payload("quota_reserved", 1, json{{"amount", a.at("reserved")}}.dump());
-  if (reserved) s.reserved = std::get<ev::quota_reserved>(*reserved).amount;
-  auto violations = ev::decode_payload("quota_exceeded", 1, json{{"violations", a.at("violations")}}.dump());
-  if (violations) s.violations = std::get<ev::quota_exceeded>(*violations).violations;
+  s.reserved = ev::from_json<ev::quota_amount>(a.at("reserved"));
+  s.violations = ev::from_json<std::vector<ev::quota_violation>>(a.at("violations"));
   s.approval_pending = a.at("approvalPending").get<bool>();
-  auto approval = ev::decode_payload("approval_requested", 1, a.at("approval").dump());
-  if (approval) s.approval = std::get<ev::approval_requested>(*approval);
+  s.approval = ev::from_json<ev::approval_requested>(a.at("approval"));
   s.approval_comment = a.at("approvalComment").get<std::string>();
   s.rejection_reason = a.at("rejectionReason").get<std::string>();
   s.admitted = a.at("admitted").get<bool>();
 }
 
-// Full state, for the projector to continue folding.
-json state_json(const ev::request_state& s, std::uint64_t created_position) {
+json row_json(const ev::request_state& s, std::uint64_t created_position) {
   json steps = json::array();
   for (auto& st : s.steps)
-    steps.push_back({{"status", static_cast<int>(st.status)}, {"attempts", st.attempts},
+    steps.push_back({{"status", ev::to_string(st.status)}, {"attempts", st.attempts},
                      {"lastError", st.last_error}, {"key", st.idempotency_key}, {"startedAt", st.started_at},
                      {"retryAt", st.retry_at}, {"compensated", st.compensated}, {"firstAttempt", st.first_attempt},
                      {"sent", st.sent}, {"sentBefore", st.sent_before}});
-  json res = json::array();
-  for (auto& r : s.resources) res.push_back(resource_json(r));
-  return json{{"id", s.id},
+  return json{{"format", row_format},
+              {"id", s.id},
               {"version", s.version},
-              {"spec", parse_json_lenient(ev::encode_payload(s.spec))},
+              {"spec", ev::to_json(s.spec)},
               {"clusterId", s.cluster_id},
-              {"state", static_cast<int>(s.state)},
+              {"state", ev::to_string(s.state)},
               {"steps", steps},
-              {"resources", res},
+              {"resources", resources_json(s.resources)},
               {"outputs", s.outputs},
               {"failureCode", s.failure_code},
               {"failureReason", s.failure_reason},
@@ -107,24 +97,40 @@ json state_json(const ev::request_state& s, std::uint64_t created_position) {
                 {"deprovisioning", s.deprovisioning},
                 {"deprovisioned", s.deprovisioned}}},
               {"capacityHeld", s.capacity_held},
-              {"capacity", capacity_json(s.capacity)},
+              {"capacity", ev::to_json(s.capacity)},
               {"manualMessage", s.manual_message},
               {"credentialKind", s.credential_kind}};
 }
 
-ev::request_state state_from(const json& j, std::uint64_t* created_position) {
+// An enum stored by name (format 2) or by ordinal (format 1).
+template <class Enum, std::size_t N>
+Enum enum_from(const json& j, int format, std::optional<Enum> (*parse)(std::string_view) noexcept, const char* what) {
+  if (format >= 2) {
+    auto name = j.get<std::string>();
+    if (auto e = parse(name)) return *e;
+    throw std::invalid_argument(std::string("unknown ") + what + " " + name);
+  }
+  auto i = j.get<int>();
+  if (i < 0 || static_cast<std::size_t>(i) >= N) throw std::invalid_argument(std::string("unknown ") + what + " ordinal");
+  return static_cast<Enum>(i);
+}
+
+// Throws on a corrupt row (read_row turns that into an error).
+ev::request_state row_state(const json& j, std::uint64_t* created_position) {
+  auto format = j.value("format", 1);
+  if (format > row_format) throw std::invalid_argument("row format " + std::to_string(format) + " is newer than this build");
   ev::request_state s;
   s.id = j.at("id").get<std::string>();
   s.exists = true;
   s.version = j.at("version").get<std::uint64_t>();
-  auto spec = ev::decode_payload("request_submitted", 2, j.at("spec").dump());
-  if (spec) s.spec = std::get<ev::request_submitted>(*spec);
+  s.spec = ev::from_json<ev::request_submitted>(j.at("spec"));
   s.cluster_id = j.at("clusterId").get<std::string>();
-  s.state = static_cast<ev::lifecycle>(j.at("state").get<int>());
+  s.state = enum_from<ev::lifecycle, ev::lifecycle_names.size()>(j.at("state"), format, &ev::parse_lifecycle, "state");
   for (int i = 0; i < ev::step_count; ++i) {
     const auto& st = j.at("steps").at(i);
     auto& o = s.steps[i];
-    o.status = static_cast<ev::step_status>(st.at("status").get<int>());
+    o.status = enum_from<ev::step_status, ev::step_status_names.size()>(st.at("status"), format, &ev::parse_step_status,
+                                                                        "step status");
     o.attempts = st.at("attempts").get<int>();
     o.last_error = st.at("lastError").get<std::string>();
     o.idempotency_key = st.at("key").get<std::string>();
@@ -135,10 +141,7 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
     o.sent = st.value("sent", o.attempts > 0);  // rows written before this field: assume sent
     o.sent_before = st.value("sentBefore", false);
   }
-  for (auto& r : j.at("resources"))
-    s.resources.push_back(ev::resource_ref{r.at("id").get<std::string>(), r.at("kind").get<std::string>(),
-                                           ev::parse_step(r.at("step").get<std::string>()).value_or(ev::step_kind::allocate),
-                                           r.at("attributes").get<ev::string_map>()});
+  for (auto& r : j.at("resources")) s.resources.push_back(ev::from_json<ev::resource_ref>(r));
   s.outputs = j.at("outputs").get<ev::string_map>();
   s.failure_code = j.at("failureCode").get<std::string>();
   s.failure_reason = j.at("failureReason").get<std::string>();
@@ -159,14 +162,18 @@ ev::request_state state_from(const json& j, std::uint64_t* created_position) {
     s.deprovisioned = l.value("deprovisioned", false);
   }
   s.capacity_held = j.value("capacityHeld", false);
-  if (j.contains("capacity")) {
-    const auto& c = j.at("capacity");
-    s.capacity = {c.at("cpu").get<int>(), c.at("memoryGb").get<int>(), c.at("storageGb").get<int>(),
-                  c.at("vmSlots").get<int>()};
-  }
+  if (j.contains("capacity")) s.capacity = ev::from_json<cluster_capacity>(j.at("capacity"));
   s.manual_message = j.value("manualMessage", "");
   s.credential_kind = j.value("credentialKind", "");
   return s;
+}
+
+result<ev::request_state> read_row(const std::string& key, const std::string& bytes, std::uint64_t* created_position) {
+  try {
+    return row_state(parse_json_lenient(bytes), created_position);
+  } catch (const std::exception& e) {
+    return make_error(errc::internal, "corrupt " + projection_name + " row " + key + ": " + e.what());
+  }
 }
 
 // The state recorded in a row's index keys ("st/<state>\x01...").
@@ -217,8 +224,6 @@ std::string render_request(const ev::request_state& s) {
     if (st.status == ev::step_status::failed && st.retry_at > 0) j["retryAt"] = format_time(st.retry_at);
     steps.push_back(std::move(j));
   }
-  json allocated = json::array();
-  for (auto& r : s.resources) allocated.push_back(resource_json(r));
   json out{{"id", s.id},
            {"tenantId", s.spec.tenant_id},
            {"orderId", s.spec.order_id},
@@ -228,11 +233,8 @@ std::string render_request(const ev::request_state& s) {
            {"clusterId", s.cluster_id.empty() ? json(nullptr) : json(s.cluster_id)},
            {"state", ev::to_string(s.state)},
            {"steps", steps},
-           {"resources",
-            {{"cpu", s.spec.resources.cpu},
-             {"memoryGb", s.spec.resources.memory_gb},
-             {"storageGb", s.spec.resources.storage_gb}}},
-           {"allocatedResources", allocated},
+           {"resources", ev::to_json(s.spec.resources)},
+           {"allocatedResources", resources_json(s.resources)},
            {"endpoints", s.state == ev::lifecycle::completed ? json(s.outputs) : json::object()},
            {"metadata", s.spec.metadata},
            {"version", s.version},
@@ -244,16 +246,16 @@ std::string render_request(const ev::request_state& s) {
   if (!s.action_error.empty()) out["lastActionError"] = s.action_error;
   if (!s.failure_code.empty()) {
     out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};
-    if (!s.violations.empty()) out["failure"]["violations"] = violations_json(s.violations);
+    if (!s.violations.empty()) out["failure"]["violations"] = ev::to_json(s.violations);
   }
   if (!s.approval.rule_id.empty()) {
-    auto a = approval_json(s.approval);
+    auto a = ev::to_json(s.approval);
     a["state"] = s.approval_pending ? "pending" : !s.rejection_reason.empty() ? "rejected" : "approved";
     if (!s.approval_comment.empty()) a["comment"] = s.approval_comment;
     if (!s.rejection_reason.empty()) a["reason"] = s.rejection_reason;
     out["approval"] = a;
   }
-  if (s.capacity_held) out["clusterCapacity"] = capacity_json(s.capacity);
+  if (s.capacity_held) out["clusterCapacity"] = ev::to_json(s.capacity);
   if (!s.manual_message.empty()) out["awaitingManualInput"] = {{"message", s.manual_message}};
   if (!s.credential_kind.empty()) out["credential"] = s.credential_kind;
   if (s.state == ev::lifecycle::rolling_back && !s.compensation_error.empty())
@@ -300,7 +302,9 @@ struct request_summary_projection::impl {
         auto stored = store->get("s/" + id);
         if (!stored) return stored.error();
         if (*stored) {
-          r.state = state_from(parse_json_lenient(**stored), &r.created);
+          auto state = read_row("s/" + id, **stored, &r.created);
+          if (!state) return state.error();
+          r.state = std::move(*state);
           r.old_index = index_keys(r.state, r.created);
         } else {
           r.state.id = id;
@@ -323,7 +327,7 @@ struct request_summary_projection::impl {
       for (auto& k : r.old_index)
         if (std::find(fresh.begin(), fresh.end(), k) == fresh.end()) w.deletes.push_back(k);
       for (auto& k : fresh) w.puts.emplace_back(k, id);
-      w.puts.emplace_back("s/" + id, state_json(r.state, r.created).dump());
+      w.puts.emplace_back("s/" + id, row_json(r.state, r.created).dump());
     }
     auto last = batch->back().global_position;
     auto st = store->commit(w, projection_name, last);
@@ -441,7 +445,9 @@ result<std::optional<ev::request_state>> request_summary_projection::get(const s
   auto stored = impl_->store->get("s/" + request_id);
   if (!stored) return stored.error();
   if (!*stored) return std::optional<ev::request_state>{};
-  return std::optional<ev::request_state>{state_from(parse_json_lenient(**stored), nullptr)};
+  auto state = read_row("s/" + request_id, **stored, nullptr);
+  if (!state) return state.error();
+  return std::optional<ev::request_state>{std::move(*state)};
 }
 
 result<list_page> request_summary_projection::list(const list_query& q) {

@@ -75,6 +75,14 @@ class provider {
   /// Connectivity check against one cluster (authenticate, list something).
   virtual status check(const cluster_config& cluster) = 0;
 
+  /// Checks a cluster's connection settings (a JSON object, secrets
+  /// included) without any I/O, so a bad setting is a 400 at registration:
+  /// the error names the field (`connection.flavor`). Default: anything goes.
+  virtual status validate_connection(const std::string& connection_json) const {
+    (void)connection_json;
+    return ok();
+  }
+
   /// Live figures of a running service (CPU, memory, disk, network) as a JSON
   /// object, where the provider and the cloud's policy allow it.
   virtual result<std::string> metrics(const std::string& request_id, const std::string& cluster_id) {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "events/codec.hpp"
+#include "events/json_mapping.hpp"
 
 namespace provisiond::events::kafka {
 
@@ -105,8 +106,10 @@ std::vector<std::string> lifecycle_topics_for(const event& e) {
   return out;
 }
 
-json resource_json(const resource_ref& r) {
-  return json{{"id", r.id}, {"kind", r.kind}, {"step", to_string(r.step)}, {"attributes", r.attributes}};
+json resources_json(const std::vector<resource_ref>& rs) {
+  json out = json::array();
+  for (auto& r : rs) out.push_back(to_json(r));
+  return out;
 }
 
 // The event-specific part of `data`.
@@ -117,60 +120,55 @@ void add_details(json& data, const event& e, const request_state& after) {
         if constexpr (std::is_same_v<T, request_submitted>) {
           data["type"] = x.type;
           data["region"] = x.region;
-          data["resources"] = {{"cpu", x.resources.cpu}, {"memoryGb", x.resources.memory_gb},
-                               {"storageGb", x.resources.storage_gb}};
+          data["resources"] = to_json(x.resources);
         } else if constexpr (std::is_same_v<T, cluster_placed>) {
           data["clusterId"] = x.cluster_id;
           data["reason"] = x.reason;
         } else if constexpr (std::is_same_v<T, capacity_released>) {
           data["clusterId"] = x.cluster_id;
         } else if constexpr (std::is_same_v<T, manual_input_requested>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["message"] = x.message;
         } else if constexpr (std::is_same_v<T, manual_input_provided>) {
           // The credential itself is sealed in the secret store; only its kind is here.
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["host"] = x.host;
           data["username"] = x.username;
           data["endpoints"] = x.endpoints;
           data["credential"] = x.credential;
         } else if constexpr (std::is_same_v<T, late_result_received>) {
-          data["step"] = to_string(x.step);
-          json res = json::array();
-          for (auto& r : x.resources) res.push_back(resource_json(r));
-          data["resources"] = res;
+          data["step"] = to_json(x.step);
+          data["resources"] = resources_json(x.resources);
         } else if constexpr (std::is_same_v<T, step_started>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["attempt"] = x.attempt;
           data["clusterId"] = after.cluster_id;
         } else if constexpr (std::is_same_v<T, step_completed>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["attempt"] = x.attempt;
           data["outputs"] = x.outputs;
         } else if constexpr (std::is_same_v<T, resource_allocated>) {
-          data["step"] = to_string(x.resource.step);
-          data["resource"] = resource_json(x.resource);
+          data["step"] = to_json(x.resource.step);
+          data["resource"] = to_json(x.resource);
         } else if constexpr (std::is_same_v<T, step_failed>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["attempt"] = x.attempt;
           data["reason"] = x.message;
           data["retryable"] = x.retryable;
         } else if constexpr (std::is_same_v<T, request_completed>) {
           data["endpoints"] = x.endpoints;
-          json res = json::array();
-          for (auto& r : after.resources) res.push_back(resource_json(r));
-          data["resources"] = res;
+          data["resources"] = resources_json(after.resources);
         } else if constexpr (std::is_same_v<T, request_failed>) {
           data["code"] = x.code;
           data["reason"] = x.reason;
-          if (x.step) data["step"] = to_string(*x.step);
+          if (x.step) data["step"] = to_json(*x.step);
         } else if constexpr (std::is_same_v<T, rollback_started>) {
           data["reason"] = x.reason;
         } else if constexpr (std::is_same_v<T, step_compensated>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["released"] = x.released;
         } else if constexpr (std::is_same_v<T, compensation_failed>) {
-          data["step"] = to_string(x.step);
+          data["step"] = to_json(x.step);
           data["attempt"] = x.attempt;
           data["reason"] = x.message;
         } else if constexpr (std::is_same_v<T, rolled_back>) {

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +16,6 @@ namespace provisiond::providers::kubernetes {
 
 using nlohmann::json;
 using events::step_kind;
-using steady = std::chrono::steady_clock;
 
 namespace {
 
@@ -92,6 +90,31 @@ result<settings> parse_settings(const std::string& connection_json) {
   if (s.token.empty()) return make_error(errc::invalid_argument, "required: a bearer token", "connection.token");
   if (s.subject_kind != "Group" && s.subject_kind != "User")
     return make_error(errc::invalid_argument, "expected Group or User", "connection.subjectKind");
+  return s;
+}
+
+const char* kind_of(distribution d) { return d == distribution::kubernetes ? "kubernetes" : "openshift"; }
+
+status check_distribution(const settings& s, distribution d) {
+  if (d != distribution::kubernetes) return ok();
+  if (s.project_request)
+    return make_error(errc::invalid_argument,
+                      "OpenShift only: a kubernetes cluster gets a plain Namespace; omit it, set it false, or register "
+                      "the cluster as openshift",
+                      "connection.projectRequest");
+  if (!s.console_url.empty())
+    return make_error(errc::invalid_argument,
+                      "OpenShift only: a kubernetes cluster has no console link; omit it or register the cluster as "
+                      "openshift",
+                      "connection.consoleUrl");
+  return ok();
+}
+
+settings for_distribution(settings s, distribution d) {
+  if (d == distribution::kubernetes) {
+    s.project_request = false;
+    s.console_url.clear();
+  }
   return s;
 }
 
@@ -232,10 +255,19 @@ json policy_object(const std::string& ns, const settings& cfg) {
 
 class kubernetes_provider final : public provider {
  public:
-  explicit kubernetes_provider(std::function<result<std::string>(const std::string&)> connection_of)
-      : sessions_(std::move(connection_of), [](const std::string& c) { return make_session(c); }) {}
+  kubernetes_provider(std::function<result<std::string>(const std::string&)> connection_of, std::shared_ptr<clock> clk,
+                      distribution d)
+      : clk_(std::move(clk)),
+        distribution_(d),
+        sessions_(std::move(connection_of), [d](const std::string& c) { return make_session(c, d); }) {}
 
-  std::string kind() const override { return "openshift"; }
+  std::string kind() const override { return kind_of(distribution_); }
+
+  status validate_connection(const std::string& connection_json) const override {
+    auto s = parse_settings(connection_json);
+    if (!s) return s.error();
+    return check_distribution(*s, distribution_);
+  }
 
   result<step_outcome> execute(const step_call& call) override {
     auto s = session_for(call.cluster_id);
@@ -278,18 +310,18 @@ class kubernetes_provider final : public provider {
     if (call.step != step_kind::allocate) return ids;
     if (auto st = (*s)->remove(ns_path(*ns), "delete namespace " + *ns); !st) return st.error();
     // Deletion is asynchronous: done only when the namespace answers 404.
-    auto deadline = steady::now() + std::chrono::seconds((*s)->cfg.delete_wait_s);
+    auto deadline = clk_->now() + time_ms{(*s)->cfg.delete_wait_s} * 1000;
     for (;;) {
       auto r = (*s)->call("GET", ns_path(*ns));
       if (!r) return r.error();
       if (r->status == 404) break;
-      if (steady::now() >= deadline)
+      if (clk_->now() >= deadline)
         return retryable_error("terminating", "namespace " + *ns + " is still " +
                                                   str_or(r->body.value("status", json::object()), "phase", "present") +
                                                   " (deleted since " +
                                                   str_or(r->body.value("metadata", json::object()), "deletionTimestamp", "?") +
                                                   "); checking again");
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      clk_->sleep_for(poll_interval_ms);
     }
     ids.push_back(*ns);
     return ids;
@@ -331,7 +363,7 @@ class kubernetes_provider final : public provider {
   }
 
   status check(const cluster_config& cluster) override {
-    auto s = make_session(cluster.connection);
+    auto s = make_session(cluster.connection, distribution_);
     if (!s) return s.error();
     auto v = (*s)->expect((*s)->call("GET", "/version"), {200}, "GET /version");
     if (!v) return v.error();
@@ -341,11 +373,13 @@ class kubernetes_provider final : public provider {
   }
 
  private:
-  static result<std::shared_ptr<session>> make_session(const std::string& connection) {
+  static constexpr time_ms poll_interval_ms = 250;
+
+  static result<std::shared_ptr<session>> make_session(const std::string& connection, distribution d) {
     auto cfg = parse_settings(connection);
     if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
     auto s = std::make_shared<session>();
-    s->cfg = *cfg;
+    s->cfg = for_distribution(*cfg, d);
     http::client_options o;
     o.ca_file = cfg->ca_file;
     o.verify_peer = !cfg->insecure;
@@ -430,7 +464,7 @@ class kubernetes_provider final : public provider {
   }
 
   result<step_outcome> activate(session& s, const std::string& ns) {
-    auto deadline = steady::now() + std::chrono::seconds(30);
+    auto deadline = clk_->now() + 30'000;
     for (;;) {
       auto n = s.expect(s.call("GET", ns_path(ns)), {200}, "get namespace");
       if (!n) return n.error();
@@ -439,10 +473,10 @@ class kubernetes_provider final : public provider {
       auto phase = str_or(n->value("status", json::object()), "phase");
       bool counted = q->contains("status") && !(*q)["status"].value("hard", json::object()).empty();
       if (phase == "Active" && counted) break;
-      if (steady::now() > deadline)
+      if (clk_->now() >= deadline)
         return retryable_error("not_ready", "namespace " + ns + " is " + phase +
                                                 (counted ? "" : "; its quota has no status yet"));
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      clk_->sleep_for(poll_interval_ms);
     }
     step_outcome out;
     out.outputs["phase"] = "Active";
@@ -493,13 +527,16 @@ class kubernetes_provider final : public provider {
     return out;
   }
 
+  std::shared_ptr<clock> clk_;
+  distribution distribution_;
   detail::session_cache<session> sessions_;
 };
 
 }  // namespace
 
-std::shared_ptr<provider> make_kubernetes_provider(std::function<result<std::string>(const std::string&)> connection_of) {
-  return std::make_shared<kubernetes_provider>(std::move(connection_of));
+std::shared_ptr<provider> make_kubernetes_provider(std::function<result<std::string>(const std::string&)> connection_of,
+                                                   std::shared_ptr<clock> clk, distribution d) {
+  return std::make_shared<kubernetes_provider>(std::move(connection_of), std::move(clk), d);
 }
 
 }  // namespace provisiond::providers::kubernetes

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "actors/cluster_directory.hpp"
+#include "actors/cluster/cluster_directory.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "events/rocksdb/rocksdb_secrets.hpp"
 #include "tests/support/temp_dir.hpp"

@@ -1,4 +1,4 @@
-#include "actors/tenant_logic.hpp"
+#include "actors/tenant/tenant_logic.hpp"
 
 #include <algorithm>
 #include <map>

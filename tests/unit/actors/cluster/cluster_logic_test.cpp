@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "actors/cluster_logic.hpp"
+#include "actors/cluster/cluster_logic.hpp"
 
 namespace ev = provisiond::events;
 using namespace provisiond::actors;

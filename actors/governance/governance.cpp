@@ -1,4 +1,4 @@
-#include "actors/governance.hpp"
+#include "actors/governance/governance.hpp"
 
 #include "events/codec.hpp"
 

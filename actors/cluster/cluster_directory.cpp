@@ -1,4 +1,4 @@
-#include "actors/cluster_directory.hpp"
+#include "actors/cluster/cluster_directory.hpp"
 #include "common/json.hpp"
 
 #include <algorithm>

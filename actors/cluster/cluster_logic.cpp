@@ -1,4 +1,4 @@
-#include "actors/cluster_logic.hpp"
+#include "actors/cluster/cluster_logic.hpp"
 
 #include <algorithm>
 

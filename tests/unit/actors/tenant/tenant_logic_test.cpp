@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "actors/tenant_logic.hpp"
+#include "actors/tenant/tenant_logic.hpp"
 
 namespace ev = provisiond::events;
 using namespace provisiond::actors;

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "actors/request_logic.hpp"
+#include "actors/request/request_logic.hpp"
 
 namespace ev = provisiond::events;
 using namespace provisiond::actors;

@@ -1,6 +1,6 @@
-#include "actors/request_logic.hpp"
+#include "actors/request/request_logic.hpp"
 
-#include "actors/tenant_logic.hpp"
+#include "actors/tenant/tenant_logic.hpp"
 
 #include <algorithm>
 
