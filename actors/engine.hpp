@@ -57,7 +57,7 @@ struct engine_options {
   int max_in_flight_per_tenant = 5;
   /// A tenant supervisor with nothing waiting or in flight leaves memory
   /// after this long without a message (rebuilt from the read side).
-  time_ms supervisor_idle_ms = 60'000;
+  time_ms supervisor_idle_ms = 30'000;
   /// Circuit breaker and bulkhead per cluster.
   gate_config gate;
 };

@@ -1,7 +1,10 @@
 // Memory benchmark (not a test): the resident memory of the real provisiond
 // process after N finished requests and a minute idle, against the bound the
 // README states. Prints figures.
-//   memory_bench [--requests N] [--clients K] [--idle-seconds S]
+//   memory_bench [--requests N] [--clients K] [--idle-seconds S] [--kafka external|embedded]
+// external (default): a separate `provisiond kafka-dev` process is the
+// broker, as in production; embedded: the in-process mock cluster, whose
+// retained log (all topics) then counts in provisiond's RSS too.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -48,17 +51,29 @@ long metric(std::uint16_t port, const std::string& name) {
 
 int main(int argc, char** argv) {
   int requests = 50'000, clients = 8, idle_seconds = 60;
+  std::string kafka_mode = "external";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--requests") requests = std::stoi(argv[i + 1]);
     else if (a == "--clients") clients = std::stoi(argv[i + 1]);
     else if (a == "--idle-seconds") idle_seconds = std::stoi(argv[i + 1]);
+    else if (a == "--kafka") kafka_mode = argv[i + 1];
   }
   std::string dir = std::filesystem::temp_directory_path() / "provisiond-memory-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  kafka_dev_process kafka;
+  std::vector<std::string> args = {"--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--durability", "fast"};
+  if (kafka_mode == "external") {
+    if (!kafka.start(dir + "/kafka-dev.log")) {
+      std::fprintf(stderr, "provisiond kafka-dev did not start\n");
+      return 1;
+    }
+    std::ofstream{dir + "/config.json"} << nlohmann::json{{"kafka", {{"bootstrap", kafka.bootstrap()}}}}.dump();
+    args.insert(args.begin(), {"--config", dir + "/config.json"});
+  }
   provisiond_process proc;
-  if (!proc.start({"--data-dir", dir + "/data", "--listen", "127.0.0.1:0", "--durability", "fast"}, dir + "/log")) {
+  if (!proc.start(args, dir + "/log")) {
     std::fprintf(stderr, "provisiond did not start; see %s/log\n", dir.c_str());
     return 1;
   }
@@ -94,9 +109,9 @@ int main(int argc, char** argv) {
   double at_finish = rss_mib(pid);
   std::this_thread::sleep_for(std::chrono::seconds(idle_seconds));
   double after_idle = rss_mib(pid);
-  std::printf("memory: %d requests (%d failed) from %d clients over HTTP, %d tenants; submitted in %.1f s, all "
-              "finished after %.1f s\n",
-              requests, failed.load(), clients, std::min(requests, 500), submit_s, finished_s);
+  std::printf("memory: %d requests (%d failed) from %d clients over HTTP, %d tenants, Kafka %s; submitted in %.1f s, "
+              "all finished after %.1f s\n",
+              requests, failed.load(), clients, std::min(requests, 500), kafka_mode.c_str(), submit_s, finished_s);
   std::printf("memory: RSS %.0f MiB at start, %.0f MiB when all had finished, %.0f MiB after %d s idle\n", at_start,
               at_finish, after_idle, idle_seconds);
   std::printf("memory: growth after idle %.0f MiB = %.0f bytes per finished request; bound: RocksDB block cache "

@@ -1,35 +1,26 @@
 #pragma once
-/// Command intake from Kafka (`provisioning.commands`): a consumer-group
-/// member on its own thread. Each command's offset is committed only after
-/// its effect (and the commandId dedupe record) is durable in the journal,
-/// so a redelivered command is a no-op. Commands that cannot be parsed,
-/// validated or executed go to `<topic>.dlq` with the original bytes and a
-/// reason header, as do lifecycle commands naming another tenant's request.
-/// An engine that is slow or failing is waited for: the same command is
-/// tried again with backoff (never skipped), and the state is in /metrics
-/// (`provisiond_intake_state`).
+/// Command intake from Kafka (`provisioning.commands`): what each command
+/// means. The consumer (events/kafka/command_consumer.hpp) delivers each
+/// record; the intake parses it (gateway/commands.hpp) and calls the engine
+/// with `cmd/<commandId>` as the dedupe key, so a redelivered command is a
+/// no-op. Its verdict: commit once the effect is durable; dead-letter what
+/// cannot be parsed, validated or executed (and lifecycle commands naming
+/// another tenant's request); retry, the same command again and never the
+/// next one, while the engine is slow or failing (`unavailable`, `internal`,
+/// `retryable`).
 
 #include <atomic>
-#include <memory>
+#include <cstdint>
+#include <optional>
 #include <string>
-#include <string_view>
 
 #include "actors/engine.hpp"
 #include "common/config.hpp"
 #include "common/result.hpp"
+#include "events/kafka/command_consumer.hpp"
+#include "gateway/commands.hpp"
 
 namespace provisiond::gateway {
-
-struct parsed_command {
-  std::string command_id;
-  std::string command;  ///< provision | suspend | reactivate | deprovision | retry
-  std::string tenant_id;
-  std::string request_id;          ///< the target of the other commands; an optional chosen id for provision
-  events::request_submitted spec;  ///< for provision
-};
-
-/// Parses and validates one command value. Errors name the field.
-result<parsed_command> parse_command(std::string_view value);
 
 class kafka_intake {
  public:
@@ -37,7 +28,6 @@ class kafka_intake {
   /// that keeps killing the process is dead-lettered after the restarts
   /// (empty: not tracked).
   kafka_intake(actors::engine* engine, std::string bootstrap, kafka_config cfg, std::string state_dir = {});
-  ~kafka_intake();
   status start();
   /// Leaves the group; uncommitted commands are redelivered to whoever
   /// consumes next. Safe to call twice.
@@ -49,8 +39,21 @@ class kafka_intake {
   std::uint64_t dead_lettered() const;
 
  private:
-  struct impl;
-  std::unique_ptr<impl> impl_;
+  // The consumer's handler (its thread): parse, call the engine, decide.
+  events::kafka::verdict handle(const events::kafka::consumed_message& m);
+  // One try at a parsed command: duplicate or not, or the engine's error.
+  result<bool> execute(const kafka_command& cmd);
+
+  actors::engine* engine_;
+  std::atomic<std::uint64_t> accepted_{0};
+  // The command being retried, parsed once (consumer thread only).
+  struct held_command {
+    std::int32_t partition;
+    std::int64_t offset;
+    kafka_command command;
+  };
+  std::optional<held_command> held_;
+  events::kafka::command_consumer consumer_;  // declared last, so destroyed (stopped) first
 };
 
 }  // namespace provisiond::gateway

@@ -269,7 +269,8 @@ struct outbox_relay::impl {
   std::uint64_t scan_from = 0;  // outbox entries below this were handed to librdkafka
   std::vector<std::uint64_t> confirmed;
   std::vector<std::uint64_t> failed;
-  // Folded request states, so `data` can carry tenant, order and state.
+  // Folded states of requests in flight, so `data` can carry tenant, order
+  // and state (bounded: at rest they leave, and at most 10,000 are kept).
   std::unordered_map<std::string, request_state> states;
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -294,7 +295,7 @@ struct outbox_relay::impl {
     auto id = request_of_stream(env.stream);
     auto it = states.find(id);
     if (it == states.end() || it->second.version + 1 != env.sequence) {
-      if (states.size() > 100'000) states.clear();
+      if (states.size() > 10'000) states.clear();
       request_state s;
       s.id = id;
       auto stream = j->read_stream(env.stream, 1, env.sequence - 1);
@@ -307,7 +308,13 @@ struct outbox_relay::impl {
       it = states.insert_or_assign(id, std::move(s)).first;
     }
     apply_in_place(it->second, e, env.time);
-    return it->second;
+    auto after = it->second;
+    // Only requests still moving stay cached: one that has come to rest is
+    // folded again from its stream if it ever moves again, so the cache
+    // follows the work in flight, not the number of requests.
+    if (is_terminal(after.state) || after.state == lifecycle::suspended || after.state == lifecycle::pending_approval)
+      states.erase(it);
+    return after;
   }
 
   // Hands one outbox entry's records to librdkafka. False if librdkafka

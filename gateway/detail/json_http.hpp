@@ -1,12 +1,12 @@
 #pragma once
-/// Helpers shared by the gateway's route files.
+/// Helpers shared by the gateway's handlers.
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "common/result.hpp"
 #include "common/json.hpp"
+#include "common/result.hpp"
 #include "gateway/http_server.hpp"
 
 namespace provisiond::gateway::detail {
@@ -26,6 +26,11 @@ inline http_response method_not_allowed(const std::string& allowed) {
 
 inline error bad(std::string field, std::string message) {
   return make_error(errc::invalid_argument, std::move(message), std::move(field));
+}
+
+/// 404 "no request <id>": an id that is malformed or names nothing.
+inline error no_request(const std::string& id) {
+  return make_error(errc::not_found, "no request " + id);
 }
 
 /// Parses a JSON object body, or says why not.

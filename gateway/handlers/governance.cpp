@@ -1,26 +1,29 @@
-// Routes for tenant governance: quotas, usage, approval rules, approvals.
+// Tenant governance: quotas, usage, approval rules, approvals and the
+// approve/reject decisions (quotas and rules through actors::governance,
+// decisions and usage through the engine, lists from the projection).
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/governance/governance.hpp"
-#include "common/json.hpp"
 #include "actors/tenant/tenant_logic.hpp"
 #include "common/ids.hpp"
+#include "common/json.hpp"
 #include "common/names.hpp"
 #include "events/json_mapping.hpp"
-#include "gateway/api.hpp"
 #include "gateway/detail/json_http.hpp"
+#include "gateway/handlers/handlers.hpp"
 
-namespace provisiond::gateway {
+namespace provisiond::gateway::handlers {
 
 using nlohmann::json;
 namespace ev = provisiond::events;
 using detail::bad;
 using detail::json_response;
-using detail::method_not_allowed;
 
 namespace {
 
@@ -113,8 +116,9 @@ result<ev::approval_rule> parse_rule(const std::string& body) {
         if (v.is_null()) continue;
         if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000)
           return bad(f, "expected a non-negative integer");
-        auto& slot = k == "minCpu" ? r.conditions.min_cpu : k == "minMemoryGb" ? r.conditions.min_memory_gb
-                                                                               : r.conditions.min_storage_gb;
+        auto& slot = k == "minCpu"        ? r.conditions.min_cpu
+                     : k == "minMemoryGb" ? r.conditions.min_memory_gb
+                                          : r.conditions.min_storage_gb;
         slot = static_cast<int>(v.get<long long>());
       } else if (k == "types" || k == "regions") {
         if (!v.is_array()) return bad(f, "expected an array of strings");
@@ -131,100 +135,13 @@ result<ev::approval_rule> parse_rule(const std::string& body) {
   return r;
 }
 
-http_response quota_route(const api_backend& b, const http_request& req, const std::string& tenant) {
-  if (req.method == "GET") return json_response(200, quota_json(tenant, b.governance->quota(tenant)));
-  if (req.method != "PUT") return method_not_allowed("GET, PUT");
-  auto q = parse_quota(req.body);
-  if (!q) return error_response(q.error());
-  auto saved = b.governance->set_quota(tenant, *q);
-  if (!saved) return error_response(saved.error());
-  return json_response(200, quota_json(tenant, *saved));
-}
-
-http_response usage_route(const api_backend& b, const http_request& req, const std::string& tenant) {
-  if (req.method != "GET") return method_not_allowed("GET");
-  auto u = b.engine->usage(tenant);
-  if (!u) return error_response(u.error());
-  return json_response(200, {{"tenantId", tenant},
-                             {"usage", ev::to_json(u->used)},
-                             {"quota", quota_json(tenant, b.governance->quota(tenant))},
-                             {"inFlight", u->in_flight},
-                             {"waiting", u->waiting},
-                             {"maxInFlight", u->max_in_flight}});
-}
-
-http_response rules_route(const api_backend& b, const http_request& req, const std::vector<std::string>& parts) {
-  auto& g = *b.governance;
-  if (parts.size() == 2) {
-    if (req.method == "GET") {
-      json arr = json::array();
-      for (auto& r : g.rules()) arr.push_back(rule_json(r));
-      return json_response(200, {{"items", arr}});
-    }
-    if (req.method != "POST") return method_not_allowed("GET, POST");
-    auto r = parse_rule(req.body);
-    if (!r) return error_response(r.error());
-    auto saved = g.create_rule(std::move(*r));
-    if (!saved) return error_response(saved.error());
-    auto resp = json_response(201, rule_json(*saved));
-    resp.headers.emplace_back("Location", "/v1/approval-rules/" + saved->id);
-    return resp;
-  }
-  const auto& id = parts[2];
-  if (req.method == "GET") {
-    auto r = g.rule(id);
-    if (!r) return error_response(make_error(errc::not_found, "no approval rule " + id));
-    return json_response(200, rule_json(*r));
-  }
-  if (req.method == "PUT") {
-    auto r = parse_rule(req.body);
-    if (!r) return error_response(r.error());
-    if (!r->id.empty() && r->id != id) return error_response(bad("id", "does not match the rule in the path"));
-    r->id = id;
-    auto saved = g.update_rule(std::move(*r));
-    if (!saved) return error_response(saved.error());
-    return json_response(200, rule_json(*saved));
-  }
-  if (req.method == "DELETE") {
-    auto st = g.delete_rule(id);
-    if (!st) return error_response(st.error());
-    http_response r;
-    r.status = 204;
-    return r;
-  }
-  return method_not_allowed("GET, PUT, DELETE");
-}
-
-http_response approvals_route(const api_backend& b, const http_request& req) {
-  if (req.method != "GET") return method_not_allowed("GET");
-  projections::list_query q;
-  q.state = ev::lifecycle::pending_approval;
-  q.limit = 500;
-  for (auto& [k, v] : req.query) {
-    if (k == "state") {
-      if (v != "pending") return error_response(bad("state", "expected pending"));
-    } else if (k == "tenantId") {
-      if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
-      q.tenant_id = v;
-    } else {
-      return error_response(bad(k, "unknown query parameter; expected state, tenantId"));
-    }
-  }
-  auto page = b.summaries->list(q);
-  if (!page) return error_response(page.error());
-  json items = json::array();
-  for (auto& i : page->items_json)
-    if (auto one = parse_json(i, "stored summary")) items.push_back(std::move(*one));
-  return json_response(200, {{"items", items}});
-}
-
-http_response decision_route(const api_backend& b, const http_request& req, const std::string& id, bool approve) {
-  if (req.method != "POST") return method_not_allowed("POST");
-  if (!is_valid_id(id)) return error_response(make_error(errc::not_found, "no request " + id));
+http_response decide(const api_backend& b, const route_call& c, bool approve) {
+  const auto& id = c.param("id");
+  if (!is_valid_id(id)) return error_response(detail::no_request(id));
   const char* field = approve ? "comment" : "reason";
   std::string text;
-  if (!req.body.empty()) {
-    auto j = detail::parse_object(req.body);
+  if (!c.req.body.empty()) {
+    auto j = detail::parse_object(c.req.body);
     if (!j) return error_response(j.error());
     for (auto& [k, v] : j->items()) {
       (void)v;
@@ -244,19 +161,112 @@ http_response decision_route(const api_backend& b, const http_request& req, cons
 
 }  // namespace
 
-std::optional<http_response> governance_route(const api_backend& b, const http_request& req,
-                                               const std::vector<std::string>& parts) {
-  if (!b.governance) return std::nullopt;
-  if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "tenants" && is_valid_id(parts[2])) {
-    if (parts[3] == "quota") return quota_route(b, req, parts[2]);
-    if (parts[3] == "usage") return usage_route(b, req, parts[2]);
-  }
-  if (parts.size() >= 2 && parts.size() <= 3 && parts[0] == "v1" && parts[1] == "approval-rules")
-    return rules_route(b, req, parts);
-  if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "approvals") return approvals_route(b, req);
-  if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "requests" && (parts[3] == "approve" || parts[3] == "reject"))
-    return decision_route(b, req, parts[2], parts[3] == "approve");
+// Without governance wired there are no such routes (404 no route).
+std::optional<http_response> governance_wired(const api_backend& b, const route_call& c) {
+  if (!b.governance) return no_route(c.req);
   return std::nullopt;
 }
 
-}  // namespace provisiond::gateway
+// A malformed tenant id is not a tenant path at all (404 no route).
+std::optional<http_response> governed_tenant(const api_backend& b, const route_call& c) {
+  if (!b.governance || !is_valid_id(c.param("id"))) return no_route(c.req);
+  return std::nullopt;
+}
+
+http_response get_quota(const api_backend& b, const route_call& c) {
+  const auto& tenant = c.param("id");
+  return json_response(200, quota_json(tenant, b.governance->quota(tenant)));
+}
+
+http_response put_quota(const api_backend& b, const route_call& c) {
+  const auto& tenant = c.param("id");
+  auto q = parse_quota(c.req.body);
+  if (!q) return error_response(q.error());
+  auto saved = b.governance->set_quota(tenant, *q);
+  if (!saved) return error_response(saved.error());
+  return json_response(200, quota_json(tenant, *saved));
+}
+
+http_response tenant_usage(const api_backend& b, const route_call& c) {
+  const auto& tenant = c.param("id");
+  auto u = b.engine->usage(tenant);
+  if (!u) return error_response(u.error());
+  return json_response(200, {{"tenantId", tenant},
+                             {"usage", ev::to_json(u->used)},
+                             {"quota", quota_json(tenant, b.governance->quota(tenant))},
+                             {"inFlight", u->in_flight},
+                             {"waiting", u->waiting},
+                             {"maxInFlight", u->max_in_flight}});
+}
+
+http_response list_rules(const api_backend& b, const route_call&) {
+  json arr = json::array();
+  for (auto& r : b.governance->rules()) arr.push_back(rule_json(r));
+  return json_response(200, {{"items", arr}});
+}
+
+http_response create_rule(const api_backend& b, const route_call& c) {
+  auto r = parse_rule(c.req.body);
+  if (!r) return error_response(r.error());
+  auto saved = b.governance->create_rule(std::move(*r));
+  if (!saved) return error_response(saved.error());
+  auto resp = json_response(201, rule_json(*saved));
+  resp.headers.emplace_back("Location", "/v1/approval-rules/" + saved->id);
+  return resp;
+}
+
+http_response get_rule(const api_backend& b, const route_call& c) {
+  const auto& id = c.param("id");
+  auto r = b.governance->rule(id);
+  if (!r) return error_response(make_error(errc::not_found, "no approval rule " + id));
+  return json_response(200, rule_json(*r));
+}
+
+http_response update_rule(const api_backend& b, const route_call& c) {
+  const auto& id = c.param("id");
+  auto r = parse_rule(c.req.body);
+  if (!r) return error_response(r.error());
+  if (!r->id.empty() && r->id != id) return error_response(bad("id", "does not match the rule in the path"));
+  r->id = id;
+  auto saved = b.governance->update_rule(std::move(*r));
+  if (!saved) return error_response(saved.error());
+  return json_response(200, rule_json(*saved));
+}
+
+http_response delete_rule(const api_backend& b, const route_call& c) {
+  if (auto st = b.governance->delete_rule(c.param("id")); !st) return error_response(st.error());
+  http_response r;
+  r.status = 204;
+  return r;
+}
+
+http_response pending_approvals(const api_backend& b, const route_call& c) {
+  projections::list_query q;
+  q.state = ev::lifecycle::pending_approval;
+  q.limit = 500;
+  for (auto& [k, v] : c.req.query) {
+    if (k == "state") {
+      if (v != "pending") return error_response(bad("state", "expected pending"));
+    } else if (k == "tenantId") {
+      if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
+      q.tenant_id = v;
+    } else {
+      return error_response(bad(k, "unknown query parameter; expected state, tenantId"));
+    }
+  }
+  auto page = b.summaries->list(q);
+  if (!page) return error_response(page.error());
+  json items = json::array();
+  for (auto& i : page->items_json)
+    if (auto one = parse_json(i, "stored summary")) items.push_back(std::move(*one));
+  return json_response(200, {{"items", items}});
+}
+
+http_response approve_request(const api_backend& b, const route_call& c) {
+  return decide(b, c, true);
+}
+http_response reject_request(const api_backend& b, const route_call& c) {
+  return decide(b, c, false);
+}
+
+}  // namespace provisiond::gateway::handlers

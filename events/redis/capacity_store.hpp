@@ -1,0 +1,43 @@
+#pragma once
+/// Cluster capacity shared by several instances: one atomic Lua script checks
+/// and reserves a request's cpu, memory, storage and VM slot against the
+/// cluster's total (idempotent per request id: reserving again succeeds and
+/// counts once); release gives it back once; rebuild replaces the counters
+/// with what the journal says is held (after a Redis loss).
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "events/redis/redis_client.hpp"
+
+namespace provisiond::events::redis {
+
+/// cpu, memoryGb, storageGb, vmSlots.
+using amounts = std::array<long long, 4>;
+
+class capacity_store {
+ public:
+  capacity_store(std::shared_ptr<client> redis, std::string prefix);
+
+  /// Empty when reserved (or already held by this request); otherwise why
+  /// not ("cpu needs 8, 4 free").
+  result<std::string> reserve(const std::string& cluster, const std::string& request_id, const amounts& want,
+                              const amounts& total);
+  /// True when something was released.
+  result<bool> release(const std::string& cluster, const std::string& request_id);
+  /// What is used now and by how many requests.
+  result<std::pair<amounts, long long>> used(const std::string& cluster);
+  /// Replaces the cluster's counters by these holders (request id, amounts).
+  status rebuild(const std::string& cluster, const std::vector<std::pair<std::string, amounts>>& holders);
+
+ private:
+  std::string used_key(const std::string& c) const { return prefix_ + "capacity:" + c + ":used"; }
+  std::string holders_key(const std::string& c) const { return prefix_ + "capacity:" + c + ":holders"; }
+  std::shared_ptr<client> redis_;
+  std::string prefix_;
+};
+
+}  // namespace provisiond::events::redis

@@ -1,0 +1,119 @@
+#pragma once
+/// Everything `gateway::handle` needs, wired in this process the way app/
+/// wires it (RocksDB journal in a temp dir, the simulation and manual
+/// providers, governance, the cluster directory, the read model), with one
+/// request, one approval rule and the default clusters to point routes at.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "actors/cluster/cluster_directory.hpp"
+#include "actors/engine.hpp"
+#include "actors/governance/governance.hpp"
+#include "common/secret_box.hpp"
+#include "events/rocksdb/rocksdb_journal.hpp"
+#include "events/rocksdb/rocksdb_secrets.hpp"
+#include "gateway/api.hpp"
+#include "projections/request_summary.hpp"
+#include "projections/rocksdb/rocksdb_view_store.hpp"
+#include "providers/manual/manual_provider.hpp"
+#include "providers/simulation/simulation_provider.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace provisiond::testing {
+
+struct in_process_backend {
+  temp_dir dir;
+  std::shared_ptr<clock> clk = make_system_clock();
+  std::shared_ptr<events::rocksdb_adapter::store> store;
+  std::shared_ptr<events::journal> journal;
+  std::unique_ptr<projections::request_summary_projection> summaries;
+  std::shared_ptr<providers::simulation::simulation_provider> sim;
+  std::shared_ptr<providers::provider_registry> registry = std::make_shared<providers::provider_registry>();
+  std::shared_ptr<actors::governance> governance;
+  std::shared_ptr<events::secret_store> secrets;
+  std::shared_ptr<actors::cluster_directory> clusters;
+  std::unique_ptr<actors::engine> engine;
+  gateway::api_backend backend;
+  std::string request_id, cluster_id, rule_id;
+
+  in_process_backend() {
+    const auto cfg = default_config();
+    store = *events::rocksdb_adapter::store::open(dir / "journal", durability::fast);
+    journal = events::rocksdb_adapter::make_journal(store);
+    summaries = std::make_unique<projections::request_summary_projection>(
+        journal, projections::rocksdb_adapter::make_view_store(store));
+    summaries->start();
+    sim = *providers::simulation::simulation_provider::open(dir / "ledger", cfg.simulation, clk);
+    registry->add(sim);
+    registry->add(providers::manual::make_manual_provider());
+    governance = std::make_shared<actors::governance>(journal, clk);
+    (void)governance->load();
+    secrets = events::rocksdb_adapter::make_secret_store(store, *secret_box::from_key_file(dir / "secret.key"));
+    clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
+    (void)clusters->load(cfg.clusters, cfg.cluster_secrets);
+    actors::engine_options o;
+    o.journal = journal;
+    o.time = clk;
+    o.timers = make_real_timers(clk);
+    o.providers = registry;
+    o.rules = governance;
+    o.clusters = [c = clusters] { return c->list(); };
+    o.cluster_holders = [s = summaries.get()](const std::string& cluster) {
+      auto r = s->cluster_holders(cluster);
+      return r ? std::move(*r) : std::vector<events::request_state>{};
+    };
+    o.lookup_request = [s = summaries.get()](const std::string& id) -> std::optional<events::request_state> {
+      auto r = s->get(id);
+      return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;
+    };
+    o.tenant_requests = [s = summaries.get()](const std::string& tenant) {
+      auto r = s->tenant_states(tenant);
+      return r ? std::move(*r) : std::vector<events::request_state>{};
+    };
+    o.sync_read_side = [s = summaries.get(), j = journal] { s->wait_for(j->last_position(), std::chrono::seconds(2)); };
+    o.provider_threads = 2;
+    o.scheduler_threads = 2;
+    engine = std::make_unique<actors::engine>(std::move(o));
+
+    backend.engine = engine.get();
+    backend.governance = governance.get();
+    backend.clusters = clusters.get();
+    backend.providers = registry.get();
+    backend.secrets = secrets.get();
+    backend.summaries = summaries.get();
+    backend.history = [j = journal](const std::string& id) {
+      return j->read_stream(events::stream_for_request(id), 1);
+    };
+    backend.simulation_ledger = [s = sim]() -> result<std::string> {
+      auto l = s->ledger();
+      if (!l) return l.error();
+      return providers::simulation::ledger_to_json(*l);
+    };
+    backend.ready = [] { return true; };
+    backend.system_info = [] { return std::string("{\"service\":\"provisiond\"}"); };
+
+    actors::submit_command c;
+    c.spec = events::request_submitted{"acme", "order-1", "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", "", {}};
+    auto submitted = engine->submit(c);
+    if (submitted) {
+      request_id = submitted->request_id;
+      summaries->wait_for(submitted->position, std::chrono::seconds(5));
+    }
+    cluster_id = cfg.clusters.at(0).id;
+    events::approval_rule rule;
+    rule.name = "big machines";
+    rule.enabled = false;
+    rule.conditions.min_cpu = 64;
+    if (auto saved = governance->create_rule(rule)) rule_id = saved->id;
+  }
+
+  ~in_process_backend() {
+    engine->shutdown(std::chrono::seconds(1));
+    engine.reset();
+    summaries->stop();
+  }
+};
+
+}  // namespace provisiond::testing
