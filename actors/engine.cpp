@@ -64,7 +64,7 @@ result<submit_outcome> engine::submit(submit_command cmd) {
     if (std::find(deps.begin(), deps.begin() + i, deps[i]) != deps.begin() + i)
       return make_error(errc::invalid_argument, "request " + deps[i] + " is listed twice", "dependsOn");
     auto& lookup = impl_->ctx->opts.lookup_request;
-    auto dep = lookup ? lookup(deps[i]) : std::nullopt;
+    auto dep = lookup ? lookup(request_id{deps[i]}) : std::nullopt;
     if (!dep) return make_error(errc::invalid_argument, "unknown request id " + deps[i], "dependsOn");
     if (dep->spec.tenant_id != cmd.spec.tenant_id)
       return make_error(errc::invalid_argument, "request " + deps[i] + " belongs to another tenant", "dependsOn");
@@ -72,7 +72,7 @@ result<submit_outcome> engine::submit(submit_command cmd) {
   cmd.spec.request_hash = request_hash(cmd.spec);
   result<submit_outcome> out = make_error(errc::unavailable, "no reply from the engine");
   caf::scoped_actor self{*impl_->sys};
-  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key), std::move(cmd.request_id)})
+  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key), cmd.request_id.str()})
       .receive([&](submit_reply& r) { out = std::move(r.outcome); },
                [&](caf::error& e) { out = make_error(errc::unavailable, impl_->sys->render(e)); });
   return out;
@@ -102,51 +102,51 @@ Reply ask(caf::actor_system& sys, const caf::actor& registry, Reply fallback, co
 
 }  // namespace
 
-result<std::string> engine::approve(const std::string& request_id, std::string comment) {
+result<std::string> engine::approve(const request_id& id, std::string comment) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
-             decision_msg{request_id, true, std::move(comment)})
+             decision_msg{id.str(), true, std::move(comment)})
       .state;
 }
 
-result<std::string> engine::reject(const std::string& request_id, std::string reason) {
+result<std::string> engine::reject(const request_id& id, std::string reason) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
-             decision_msg{request_id, false, std::move(reason)})
+             decision_msg{id.str(), false, std::move(reason)})
       .state;
 }
 
-result<std::string> engine::lifecycle(const std::string& request_id, const std::string& action,
-                                      const std::string& dedupe_key, const std::string& tenant_id) {
+result<std::string> engine::lifecycle(const request_id& id, ev::lifecycle_action action,
+                                      const std::string& dedupe_key, const tenant_id& tenant) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
-             lifecycle_atom::value, lifecycle_msg{request_id, action, dedupe_key, tenant_id})
+             lifecycle_atom::value, lifecycle_msg{id.str(), ev::to_string(action), dedupe_key, tenant.str()})
       .state;
 }
 
-result<std::string> engine::complete(const std::string& request_id, complete_manual details) {
+result<std::string> engine::complete(const request_id& id, complete_manual details) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
-             complete_atom::value, complete_msg{request_id, std::move(details)})
+             complete_atom::value, complete_msg{id.str(), std::move(details)})
       .state;
 }
 
-result<cluster_usage> engine::usage_of_cluster(const std::string& cluster_id) {
+result<cluster_usage> engine::usage_of_cluster(const cluster_id& id) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, cluster_usage_reply{make_error(errc::unavailable, "no reply")},
-             clusters_atom::value, cluster_id)
+             clusters_atom::value, id.str())
       .usage;
 }
 
-result<tenant_usage> engine::usage(const std::string& tenant_id) {
+result<tenant_usage> engine::usage(const tenant_id& tenant) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, usage_reply{make_error(errc::unavailable, "no reply")}, usage_atom::value,
-             tenant_id)
+             tenant.str())
       .usage;
 }
 
-void engine::resume(const std::vector<std::string>& request_ids) {
-  for (auto& id : request_ids) caf::anon_send(impl_->registry, resume_atom::value, id);
+void engine::resume(const std::vector<request_id>& ids) {
+  for (auto& id : ids) caf::anon_send(impl_->registry, resume_atom::value, id.str());
 }
 
 void engine::shutdown(std::chrono::milliseconds grace) {

@@ -37,7 +37,7 @@ struct engine_options {
   std::function<std::vector<cluster_config>()> clusters;
   /// Read side: every request holding capacity on a cluster (to rebuild its
   /// cluster actor).
-  std::function<std::vector<events::request_state>(const std::string&)> cluster_holders;
+  std::function<std::vector<events::request_state>(const cluster_id&)> cluster_holders;
   retry_policy retry;
   /// A provider call outstanding this long is given up as stuck: the step
   /// fails and the request rolls back.
@@ -48,8 +48,8 @@ struct engine_options {
   std::shared_ptr<governance> rules;
   /// Read side (projections): one request, and all of a tenant's requests.
   /// Used to validate dependsOn and to rebuild a tenant supervisor at start.
-  std::function<std::optional<events::request_state>(const std::string&)> lookup_request;
-  std::function<std::vector<events::request_state>(const std::string&)> tenant_requests;
+  std::function<std::optional<events::request_state>(const request_id&)> lookup_request;
+  std::function<std::vector<events::request_state>(const tenant_id&)> tenant_requests;
   /// Blocks until the read side has seen everything committed so far
   /// (called before validating dependsOn; never from an actor).
   std::function<void()> sync_read_side;
@@ -70,11 +70,11 @@ struct submit_command {
   std::string dedupe_key;
   /// The id the client chose; empty: the engine assigns one. An id that
   /// exists already is a conflict.
-  std::string request_id;
+  provisiond::request_id request_id;
 };
 
 struct submit_outcome {
-  std::string request_id;
+  provisiond::request_id request_id;
   bool duplicate = false;         ///< an earlier submission with the same Idempotency-Key
   std::uint64_t position = 0;     ///< journal position of request_submitted (0 if duplicate)
 };
@@ -111,8 +111,8 @@ class engine {
   /// Approves or rejects a request in PendingApproval; returns its new state.
   /// conflict (with the current state) if it is not pending; not_found.
   /// Concurrent decisions on one request: exactly one wins.
-  result<std::string> approve(const std::string& request_id, std::string comment);
-  result<std::string> reject(const std::string& request_id, std::string reason);
+  result<std::string> approve(const request_id& id, std::string comment);
+  result<std::string> reject(const request_id& id, std::string reason);
 
   /// A service lifecycle action: suspend, reactivate, deprovision or retry.
   /// Returns the state once the action is recorded (the provider work follows).
@@ -120,22 +120,22 @@ class engine {
   /// `dedupe_key` (e.g. "cmd/<commandId>") makes a redelivered command a no-op.
   /// A non-empty `tenant_id` must be the request's own tenant, else
   /// invalid_argument naming tenantId (nothing is recorded).
-  result<std::string> lifecycle(const std::string& request_id, const std::string& action,
-                                const std::string& dedupe_key = {}, const std::string& tenant_id = {});
+  result<std::string> lifecycle(const request_id& id, events::lifecycle_action action,
+                                const std::string& dedupe_key = {}, const tenant_id& tenant = {});
 
   /// Delivers the access details of a request waiting for manual input
   /// (AwaitingManualInput); it goes on to verify. conflict if it is not waiting.
-  result<std::string> complete(const std::string& request_id, complete_manual details);
+  result<std::string> complete(const request_id& id, complete_manual details);
 
   /// The cluster actor's view of a cluster (capacity used, breaker).
-  result<cluster_usage> usage_of_cluster(const std::string& cluster_id);
+  result<cluster_usage> usage_of_cluster(const cluster_id& id);
 
   /// The tenant supervisor's view of a tenant.
-  result<tenant_usage> usage(const std::string& tenant_id);
+  result<tenant_usage> usage(const tenant_id& tenant);
 
   /// Spawns the actors of these requests (replay, then continue). Used at
   /// start-up for every unfinished request. Idempotent.
-  void resume(const std::vector<std::string>& request_ids);
+  void resume(const std::vector<request_id>& ids);
 
   /// Stops intake, waits up to `grace` for in-flight provider calls and
   /// persists their outcomes, then stops every actor. Safe to call twice.

@@ -13,6 +13,7 @@
 #include "actors/cluster/cluster_directory.hpp"
 #include "actors/engine.hpp"
 #include "actors/governance/governance.hpp"
+#include "actors/read_side.hpp"
 #include "common/secret_box.hpp"
 #include "common/config.hpp"
 #include "common/metrics.hpp"
@@ -226,25 +227,13 @@ int main(int argc, char** argv) {
   eo.rules = governance;
   eo.max_in_flight_per_tenant = cfg.max_in_flight_per_tenant;
   eo.gate = cfg.gate;
-  eo.lookup_request = [s = summaries.get()](const std::string& id) -> std::optional<events::request_state> {
-    auto r = s->get(id);
-    return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;
-  };
-  eo.sync_read_side = [s = summaries.get(), journal] { s->wait_for(journal->last_position(), std::chrono::seconds(2)); };
-  eo.tenant_requests = [s = summaries.get()](const std::string& tenant) {
-    auto r = s->tenant_states(tenant);
-    return r ? std::move(*r) : std::vector<events::request_state>{};
-  };
+  actors::use_read_side(eo, summaries.get(), journal);
   eo.journal = journal;
   eo.time = clk;
   auto eo_timers = make_real_timers(clk);
   eo.timers = eo_timers;
   eo.providers = registry;
   eo.clusters = [clusters] { return clusters->list(); };
-  eo.cluster_holders = [s = summaries.get()](const std::string& cluster) {
-    auto r = s->cluster_holders(cluster);
-    return r ? std::move(*r) : std::vector<events::request_state>{};
-  };
   eo.stuck_after_ms = cfg.stuck_after_ms;
   eo.retry = cfg.retry;
   eo.provider_threads = cfg.provider_threads;

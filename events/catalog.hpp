@@ -46,5 +46,6 @@ inline constexpr std::array<std::string_view, 4> lifecycle_actions = {"suspend",
 static_assert(static_cast<std::size_t>(lifecycle::rolled_back) + 1 == lifecycle_names.size());
 static_assert(static_cast<std::size_t>(step_kind::verify) + 1 == step_names.size());
 static_assert(static_cast<std::size_t>(step_status::awaiting_manual_input) + 1 == step_status_names.size());
+static_assert(static_cast<std::size_t>(lifecycle_action::retry) + 1 == lifecycle_actions.size());
 
 }  // namespace provisiond::events

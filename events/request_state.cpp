@@ -31,6 +31,14 @@ std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+const char* to_string(lifecycle_action a) noexcept { return lifecycle_actions[static_cast<int>(a)].data(); }
+
+std::optional<lifecycle_action> parse_lifecycle_action(std::string_view s) noexcept {
+  for (std::size_t i = 0; i < lifecycle_actions.size(); ++i)
+    if (s == lifecycle_actions[i]) return static_cast<lifecycle_action>(i);
+  return std::nullopt;
+}
+
 bool is_terminal(lifecycle s) noexcept {
   return s == lifecycle::completed || s == lifecycle::failed || s == lifecycle::rolled_back;
 }

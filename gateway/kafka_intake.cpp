@@ -60,11 +60,13 @@ std::uint64_t kafka_intake::dead_lettered() const {
 result<bool> kafka_intake::execute(const kafka_command& cmd) {
   if (injected_unavailable()) return make_error(errc::unavailable, "the engine did not answer in time (failpoint)");
   if (!cmd.is_provision()) {
-    auto r = engine_->lifecycle(cmd.request_id, cmd.name, dedupe_key(cmd), cmd.tenant_id);
+    auto action = events::parse_lifecycle_action(cmd.name);
+    if (!action) return make_error(errc::invalid_argument, "unknown command " + cmd.name, "command");
+    auto r = engine_->lifecycle(request_id{cmd.request_id}, *action, dedupe_key(cmd), tenant_id{cmd.tenant_id});
     if (!r) return r.error();
     return false;
   }
-  auto r = engine_->submit(actors::submit_command{cmd.spec, dedupe_key(cmd), cmd.request_id});
+  auto r = engine_->submit(actors::submit_command{cmd.spec, dedupe_key(cmd), request_id{cmd.request_id}});
   if (!r) return r.error();
   return r->duplicate;
 }

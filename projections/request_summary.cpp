@@ -441,11 +441,11 @@ std::uint64_t request_summary_projection::checkpoint() const {
   return impl_->checkpoint;
 }
 
-result<std::optional<ev::request_state>> request_summary_projection::get(const std::string& request_id) {
-  auto stored = impl_->store->get("s/" + request_id);
+result<std::optional<ev::request_state>> request_summary_projection::get(const request_id& id) {
+  auto stored = impl_->store->get("s/" + id.str());
   if (!stored) return stored.error();
   if (!*stored) return std::optional<ev::request_state>{};
-  auto state = read_row("s/" + request_id, **stored, nullptr);
+  auto state = read_row("s/" + id.str(), **stored, nullptr);
   if (!state) return state.error();
   return std::optional<ev::request_state>{std::move(*state)};
 }
@@ -460,7 +460,7 @@ result<list_page> request_summary_projection::list(const list_query& q) {
   if (!rows) return rows.error();
   list_page page;
   for (std::size_t i = 0; i < rows->size() && i < q.limit; ++i) {
-    auto s = get((*rows)[i].second);
+    auto s = get(request_id{(*rows)[i].second});
     if (!s) return s.error();
     if (*s) page.items_json.push_back(render_request(**s));
   }
@@ -468,12 +468,12 @@ result<list_page> request_summary_projection::list(const list_query& q) {
   return page;
 }
 
-result<std::vector<ev::request_state>> request_summary_projection::tenant_states(const std::string& tenant_id) {
-  return states_under("t/" + tenant_id + '\x01');
+result<std::vector<ev::request_state>> request_summary_projection::tenant_states(const tenant_id& tenant) {
+  return states_under("t/" + tenant.str() + '\x01');
 }
 
-result<std::vector<ev::request_state>> request_summary_projection::cluster_holders(const std::string& cluster_id) {
-  return states_under(cluster_prefix(cluster_id));
+result<std::vector<ev::request_state>> request_summary_projection::cluster_holders(const cluster_id& cluster) {
+  return states_under(cluster_prefix(cluster.str()));
 }
 
 result<std::vector<ev::request_state>> request_summary_projection::in_state(ev::lifecycle state) {
@@ -483,7 +483,7 @@ result<std::vector<ev::request_state>> request_summary_projection::in_state(ev::
 result<std::vector<ev::request_state>> request_summary_projection::states_under(const std::string& prefix) {
   std::vector<ev::request_state> out;
   auto st = for_each_id(*impl_->store, prefix, [&](const std::string& id) -> status {
-    auto s = get(id);
+    auto s = get(request_id{id});
     if (!s) return s.error();
     if (*s) out.push_back(std::move(**s));
     return ok();
@@ -492,13 +492,13 @@ result<std::vector<ev::request_state>> request_summary_projection::states_under(
   return out;
 }
 
-result<std::vector<std::string>> request_summary_projection::unfinished() {
-  std::vector<std::string> ids;
+result<std::vector<request_id>> request_summary_projection::unfinished() {
+  std::vector<request_id> ids;
   for (int i = 0; i < 11; ++i) {
     auto s = static_cast<ev::lifecycle>(i);
     if (ev::is_terminal(s)) continue;
     auto st = for_each_id(*impl_->store, state_prefix(s), [&](const std::string& id) {
-      ids.push_back(id);
+      ids.emplace_back(id);
       return ok();
     });
     if (!st) return st.error();

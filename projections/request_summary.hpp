@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.hpp"
 #include "common/result.hpp"
 #include "events/journal.hpp"
 #include "events/request_state.hpp"
@@ -53,18 +54,18 @@ class request_summary_projection {
   std::uint64_t checkpoint() const;
 
   /// The folded state of one request, if the view has it.
-  result<std::optional<events::request_state>> get(const std::string& request_id);
+  result<std::optional<events::request_state>> get(const request_id& id);
   result<list_page> list(const list_query& q);
   /// Every request of a tenant, folded (to rebuild its supervisor).
-  result<std::vector<events::request_state>> tenant_states(const std::string& tenant_id);
+  result<std::vector<events::request_state>> tenant_states(const tenant_id& tenant);
   /// Every request holding capacity on a cluster (to rebuild its actor).
-  result<std::vector<events::request_state>> cluster_holders(const std::string& cluster_id);
+  result<std::vector<events::request_state>> cluster_holders(const cluster_id& cluster);
   /// Every request in one lifecycle state, oldest first.
   result<std::vector<events::request_state>> in_state(events::lifecycle state);
   /// Requests per lifecycle state (index = events::lifecycle), as of the checkpoint.
   std::array<std::int64_t, 11> state_counts() const;
   /// Ids of requests in a non-terminal state (to resume at start-up).
-  result<std::vector<std::string>> unfinished();
+  result<std::vector<request_id>> unfinished();
 
  private:
   result<std::vector<events::request_state>> states_under(const std::string& index_prefix);

@@ -23,7 +23,7 @@ caf::behavior cluster_fn(cluster_actor* self, context* ctx, std::string id) {
   st.id = id;
   answer_on_exception(self, "cluster", [](cluster_actor*) {});
   if (ctx->opts.cluster_holders)
-    for (auto& r : ctx->opts.cluster_holders(id))
+    for (auto& r : ctx->opts.cluster_holders(cluster_id{id}))
       if (r.capacity_held && r.cluster_id == id) st.book.hold(r.id, r.capacity);
   return {
       [=](reserve_atom, reserve_msg& m) {

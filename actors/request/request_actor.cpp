@@ -345,19 +345,19 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           auto parsed = parse_json(*d.r->duplicate_of, "dedupe record");
           json j = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
           submit_outcome o;
-          o.request_id = j.value("requestId", "");
+          o.request_id = request_id{j.value("requestId", "")};
           o.duplicate = true;
           result<submit_outcome> out = o;
           if (j.value("hash", "") != st.req.spec.request_hash)
             out = make_error(errc::conflict,
-                             "this key was already used for request " + o.request_id + " with a different body",
+                             "this key was already used for request " + o.request_id.str() + " with a different body",
                              st.dedupe_field);
           if (promise) promise->deliver(submit_reply{std::move(out)});
           return self->quit();
         }
         if (promise) {
           submit_outcome o;
-          o.request_id = st.req.id;
+          o.request_id = request_id{st.req.id};
           o.position = d.r->first_position;
           st.created_position = d.r->first_position;
           promise->deliver(submit_reply{o});

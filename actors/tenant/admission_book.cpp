@@ -134,16 +134,16 @@ std::size_t admission_book::asking() const {
 }
 
 std::vector<std::string> dependency_cycle(
-    const std::string& new_id, const std::vector<std::string>& depends_on,
-    const std::function<std::optional<events::request_state>(const std::string&)>& lookup) {
-  std::vector<waiting_request> graph{{new_id, 0, depends_on}};
+    const request_id& new_id, const std::vector<std::string>& depends_on,
+    const std::function<std::optional<events::request_state>(const request_id&)>& lookup) {
+  std::vector<waiting_request> graph{{new_id.str(), 0, depends_on}};
   std::vector<std::string> frontier = depends_on;
-  std::unordered_set<std::string> seen{new_id};
+  std::unordered_set<std::string> seen{new_id.str()};
   while (!frontier.empty() && graph.size() < 1000) {
     auto id = frontier.back();
     frontier.pop_back();
     if (!seen.insert(id).second || !lookup) continue;
-    auto r = lookup(id);
+    auto r = lookup(request_id{id});
     if (!r || is_terminal(r->state)) continue;
     graph.push_back({id, graph.size(), r->spec.depends_on});
     for (auto& d : r->spec.depends_on) frontier.push_back(d);

@@ -16,6 +16,7 @@
 #include "actors/request/request_logic.hpp"
 #include "actors/tenant/tenant_logic.hpp"
 #include "common/clock.hpp"
+#include "common/ids.hpp"
 #include "events/request_state.hpp"
 
 namespace provisiond::actors {
@@ -87,7 +88,7 @@ class admission_book {
 /// Kahn over it and what it waits for transitively (at most 1000 requests,
 /// looked up on the read side; finished ones end the walk). Empty: no cycle.
 std::vector<std::string> dependency_cycle(
-    const std::string& new_id, const std::vector<std::string>& depends_on,
-    const std::function<std::optional<events::request_state>(const std::string&)>& lookup);
+    const request_id& new_id, const std::vector<std::string>& depends_on,
+    const std::function<std::optional<events::request_state>(const request_id&)>& lookup);
 
 }  // namespace provisiond::actors

@@ -14,7 +14,7 @@ void pump(supervisor_actor* self, context* ctx) {
   auto& st = self->state;
   auto lookup = [ctx](const std::string& id) -> std::optional<ev::lifecycle> {
     if (!ctx->opts.lookup_request) return std::nullopt;
-    auto s = ctx->opts.lookup_request(id);
+    auto s = ctx->opts.lookup_request(request_id{id});
     return s ? std::optional<ev::lifecycle>{s->state} : std::nullopt;
   };
   auto out = st.book.pump(ctx->now(), lookup);
@@ -69,7 +69,7 @@ caf::behavior supervisor_fn(supervisor_actor* self, context* ctx, std::string te
   self->attach_functor([ctx] { ctx->live_supervisors.fetch_sub(1); });
   // Rebuild from the read side: reservations and slots of this tenant's requests.
   if (ctx->opts.tenant_requests)
-    for (auto& r : ctx->opts.tenant_requests(tenant)) st.book.restore(r);
+    for (auto& r : ctx->opts.tenant_requests(tenant_id{tenant})) st.book.restore(r);
   note_activity(self, ctx);
   return {
       [=](admit_atom, admit_msg& m) {

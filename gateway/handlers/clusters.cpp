@@ -35,7 +35,7 @@ json cluster_json(const cluster_config& c) {
 // Adds what the cluster actor knows: capacity used and free, breaker state.
 json with_usage(const api_backend& b, const cluster_config& c) {
   auto j = cluster_json(c);
-  auto u = b.engine->usage_of_cluster(c.id);
+  auto u = b.engine->usage_of_cluster(cluster_id{c.id});
   if (!u) return j;
   auto free = c.capacity;
   actors::operator-=(free, u->used);
@@ -111,7 +111,7 @@ http_response update_cluster(const api_backend& b, const route_call& c) {
 
 http_response delete_cluster(const api_backend& b, const route_call& c) {
   const auto& id = c.param("id");
-  auto u = b.engine->usage_of_cluster(id);
+  auto u = b.engine->usage_of_cluster(cluster_id{id});
   if (!u) return error_response(u.error());
   if (u->requests > 0)
     return error_response(

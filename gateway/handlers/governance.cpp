@@ -154,7 +154,7 @@ http_response decide(const api_backend& b, const route_call& c, bool approve) {
     }
   }
   if (!approve && text.empty()) return error_response(bad("reason", "a rejection needs a reason"));
-  auto r = approve ? b.engine->approve(id, text) : b.engine->reject(id, text);
+  auto r = approve ? b.engine->approve(request_id{id}, text) : b.engine->reject(request_id{id}, text);
   if (!r) return error_response(r.error());
   return json_response(200, {{"id", id}, {"state", *r}});
 }
@@ -189,7 +189,7 @@ http_response put_quota(const api_backend& b, const route_call& c) {
 
 http_response tenant_usage(const api_backend& b, const route_call& c) {
   const auto& tenant = c.param("id");
-  auto u = b.engine->usage(tenant);
+  auto u = b.engine->usage(tenant_id{tenant});
   if (!u) return error_response(u.error());
   return json_response(200, {{"tenantId", tenant},
                              {"usage", ev::to_json(u->used)},

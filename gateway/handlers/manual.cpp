@@ -82,7 +82,7 @@ http_response complete_request(const api_backend& b, const route_call& call) {
   }
   // Refuse before touching the secret store: a wrong-state call must not
   // overwrite credentials delivered earlier.
-  auto current = b.summaries->get(id);
+  auto current = b.summaries->get(request_id{id});
   if (!current) return error_response(current.error());
   if (!*current) return error_response(detail::no_request(id));
   if (!actors::awaiting_input(**current))
@@ -94,7 +94,7 @@ http_response complete_request(const api_backend& b, const route_call& call) {
           b.secrets->put(ev::request_secret_name(id), dump_json(json{{"kind", c.credential}, {"value", *secret}}));
       !st)
     return error_response(st.error());
-  auto r = b.engine->complete(id, std::move(c));
+  auto r = b.engine->complete(request_id{id}, std::move(c));
   if (!r) return error_response(r.error());
   return json_response(200, {{"id", id}, {"state", *r}});
 }
@@ -104,7 +104,7 @@ http_response complete_request(const api_backend& b, const route_call& call) {
 http_response request_credentials(const api_backend& b, const route_call& call) {
   const auto& req = call.req;
   const auto& id = call.param("id");
-  auto current = b.summaries->get(id);
+  auto current = b.summaries->get(request_id{id});
   if (!current) return error_response(current.error());
   if (!*current) return error_response(detail::no_request(id));
   auto tenant = req.header("x-tenant-id");
@@ -133,7 +133,7 @@ http_response request_credentials(const api_backend& b, const route_call& call) 
 // GET /v1/requests/{id}/metrics: live figures from the provider.
 http_response request_metrics(const api_backend& b, const route_call& call) {
   const auto& id = call.param("id");
-  auto current = b.summaries->get(id);
+  auto current = b.summaries->get(request_id{id});
   if (!current) return error_response(current.error());
   if (!*current) return error_response(detail::no_request(id));
   const auto& r = **current;

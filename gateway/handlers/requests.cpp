@@ -29,7 +29,7 @@ http_response create_request(const api_backend& b, const route_call& c) {
       return error_response(bad("Idempotency-Key", "expected 1-128 printable ASCII characters without spaces"));
     sub->spec.idempotency_key = key;
   }
-  auto out = b.engine->submit(actors::submit_command{std::move(sub->spec), {}, std::move(sub->request_id)});
+  auto out = b.engine->submit(actors::submit_command{std::move(sub->spec), {}, request_id{std::move(sub->request_id)}});
   if (!out) return error_response(out.error());
   // Read-your-writes: let the read model see the submission before answering.
   if (out->position) b.summaries->wait_for(out->position, std::chrono::seconds(2));
@@ -37,8 +37,8 @@ http_response create_request(const api_backend& b, const route_call& c) {
   if (out->duplicate) {
     if (auto s = b.summaries->get(out->request_id); s && *s) state = ev::to_string((*s)->state);
   }
-  auto r = json_response(202, {{"id", out->request_id}, {"state", state}});
-  r.headers.emplace_back("Location", "/v1/requests/" + out->request_id);
+  auto r = json_response(202, {{"id", out->request_id.str()}, {"state", state}});
+  r.headers.emplace_back("Location", "/v1/requests/" + out->request_id.str());
   if (out->duplicate) r.headers.emplace_back("Idempotent-Replayed", "true");
   return r;
 }
@@ -80,7 +80,7 @@ http_response list_requests(const api_backend& b, const route_call& c) {
 http_response get_request(const api_backend& b, const route_call& c) {
   const auto& id = c.param("id");
   if (!is_valid_id(id)) return error_response(detail::no_request(id));
-  auto s = b.summaries->get(id);
+  auto s = b.summaries->get(request_id{id});
   if (!s) return error_response(s.error());
   if (!*s) return error_response(detail::no_request(id));
   http_response r;

@@ -43,17 +43,6 @@ struct KafkaHostile : server_fixture {
     write_config({{"kafka", {{"bootstrap", kafka.bootstrap()}}}});
   }
 
-  std::vector<json> list(const std::string& tenant) {
-    std::vector<json> items;
-    std::string cursor;
-    do {
-      auto page = body(get("/v1/requests?limit=500&tenantId=" + tenant + (cursor.empty() ? "" : "&cursor=" + cursor)));
-      for (auto& it : page["items"]) items.push_back(it);
-      cursor = page["nextCursor"].is_string() ? page["nextCursor"].get<std::string>() : "";
-    } while (!cursor.empty());
-    return items;
-  }
-
   std::vector<json> wait_requests(const std::string& tenant, std::size_t n, std::chrono::seconds timeout = 60s) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<json> items;

@@ -32,6 +32,18 @@ struct server_fixture : ::testing::Test {
 
   static nlohmann::json body(const http_reply& r) { return nlohmann::json::parse(r.body, nullptr, false); }
 
+  /// Every request of a tenant, following the pages.
+  std::vector<nlohmann::json> list(const std::string& tenant) {
+    std::vector<nlohmann::json> items;
+    std::string cursor;
+    do {
+      auto page = body(get("/v1/requests?limit=500&tenantId=" + tenant + (cursor.empty() ? "" : "&cursor=" + cursor)));
+      for (auto& it : page["items"]) items.push_back(it);
+      cursor = page["nextCursor"].is_string() ? page["nextCursor"].get<std::string>() : "";
+    } while (!cursor.empty());
+    return items;
+  }
+
   /// Polls GET /v1/requests/{id} until its state is one of `states`.
   std::string wait_state(const std::string& id, std::initializer_list<std::string> states,
                          std::chrono::seconds timeout = std::chrono::seconds(20)) {

@@ -37,17 +37,6 @@ struct Kafka : server_fixture {
       if (k == id) out.push_back(v);
     return out;
   }
-
-  std::vector<json> list(const std::string& tenant) {
-    std::vector<json> items;
-    std::string cursor;
-    do {
-      auto page = body(get("/v1/requests?limit=500&tenantId=" + tenant + (cursor.empty() ? "" : "&cursor=" + cursor)));
-      for (auto& it : page["items"]) items.push_back(it);
-      cursor = page["nextCursor"].is_string() ? page["nextCursor"].get<std::string>() : "";
-    } while (!cursor.empty());
-    return items;
-  }
 };
 
 std::string provision(const std::string& command_id, const std::string& tenant, const std::string& order) {

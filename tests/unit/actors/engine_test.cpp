@@ -65,7 +65,7 @@ struct EngineTest : ::testing::Test {
     c.spec = ev::request_submitted{"acme", order, "vps", "eu-west-1", "simulation", {2, 4, 40}, {}, key, "", {}};
     auto r = engine->submit(c);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? r->request_id : "";
+    return r ? r->request_id.str() : "";
   }
 
   std::vector<std::string> types(const std::string& id) {
@@ -171,8 +171,8 @@ TEST_F(EngineTest, NoMatchingClusterFailsWithAReason) {
   c.spec = ev::request_submitted{"acme", "o", "vps", "mars-1", "simulation", {1, 1, 1}, {}, "", "", {}};
   auto r = engine->submit(c);
   ASSERT_TRUE(r.has_value());
-  ASSERT_TRUE(wait_last(r->request_id, "quota_released"));
-  auto stream = journal->read_stream(ev::stream_for_request(r->request_id), 1);
+  ASSERT_TRUE(wait_last(r->request_id.str(), "quota_released"));
+  auto stream = journal->read_stream(ev::stream_for_request(r->request_id.str()), 1);
   auto e = std::get<ev::request_failed>(*ev::decode((*stream)[stream->size() - 2]));
   EXPECT_EQ(e.code, "no_cluster");
   EXPECT_NE(e.reason.find("mars-1"), std::string::npos);
@@ -190,7 +190,7 @@ TEST_F(EngineTest, ARestartResumesAndSettlesInterruptedIntents) {
   for (auto& id : ids) unfinished += types(id).back() != "request_completed";
   EXPECT_GT(unfinished, 0) << "the test must interrupt something";
   start(cfg);
-  engine->resume(ids);
+  engine->resume(std::vector<request_id>(ids.begin(), ids.end()));
   for (auto& id : ids) ASSERT_TRUE(wait_last(id, "request_completed", 10s)) << id;
   auto ledger = provider->ledger();
   EXPECT_EQ(ledger->size(), 2 * ids.size()) << "one server and one floating IP each, nothing twice";
@@ -321,12 +321,12 @@ TEST_F(EngineTest, AHandlerThatThrowsAnswersItsCallerAtOnceAndTheRequestLivesOn)
   start();
   auto id = submit();
   ASSERT_TRUE(wait_last(id, "request_completed"));
-  auto r = engine->lifecycle(id, "suspend", "cmd/boom-1");
+  auto r = engine->lifecycle(request_id{id}, ev::lifecycle_action::suspend, "cmd/boom-1");
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, errc::unavailable);
   EXPECT_EQ(r.error().message.find("timeout"), std::string::npos) << "answered, not timed out: " << r.error().message;
   // The actor stopped; the next message gets a fresh one from the stream.
-  auto ok = engine->lifecycle(id, "suspend", "cmd/fine-1");
+  auto ok = engine->lifecycle(request_id{id}, ev::lifecycle_action::suspend, "cmd/fine-1");
   ASSERT_TRUE(ok.has_value()) << ok.error().message;
   EXPECT_TRUE(wait_last(id, "service_suspended"));
 }
@@ -336,12 +336,12 @@ TEST_F(EngineTest, LifecycleNamingAnotherTenantIsRefusedAndRecordsNothing) {
   auto id = submit();
   ASSERT_TRUE(wait_last(id, "request_completed"));
   auto before = types(id).size();
-  auto r = engine->lifecycle(id, "deprovision", "cmd/x-1", "mallory");
+  auto r = engine->lifecycle(request_id{id}, ev::lifecycle_action::deprovision, "cmd/x-1", tenant_id{"mallory"});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, errc::invalid_argument);
   EXPECT_EQ(r.error().field, "tenantId");
   EXPECT_EQ(types(id).size(), before);
-  auto own = engine->lifecycle(id, "suspend", "cmd/x-2", "acme");
+  auto own = engine->lifecycle(request_id{id}, ev::lifecycle_action::suspend, "cmd/x-2", tenant_id{"acme"});
   ASSERT_TRUE(own.has_value()) << own.error().message;
 }
 
@@ -349,7 +349,7 @@ TEST_F(EngineTest, IdleTenantSupervisorsLeaveMemoryAndComeBackWithTheirReservati
   std::vector<std::string> ids;
   tweak = [&](actors::engine_options& o) {
     o.supervisor_idle_ms = 1000;
-    o.tenant_requests = [&](const std::string&) {
+    o.tenant_requests = [&](const tenant_id&) {
       std::vector<ev::request_state> out;
       for (auto& id : ids) {
         ev::request_state s;
@@ -369,7 +369,7 @@ TEST_F(EngineTest, IdleTenantSupervisorsLeaveMemoryAndComeBackWithTheirReservati
   start();
   ids.push_back(submit("", "o-1"));
   ASSERT_TRUE(wait_last(ids[0], "request_completed"));
-  auto held = engine->usage("acme");
+  auto held = engine->usage(tenant_id{"acme"});
   ASSERT_TRUE(held.has_value());
   EXPECT_EQ(held->used.cpu, 2);
   EXPECT_EQ(engine->live_supervisors(), 1u);
@@ -378,7 +378,7 @@ TEST_F(EngineTest, IdleTenantSupervisorsLeaveMemoryAndComeBackWithTheirReservati
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(engine->live_supervisors(), 0u) << "an idle supervisor is passivated";
-  auto again = engine->usage("acme");
+  auto again = engine->usage(tenant_id{"acme"});
   ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_EQ(again->used.cpu, 2) << "its reservations are rebuilt from the read side";
   EXPECT_EQ(engine->live_supervisors(), 1u);

@@ -11,6 +11,7 @@
 #include "actors/cluster/cluster_directory.hpp"
 #include "actors/engine.hpp"
 #include "actors/governance/governance.hpp"
+#include "actors/read_side.hpp"
 #include "common/secret_box.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "events/rocksdb/rocksdb_secrets.hpp"
@@ -60,19 +61,7 @@ struct in_process_backend {
     o.providers = registry;
     o.rules = governance;
     o.clusters = [c = clusters] { return c->list(); };
-    o.cluster_holders = [s = summaries.get()](const std::string& cluster) {
-      auto r = s->cluster_holders(cluster);
-      return r ? std::move(*r) : std::vector<events::request_state>{};
-    };
-    o.lookup_request = [s = summaries.get()](const std::string& id) -> std::optional<events::request_state> {
-      auto r = s->get(id);
-      return r && *r ? std::optional<events::request_state>{std::move(**r)} : std::nullopt;
-    };
-    o.tenant_requests = [s = summaries.get()](const std::string& tenant) {
-      auto r = s->tenant_states(tenant);
-      return r ? std::move(*r) : std::vector<events::request_state>{};
-    };
-    o.sync_read_side = [s = summaries.get(), j = journal] { s->wait_for(j->last_position(), std::chrono::seconds(2)); };
+    actors::use_read_side(o, summaries.get(), journal);
     o.provider_threads = 2;
     o.scheduler_threads = 2;
     engine = std::make_unique<actors::engine>(std::move(o));
@@ -98,7 +87,7 @@ struct in_process_backend {
     c.spec = events::request_submitted{"acme", "order-1", "vps", "eu-west-1", "simulation", {1, 1, 10}, {}, "", "", {}};
     auto submitted = engine->submit(c);
     if (submitted) {
-      request_id = submitted->request_id;
+      request_id = submitted->request_id.str();
       summaries->wait_for(submitted->position, std::chrono::seconds(5));
     }
     cluster_id = cfg.clusters.at(0).id;

@@ -55,7 +55,7 @@ struct ProjectionTest : ::testing::Test {
 TEST_F(ProjectionTest, SummarisesStateStepsAndEndpoints) {
   submit("r1", "acme", true);
   ASSERT_TRUE(proj->catch_up());
-  auto s = proj->get("r1");
+  auto s = proj->get(provisiond::request_id{"r1"});
   ASSERT_TRUE(s.has_value() && s->has_value());
   auto j = json::parse(pj::render_request(**s));
   EXPECT_EQ(j["state"], "Completed");
@@ -91,8 +91,10 @@ TEST_F(ProjectionTest, ListsByTenantAndStateWithCursorPages) {
   completed.tenant_id = "acme";
   EXPECT_EQ(ids(*proj->list(completed)), (std::vector<std::string>{"a0", "a2", "a4"}));
   auto open = proj->unfinished();
-  std::sort(open->begin(), open->end());
-  EXPECT_EQ(*open, (std::vector<std::string>{"a1", "a3"}));
+  std::vector<std::string> open_ids;
+  for (auto& id : *open) open_ids.push_back(id.str());
+  std::sort(open_ids.begin(), open_ids.end());
+  EXPECT_EQ(open_ids, (std::vector<std::string>{"a1", "a3"}));
 }
 
 TEST_F(ProjectionTest, StateIndexMovesWhenStateChanges) {
@@ -116,9 +118,9 @@ TEST_F(ProjectionTest, RebuildFromZeroGivesTheSameView) {
   for (int i = 0; i < 3; ++i) submit("r" + std::to_string(i), "acme", i != 1);
   ASSERT_TRUE(proj->catch_up());
   std::vector<std::string> before;
-  for (int i = 0; i < 3; ++i) before.push_back(pj::render_request(**proj->get("r" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i) before.push_back(pj::render_request(**proj->get(provisiond::request_id{"r" + std::to_string(i)})));
   ASSERT_TRUE(proj->rebuild());
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(pj::render_request(**proj->get("r" + std::to_string(i))), before[i]);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(pj::render_request(**proj->get(provisiond::request_id{"r" + std::to_string(i)})), before[i]);
   EXPECT_EQ(proj->list(pj::list_query{})->items_json.size(), 3u);
 }
 
@@ -126,6 +128,6 @@ TEST_F(ProjectionTest, BackgroundThreadFollowsCommits) {
   proj->start();
   submit("r1", "acme", true);
   ASSERT_TRUE(proj->wait_for(journal->last_position(), std::chrono::seconds(5)));
-  EXPECT_TRUE(proj->get("r1")->has_value());
+  EXPECT_TRUE(proj->get(provisiond::request_id{"r1"})->has_value());
   proj->stop();
 }

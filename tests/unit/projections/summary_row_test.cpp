@@ -154,7 +154,7 @@ struct SummaryRow : ::testing::Test {
   }
 
   ev::request_state get(pj::request_summary_projection& p, const std::string& id) {
-    auto s = p.get(id);
+    auto s = p.get(provisiond::request_id{id});
     EXPECT_TRUE(s.has_value() && s->has_value()) << id;
     return s && *s ? **s : ev::request_state{};
   }
@@ -189,7 +189,7 @@ TEST_F(SummaryRow, ReadsFormat1RowsAndRendersThemAsBefore) {
   auto counts = proj.state_counts();
   EXPECT_EQ(counts[static_cast<int>(ev::lifecycle::completed)], 1);
   EXPECT_EQ(counts[static_cast<int>(ev::lifecycle::failed)], 1);
-  auto holders = proj.cluster_holders("sim-eu-west-1");
+  auto holders = proj.cluster_holders(provisiond::cluster_id{"sim-eu-west-1"});
   ASSERT_TRUE(holders.has_value());
   ASSERT_EQ(holders->size(), 1u);
   EXPECT_EQ(holders->front().id, "r-big");
@@ -285,11 +285,11 @@ TEST_F(SummaryRow, CorruptOrNewerRowsAreErrorsNotCrashes) {
             {"s/badstate", std::string(row_old).replace(row_old.find(R"("state":0)"), 9, R"("state":"Sleeping")")}};
   ASSERT_TRUE(views->commit(w, "request-summary", 0));
   pj::request_summary_projection proj(journal, views);
-  auto bad = proj.get("bad");
+  auto bad = proj.get(provisiond::request_id{"bad"});
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("corrupt request-summary row s/bad"), std::string::npos) << bad.error().message;
-  auto future = proj.get("future");
+  auto future = proj.get(provisiond::request_id{"future"});
   ASSERT_FALSE(future.has_value());
   EXPECT_NE(future.error().message.find("row format 3"), std::string::npos) << future.error().message;
-  EXPECT_FALSE(proj.get("badstate").has_value()) << "format 1 stores ordinals; a name there is corrupt";
+  EXPECT_FALSE(proj.get(provisiond::request_id{"badstate"}).has_value()) << "format 1 stores ordinals; a name there is corrupt";
 }

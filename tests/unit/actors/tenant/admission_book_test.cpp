@@ -122,16 +122,16 @@ TEST(AdmissionBook, RestoredFromTheReadSideItKnowsReservationsAndSlots) {
 
 TEST(AdmissionBook, DependencyCycleIsFoundThroughTheReadSide) {
   // a (new) → b → a
-  auto lookup = [](const std::string& id) -> std::optional<ev::request_state> {
-    if (id != "b") return std::nullopt;
+  auto lookup = [](const request_id& id) -> std::optional<ev::request_state> {
+    if (id.str() != "b") return std::nullopt;
     ev::request_state s;
     s.id = "b";
     s.state = ev::lifecycle::queued;
     s.spec.depends_on = {"a"};
     return s;
   };
-  auto cycle = dependency_cycle("a", {"b"}, lookup);
+  auto cycle = dependency_cycle(request_id{"a"}, {"b"}, lookup);
   std::sort(cycle.begin(), cycle.end());
   EXPECT_EQ(cycle, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(dependency_cycle("c", {"b"}, lookup).empty());
+  EXPECT_TRUE(dependency_cycle(request_id{"c"}, {"b"}, lookup).empty());
 }
