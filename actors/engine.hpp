@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "common/config.hpp"
+#include "common/cluster.hpp"
+#include "common/settings.hpp"
 #include "common/ids.hpp"
 #include "common/result.hpp"
 #include "events/domain_events.hpp"

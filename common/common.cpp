@@ -1,4 +1,6 @@
 #include <algorithm>
+
+#include "common/settings.hpp"
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -152,6 +154,13 @@ bool is_valid_order_id(std::string_view s) noexcept { return id_shaped(s, 128, "
 void clock::sleep_for(time_ms ms) {
   if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
+
+time_ms retry_policy::delay_for(int retry) const noexcept {
+  time_ms d = base_delay_ms;
+  for (int i = 1; i < retry && d < max_delay_ms; ++i) d *= 2;
+  return std::min(d, max_delay_ms);
+}
+
 
 std::shared_ptr<clock> make_system_clock() { return std::make_shared<system_clock_impl>(); }
 

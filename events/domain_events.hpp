@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "common/config.hpp"
+#include "common/cluster.hpp"
 
 namespace provisiond::events {
 

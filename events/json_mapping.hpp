@@ -23,7 +23,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "common/config.hpp"
+#include "common/cluster.hpp"
 #include "events/domain_events.hpp"
 
 namespace provisiond::events {

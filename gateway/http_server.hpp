@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 #include "gateway/http_target.hpp"
 

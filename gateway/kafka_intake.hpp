@@ -15,7 +15,7 @@
 #include <string>
 
 #include "actors/engine.hpp"
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 #include "events/kafka/command_consumer.hpp"
 #include "gateway/commands.hpp"

@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/cluster.hpp"
 #include "events/domain_events.hpp"
 
 namespace provisiond::actors {

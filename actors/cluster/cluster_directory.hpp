@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
-#include "common/config.hpp"
+#include "common/cluster.hpp"
 #include "common/result.hpp"
 #include "events/journal.hpp"
 #include "events/secret_store.hpp"

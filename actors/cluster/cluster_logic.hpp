@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/cluster.hpp"
 #include "events/domain_events.hpp"
 
 namespace provisiond::actors {

@@ -12,7 +12,7 @@
 
 #include "actors/detail/io_pool.hpp"
 #include "common/clock.hpp"
-#include "common/config.hpp"
+#include "common/settings.hpp"
 
 namespace provisiond::actors::detail {
 

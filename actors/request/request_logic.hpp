@@ -10,7 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/cluster.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
 #include "events/request_state.hpp"

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 
 namespace provisiond::events::kafka {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
 #include "events/envelope.hpp"

@@ -40,7 +40,7 @@ result<std::shared_ptr<store>> store::open(const std::string& dir, durability mo
   // number of requests (README, "Memory").
   auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes, cache);
-  options.write_buffer_size = 4 << 20;
+  options.write_buffer_size = 16 << 20;
   options.max_write_buffer_number = 2;
   options.max_open_files = 512;
   rocksdb::BlockBasedTableOptions table;

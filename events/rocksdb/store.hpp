@@ -8,7 +8,7 @@
 
 #include <rocksdb/db.h>
 
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "common/result.hpp"
 
 namespace provisiond::events::rocksdb_adapter {
@@ -17,8 +17,8 @@ class store {
  public:
   /// RocksDB's memory bound: the shared block cache, which also carries the
   /// memtables of every column family (at most `memtable_bytes` of it).
-  static constexpr std::size_t block_cache_bytes = 64 << 20;
-  static constexpr std::size_t memtable_bytes = 32 << 20;
+  static constexpr std::size_t block_cache_bytes = 128 << 20;
+  static constexpr std::size_t memtable_bytes = 64 << 20;
   /// Opens (creating if missing) the database in `dir`.
   static result<std::shared_ptr<store>> open(const std::string& dir, durability mode);
   ~store();

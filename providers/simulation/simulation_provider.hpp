@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/settings.hpp"
 #include "providers/provider.hpp"
 
 namespace provisiond::providers::simulation {

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/config.hpp"
 #include "actors/engine.hpp"
 #include "events/codec.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "common/config.hpp"
 #include "actors/cluster/cluster_directory.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "events/rocksdb/rocksdb_secrets.hpp"
