@@ -41,7 +41,9 @@ engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
                   [ctx] { ctx->sweep(); });
 }
 
-engine::~engine() { shutdown(std::chrono::milliseconds(0)); }
+engine::~engine() {
+  shutdown(std::chrono::milliseconds(0));
+}
 
 result<submit_outcome> engine::submit(submit_command cmd) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
@@ -72,7 +74,8 @@ result<submit_outcome> engine::submit(submit_command cmd) {
   cmd.spec.request_hash = request_hash(cmd.spec);
   result<submit_outcome> out = make_error(errc::unavailable, "no reply from the engine");
   caf::scoped_actor self{*impl_->sys};
-  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value, submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key), cmd.request_id.str()})
+  self->request(impl_->registry, std::chrono::seconds(30), submit_atom::value,
+                submit_msg{std::move(cmd.spec), std::move(cmd.dedupe_key), cmd.request_id.str()})
       .receive([&](submit_reply& r) { out = std::move(r.outcome); },
                [&](caf::error& e) { out = make_error(errc::unavailable, impl_->sys->render(e)); });
   return out;
@@ -104,20 +107,20 @@ Reply ask(caf::actor_system& sys, const caf::actor& registry, Reply fallback, co
 
 result<std::string> engine::approve(const request_id& id, std::string comment) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
-  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
-             decision_msg{id.str(), true, std::move(comment)})
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
+             decide_atom::value, decision_msg{id.str(), true, std::move(comment)})
       .state;
 }
 
 result<std::string> engine::reject(const request_id& id, std::string reason) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
-  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")}, decide_atom::value,
-             decision_msg{id.str(), false, std::move(reason)})
+  return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
+             decide_atom::value, decision_msg{id.str(), false, std::move(reason)})
       .state;
 }
 
-result<std::string> engine::lifecycle(const request_id& id, ev::lifecycle_action action,
-                                      const std::string& dedupe_key, const tenant_id& tenant) {
+result<std::string> engine::lifecycle(const request_id& id, ev::lifecycle_action action, const std::string& dedupe_key,
+                                      const tenant_id& tenant) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
              lifecycle_atom::value, lifecycle_msg{id.str(), ev::to_string(action), dedupe_key, tenant.str()})
@@ -168,9 +171,13 @@ void engine::shutdown(std::chrono::milliseconds grace) {
   impl_->sys.reset();
 }
 
-std::size_t engine::live_actors() const { return impl_->ctx->live.load(); }
+std::size_t engine::live_actors() const {
+  return impl_->ctx->live.load();
+}
 
-std::size_t engine::live_supervisors() const { return impl_->ctx->live_supervisors.load(); }
+std::size_t engine::live_supervisors() const {
+  return impl_->ctx->live_supervisors.load();
+}
 
 std::string request_hash(const events::request_submitted& spec) {
   auto copy = spec;

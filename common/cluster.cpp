@@ -23,12 +23,12 @@ bool valid_cluster_id(const std::string& id) {
 }  // namespace
 
 cluster_definition detail::parse_cluster_object(const json& j, const std::string& path, bool require_capacity,
-                                        std::optional<error>& err) {
+                                                std::optional<error>& err) {
   cluster_definition d;
   auto& cc = d.cluster;
   reader cr{j, path};
-  if (!cr.check_object(err, {"id", "name", "type", "region", "default", "capacity", "health", "provisioningEnabled",
-                             "connection"}))
+  if (!cr.check_object(
+          err, {"id", "name", "type", "region", "default", "capacity", "health", "provisioningEnabled", "connection"}))
     return d;
   cr.string("id", cc.id, err);
   cr.string("name", cc.name, err);
@@ -39,8 +39,8 @@ cluster_definition detail::parse_cluster_object(const json& j, const std::string
   cr.boolean("provisioningEnabled", cc.provisioning_enabled, err);
   if (err) return d;
   if (j.contains("id") && !valid_cluster_id(cc.id))
-    err = make_error(errc::invalid_argument, "expected 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit",
-                     cr.field("id"));
+    err = make_error(errc::invalid_argument,
+                     "expected 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit", cr.field("id"));
   else if (cc.type.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("type"));
   else if (!is_one_of(cluster_types, cc.type))
@@ -48,8 +48,8 @@ cluster_definition detail::parse_cluster_object(const json& j, const std::string
   else if (cc.region.empty())
     err = make_error(errc::invalid_argument, "required", cr.field("region"));
   else if (!is_valid_id(cc.region))
-    err = make_error(errc::invalid_argument, "expected letters, digits, '.', '_' or '-', starting with a letter or digit",
-                     cr.field("region"));
+    err = make_error(errc::invalid_argument,
+                     "expected letters, digits, '.', '_' or '-', starting with a letter or digit", cr.field("region"));
   else if (cc.health != "online" && cc.health != "degraded" && cc.health != "offline")
     err = make_error(errc::invalid_argument, "expected online, degraded or offline", cr.field("health"));
   if (err) return d;
@@ -87,8 +87,7 @@ cluster_definition detail::parse_cluster_object(const json& j, const std::string
         continue;
       }
       if (!v.is_string() || v.get<std::string>().empty()) {
-        err = make_error(errc::invalid_argument, "expected a non-empty string (a secret)",
-                         cr.field("connection." + k));
+        err = make_error(errc::invalid_argument, "expected a non-empty string (a secret)", cr.field("connection." + k));
         return d;
       }
       d.secrets[k] = v.get<std::string>();
@@ -122,6 +121,5 @@ result<cluster_definition> parse_cluster(const std::string& json_text, const std
   if (err) return *err;
   return d;
 }
-
 
 }  // namespace provisiond

@@ -27,7 +27,7 @@ struct cluster_capacity {
 struct cluster_config {
   std::string id;
   std::string name;
-  std::string type;    ///< provider kind: openstack | openshift | simulation | manual | proxmox | vmware
+  std::string type;  ///< provider kind: openstack | openshift | simulation | manual | proxmox | vmware
   std::string region;
   bool is_default = false;
   /// Config-file clusters without a capacity get effectively unlimited room.

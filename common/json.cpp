@@ -79,8 +79,10 @@ class guarded_sax {
   std::string path() const {
     std::string p;
     for (const auto& f : frames_) {
-      if (f.array) p += "[" + std::to_string(f.next_index == 0 ? 0 : f.next_index - 1) + "]";
-      else if (!f.key.empty() || !f.keys.empty()) p += (p.empty() ? "" : ".") + printable(f.key);
+      if (f.array)
+        p += "[" + std::to_string(f.next_index == 0 ? 0 : f.next_index - 1) + "]";
+      else if (!f.key.empty() || !f.keys.empty())
+        p += (p.empty() ? "" : ".") + printable(f.key);
     }
     return p.empty() ? "$" : p;
   }
@@ -193,10 +195,14 @@ bool is_valid_utf8(std::string_view s) noexcept {
     }
     std::size_t len;
     std::uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) len = 4, cp = c & 0x07;
-    else return false;
+    if (c >= 0xc2 && c <= 0xdf)
+      len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      len = 4, cp = c & 0x07;
+    else
+      return false;
     if (i + len > n) return false;
     for (std::size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xc0) != 0x80) return false;

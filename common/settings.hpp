@@ -49,19 +49,19 @@ struct simulated_cluster {
 struct simulation_config {
   std::uint64_t seed = 1;
   std::map<std::string, simulated_cluster> clusters;  ///< by cluster id
-  std::array<step_faults, 4> steps{};  ///< allocate, configure, activate, verify
-  double release_failure = 0;          ///< retryable failure rate of releases
-  time_ms min_delay_ms = 0;            ///< per call, uniform in [min, max]
+  std::array<step_faults, 4> steps{};                 ///< allocate, configure, activate, verify
+  double release_failure = 0;                         ///< retryable failure rate of releases
+  time_ms min_delay_ms = 0;                           ///< per call, uniform in [min, max]
   time_ms max_delay_ms = 0;
 };
 
 /// Circuit breaker and bulkhead in front of each cluster's provider calls.
 struct gate_config {
-  int max_concurrent = 8;       ///< bulkhead: provider calls at once per cluster
-  int window = 20;              ///< breaker: the last N calls
-  int min_calls = 10;           ///< breaker: no verdict on fewer calls
-  double failure_rate = 0.5;    ///< breaker: open at or above this share of retryable failures
-  time_ms open_ms = 30'000;     ///< breaker: fail fast this long, then let a probe through
+  int max_concurrent = 8;     ///< bulkhead: provider calls at once per cluster
+  int window = 20;            ///< breaker: the last N calls
+  int min_calls = 10;         ///< breaker: no verdict on fewer calls
+  double failure_rate = 0.5;  ///< breaker: open at or above this share of retryable failures
+  time_ms open_ms = 30'000;   ///< breaker: fail fast this long, then let a probe through
   int half_open_probes = 1;
 };
 
@@ -80,12 +80,12 @@ struct kafka_config {
 
 /// Limits of the HTTP listener against slow or greedy clients.
 struct http_limits {
-  int max_connections = 1024;           ///< open connections at once; more are answered 503 and closed
+  int max_connections = 1024;            ///< open connections at once; more are answered 503 and closed
   int max_connections_per_client = 256;  ///< per client IP address
-  time_ms header_timeout_ms = 10'000;   ///< from the first byte of a request to the end of its header
-  time_ms body_timeout_ms = 30'000;     ///< to read a body once its header is in
-  time_ms idle_timeout_ms = 30'000;     ///< a kept-alive connection with no new request is closed
-  std::size_t body_limit = 1 << 20;     ///< 413 above it
+  time_ms header_timeout_ms = 10'000;    ///< from the first byte of a request to the end of its header
+  time_ms body_timeout_ms = 30'000;      ///< to read a body once its header is in
+  time_ms idle_timeout_ms = 30'000;      ///< a kept-alive connection with no new request is closed
+  std::size_t body_limit = 1 << 20;      ///< 413 above it
 };
 
 }  // namespace provisiond

@@ -8,16 +8,18 @@ namespace provisiond::actors::detail {
 
 context::context(engine_options o) : opts(std::move(o)), pool(std::max(1, opts.provider_threads)) {}
 
-context::~context() { metrics::registry::global().remove_gauges("provisiond_breaker_state"); }
+context::~context() {
+  metrics::registry::global().remove_gauges("provisiond_breaker_state");
+}
 
 provider_gate& context::gate(const std::string& cluster) {
   std::lock_guard lock{gates_mutex_};
   auto& g = gates_[cluster];
   if (!g) {
     g = std::make_unique<provider_gate>(opts.gate, opts.time);
-    metrics::registry::global().gauge("provisiond_breaker_state",
-                                      "Circuit breaker per cluster: 0 closed, 1 open, 2 half-open",
-                                      {{"cluster", cluster}}, [p = g.get()] { return static_cast<double>(p->state()); });
+    metrics::registry::global().gauge(
+        "provisiond_breaker_state", "Circuit breaker per cluster: 0 closed, 1 open, 2 half-open",
+        {{"cluster", cluster}}, [p = g.get()] { return static_cast<double>(p->state()); });
   }
   return *g;
 }

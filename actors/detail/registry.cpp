@@ -91,11 +91,14 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         auto sup = supervisor_for(self, ctx, m.spec.tenant_id);
         return self->delegate(sup, admit_atom::value, std::move(m));
       },
-      [=](status_atom, status_msg& m) { self->send(supervisor_for(self, ctx, m.tenant), status_atom::value, std::move(m)); },
+      [=](status_atom, status_msg& m) {
+        self->send(supervisor_for(self, ctx, m.tenant), status_atom::value, std::move(m));
+      },
       [=](idle_atom, const std::string& tenant) {
         auto& sups = self->state.supervisors;
         auto it = sups.find(tenant);
-        if (it == sups.end() || it->second.address() != caf::actor_cast<caf::actor_addr>(self->current_sender())) return;
+        if (it == sups.end() || it->second.address() != caf::actor_cast<caf::actor_addr>(self->current_sender()))
+          return;
         self->send(it->second, stop_atom::value);
         sups.erase(it);
       },

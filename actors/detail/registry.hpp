@@ -17,7 +17,7 @@ struct registry_state {
   std::unordered_map<std::string, caf::actor> live;
   std::unordered_map<std::string, caf::actor> supervisors;  // by tenant; passivated when idle
   std::unordered_map<std::string, caf::actor> clusters;     // by cluster id; never passivated
-  std::unordered_map<std::string, int> respawns;  // per request, after errors
+  std::unordered_map<std::string, int> respawns;            // per request, after errors
   std::unordered_map<caf::actor_addr, std::string> ids;
   bool stopping = false;
   static inline const char* name = "registry";

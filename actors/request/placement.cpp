@@ -51,7 +51,6 @@ void try_candidate(request_actor* self, context* ctx, std::shared_ptr<placement_
           });
 }
 
-
 }  // namespace
 
 void place(request_actor* self, context* ctx) {
@@ -73,7 +72,5 @@ void report_capacity(request_actor* self, context* ctx) {
   self->send(target ? target : st.registry, release_atom::value, release_msg{st.held_cluster, st.req.id});
   st.held_cluster.clear();
 }
-
-// Tells the tenant supervisor what changed (state, quota, slot).
 
 }  // namespace provisiond::actors::detail

@@ -46,7 +46,6 @@ error circuit_open(const std::string& cluster) {
   return providers::retryable_error("circuit_open", "circuit breaker open for cluster " + cluster + ": failing fast");
 }
 
-
 }  // namespace
 
 void call_step(request_actor* self, context* ctx, step_kind step) {
@@ -61,42 +60,48 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   // cloud task that never ends). Measured from the step's intent, so it
   // holds across restarts too.
   st.calling_id = ctx->watchdog.track(self->address(), step, call.attempt,
-                                  st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms);
-  on_gate(self, ctx, call.cluster_id, [prov, call, settle, kind](caf::actor& me) {
-    auto started = std::chrono::steady_clock::now();
-    result<providers::step_outcome> r = providers::permanent_error("no_provider", "no provider for this cluster type");
-    bool adopted = false;
-    if (prov) {
-      try {
-        if (settle) {
-          // An intent without an outcome: ask the provider before creating.
-          auto found = prov->lookup(call);
-          if (!found) r = found.error();
-          else if (*found) {
-            r = std::move(**found);
-            adopted = true;
-          } else {
-            r = prov->execute(call);
+                                      st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms);
+  on_gate(
+      self, ctx, call.cluster_id,
+      [prov, call, settle, kind](caf::actor& me) {
+        auto started = std::chrono::steady_clock::now();
+        result<providers::step_outcome> r =
+            providers::permanent_error("no_provider", "no provider for this cluster type");
+        bool adopted = false;
+        if (prov) {
+          try {
+            if (settle) {
+              // An intent without an outcome: ask the provider before creating.
+              auto found = prov->lookup(call);
+              if (!found)
+                r = found.error();
+              else if (*found) {
+                r = std::move(**found);
+                adopted = true;
+              } else {
+                r = prov->execute(call);
+              }
+            } else {
+              r = prov->execute(call);
+            }
+          } catch (const std::exception& e) {
+            r = providers::retryable_error("provider_exception", e.what());
           }
-        } else {
-          r = prov->execute(call);
         }
-      } catch (const std::exception& e) {
-        r = providers::retryable_error("provider_exception", e.what());
-      }
-    }
-    auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    auto outcome = r ? "ok" : r.error().code == errc::retryable ? "retryable" : "permanent";
-    metrics::registry::global()
-        .get_histogram("provisiond_step_duration_seconds", "Provider call latency per step",
-                       {{"provider", kind}, {"step", ev::to_string(call.step)}, {"outcome", outcome}})
-        .observe(seconds);
-    bool failed = !r && r.error().code == errc::retryable;
-    caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, std::move(r), adopted});
-    return failed;
-  }, [call](caf::actor& me) {
-    caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, circuit_open(call.cluster_id), false});
-  });
+        auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        auto outcome = r ? "ok" : r.error().code == errc::retryable ? "retryable" : "permanent";
+        metrics::registry::global()
+            .get_histogram("provisiond_step_duration_seconds", "Provider call latency per step",
+                           {{"provider", kind}, {"step", ev::to_string(call.step)}, {"outcome", outcome}})
+            .observe(seconds);
+        bool failed = !r && r.error().code == errc::retryable;
+        caf::anon_send(me, stepdone_atom::value, step_done{call.step, call.attempt, std::move(r), adopted});
+        return failed;
+      },
+      [call](caf::actor& me) {
+        caf::anon_send(me, stepdone_atom::value,
+                       step_done{call.step, call.attempt, circuit_open(call.cluster_id), false});
+      });
 }
 
 void call_release(request_actor* self, context* ctx, step_kind step) {
@@ -109,21 +114,24 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
   call.attempt = s.compensation_attempts + 1;
   for (auto& r : s.resources)
     if (r.step == step) call.known.push_back(r);
-  on_gate(self, ctx, call.cluster_id, [prov, call](caf::actor& me) {
-    result<std::vector<std::string>> r = std::vector<std::string>{};  // no provider: nothing was created
-    if (prov) {
-      try {
-        r = prov->release(call);
-      } catch (const std::exception& e) {
-        r = providers::retryable_error("provider_exception", e.what());
-      }
-    }
-    bool failed = !r && r.error().code == errc::retryable;
-    caf::anon_send(me, released_atom::value, release_done{call.step, std::move(r)});
-    return failed;
-  }, [call](caf::actor& me) {
-    caf::anon_send(me, released_atom::value, release_done{call.step, circuit_open(call.cluster_id)});
-  });
+  on_gate(
+      self, ctx, call.cluster_id,
+      [prov, call](caf::actor& me) {
+        result<std::vector<std::string>> r = std::vector<std::string>{};  // no provider: nothing was created
+        if (prov) {
+          try {
+            r = prov->release(call);
+          } catch (const std::exception& e) {
+            r = providers::retryable_error("provider_exception", e.what());
+          }
+        }
+        bool failed = !r && r.error().code == errc::retryable;
+        caf::anon_send(me, released_atom::value, release_done{call.step, std::move(r)});
+        return failed;
+      },
+      [call](caf::actor& me) {
+        caf::anon_send(me, released_atom::value, release_done{call.step, circuit_open(call.cluster_id)});
+      });
 }
 
 // Stops or starts the service at the provider (suspend / reactivate).
@@ -133,24 +141,24 @@ void call_power(request_actor* self, context* ctx) {
   auto action = s.pending_action;
   auto id = s.id;
   auto cluster = s.cluster_id;
-  on_gate(self, ctx, cluster, [prov, action, id, cluster](caf::actor& me) {
-    status r = providers::permanent_error("no_provider", "no provider for this cluster type");
-    if (prov) {
-      try {
-        r = prov->set_power(id, cluster, action == "reactivate");
-      } catch (const std::exception& e) {
-        r = providers::retryable_error("provider_exception", e.what());
-      }
-    }
-    bool failed = !r && r.error().code == errc::retryable;
-    caf::anon_send(me, powerdone_atom::value, power_done{action, std::move(r)});
-    return failed;
-  }, [action, cluster](caf::actor& me) {
-    caf::anon_send(me, powerdone_atom::value, power_done{action, circuit_open(cluster)});
-  });
+  on_gate(
+      self, ctx, cluster,
+      [prov, action, id, cluster](caf::actor& me) {
+        status r = providers::permanent_error("no_provider", "no provider for this cluster type");
+        if (prov) {
+          try {
+            r = prov->set_power(id, cluster, action == "reactivate");
+          } catch (const std::exception& e) {
+            r = providers::retryable_error("provider_exception", e.what());
+          }
+        }
+        bool failed = !r && r.error().code == errc::retryable;
+        caf::anon_send(me, powerdone_atom::value, power_done{action, std::move(r)});
+        return failed;
+      },
+      [action, cluster](caf::actor& me) {
+        caf::anon_send(me, powerdone_atom::value, power_done{action, circuit_open(cluster)});
+      });
 }
-
-// Asks the tenant supervisor (through the registry). The answer may take as
-// long as the tenant's queue ahead of this request.
 
 }  // namespace provisiond::actors::detail

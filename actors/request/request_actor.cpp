@@ -48,8 +48,8 @@ void count(const ev::event& e) {
       e);
 }
 
-// Runs decide and applies its events to the in-memory state; they are
-
+// Asks the tenant supervisor (through the registry). The answer may take as
+// long as the tenant's queue ahead of this request.
 void ask_admission(request_actor* self, context* ctx) {
   auto& st = self->state;
   st.busy = true;
@@ -67,15 +67,12 @@ void ask_admission(request_actor* self, context* ctx) {
           });
 }
 
-// Placement: plan from the registered clusters, then ask each candidate's
-// actor in turn to reserve the capacity; the first that has room wins. Every
-// refusal is kept for the reason.
-
+// Tells the tenant supervisor what changed (state, quota, slot).
 void report_status(request_actor* self) {
   auto& st = self->state;
   if (!st.req.exists) return;
-  status_msg m{st.req.id, st.req.spec.tenant_id, st.req.state, st.req.quota_held, st.req.reserved,
-               ev::holds_slot(st.req)};
+  status_msg m{st.req.id,         st.req.spec.tenant_id, st.req.state,
+               st.req.quota_held, st.req.reserved,       ev::holds_slot(st.req)};
   auto& last = st.last_status;
   if (last && last->state == m.state && last->quota_held == m.quota_held && last->holds_slot == m.holds_slot) return;
   last = m;
@@ -89,7 +86,9 @@ void passivate(request_actor* self) {
   self->quit();
 }
 
-
+// An operator's command (approve, reject, a lifecycle action): decide it now,
+// answer with the new state once its events are durable, 409 if it does not
+// fit. A dedupe key already recorded makes it a no-op.
 template <class ConflictMessage>
 void answer_command(request_actor* self, context* ctx, const std::string& id, const command& c,
                     const std::string& dedupe_key, ConflictMessage conflict_message) {
@@ -118,14 +117,14 @@ void answer_command(request_actor* self, context* ctx, const std::string& id, co
   if (!st.busy) flush(self, ctx);
 }
 
-
 }  // namespace
 
 void log_error(const request_actor* self, const std::string& what) {
   std::fprintf(stderr, "provisiond: request %s: %s\n", self->state.req.id.c_str(), what.c_str());
 }
 
-
+// Runs decide and applies its events to the in-memory state; they are
+// appended by the next flush, before any I/O that depends on them.
 bool stage(request_actor* self, context* ctx, const command& c) {
   auto& st = self->state;
   auto out = decide(st.req, c, decide_context{ctx->now(), ctx->opts.retry});
@@ -161,7 +160,8 @@ void flush(request_actor* self, context* ctx) {
   });
 }
 
-
+// Runs next_action until the actor waits for something (an append, a
+// provider call, a timer, a command) or passivates.
 void drive(request_actor* self, context* ctx) {
   auto& st = self->state;
   for (int guard = 0; !st.busy && guard < 64; ++guard) {
@@ -208,10 +208,6 @@ void drive(request_actor* self, context* ctx) {
   }
 }
 
-// An operator's command (approve, reject, a lifecycle action): decide it now,
-// answer with the new state once its events are durable, 409 if it does not
-// fit. A dedupe key already recorded makes it a no-op.
-
 caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id, caf::actor registry) {
   auto& st = self->state;
   st.req.id = id;
@@ -244,8 +240,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
   }
   st.durable_version = st.req.version;
   if (!stream->empty()) st.created_position = stream->front().global_position;
-  st.last_status = status_msg{id, st.req.spec.tenant_id, st.req.state, st.req.quota_held, st.req.reserved,
-                              ev::holds_slot(st.req)};
+  st.last_status =
+      status_msg{id, st.req.spec.tenant_id, st.req.state, st.req.quota_held, st.req.reserved, ev::holds_slot(st.req)};
   if (auto step = current_step(st.req); step && st.req.steps[static_cast<int>(*step)].status == step_status::running)
     st.recovered = true;
   if (st.req.capacity_held) st.held_cluster = st.req.cluster_id;
@@ -263,7 +259,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
                                                        : std::string{};
         st.dedupe_field = msg.dedupe_key.empty() ? "Idempotency-Key" : "commandId";
         if (!key.empty())
-          st.dedupe = ev::dedupe_record{key, dump_json(json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}})};
+          st.dedupe =
+              ev::dedupe_record{key, dump_json(json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}})};
         if (!stage(self, ctx, submit_request{std::move(msg.spec)})) {
           rp.deliver(submit_reply{make_error(errc::internal, "submission refused")});
           return self->quit();
@@ -309,7 +306,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
                    "s) on cluster " + st.req.cluster_id + "; given up";
         log_error(self, msg);
         metrics::registry::global()
-            .get_counter("provisiond_stuck_steps_total", "Provider calls given up as stuck", {{"step", ev::to_string(step)}})
+            .get_counter("provisiond_stuck_steps_total", "Provider calls given up as stuck",
+                         {{"step", ev::to_string(step)}})
             .inc();
         if (!stage(self, ctx, record_step_result{step, attempt, providers::permanent_error("stuck", msg), false}))
           return self->quit(caf::sec::runtime_error);
@@ -317,7 +315,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
       },
       [=](powerdone_atom, power_done& d) {
         self->state.busy = false;
-        if (!stage(self, ctx, record_action_result{d.action, std::move(d.r)})) return self->quit(caf::sec::runtime_error);
+        if (!stage(self, ctx, record_action_result{d.action, std::move(d.r)}))
+          return self->quit(caf::sec::runtime_error);
         drive(self, ctx);
       },
       [=](appended_atom, append_done& d) {
@@ -399,6 +398,5 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
       },
   };
 }
-
 
 }  // namespace provisiond::actors::detail

@@ -26,12 +26,12 @@ constexpr time_ms passivate_waits_over_ms = 1000;
 
 struct request_actor_state {
   request_state req;
-  std::uint64_t durable_version = 0;    // last sequence known durable
-  std::vector<ev::event> pending;       // decided and applied, not yet appended
+  std::uint64_t durable_version = 0;  // last sequence known durable
+  std::vector<ev::event> pending;     // decided and applied, not yet appended
   std::optional<ev::dedupe_record> dedupe;
   std::optional<caf::response_promise> submit_promise;
-  bool busy = false;       // an append, provider call or timer is outstanding
-  bool recovered = false;  // the running step's intent came from replay: settle it first
+  bool busy = false;         // an append, provider call or timer is outstanding
+  bool recovered = false;    // the running step's intent came from replay: settle it first
   std::string dedupe_field;  // names the key in a conflict error
   caf::actor registry;
   std::uint64_t created_position = 0;  // journal position of request_submitted

@@ -60,10 +60,14 @@ void admission_book::record(const std::string& id, events::lifecycle state, bool
   states_[id] = state;
   // A placeholder whose request will not ask (gated, failed) is dropped.
   if (state != events::lifecycle::queued) std::erase_if(waiting_, [&](auto& w) { return w.w.id == id && !w.asking; });
-  if (quota_held) reserved_[id] = reserved;
-  else reserved_.erase(id);
-  if (holds_slot) slots_.insert(id);
-  else slots_.erase(id);
+  if (quota_held)
+    reserved_[id] = reserved;
+  else
+    reserved_.erase(id);
+  if (holds_slot)
+    slots_.insert(id);
+  else
+    slots_.erase(id);
 }
 
 admission_book::pumped admission_book::pump(time_ms now, const lookup_fn& lookup) {

@@ -52,7 +52,7 @@ class admission_book {
 
   struct pumped {
     std::vector<std::pair<std::string, admission_decision>> answers;  ///< to the asking requests, in order
-    std::optional<time_ms> look_again_at;  ///< a placeholder holds the line until then
+    std::optional<time_ms> look_again_at;                             ///< a placeholder holds the line until then
   };
   /// Grants free slots in FIFO order to asking requests whose dependencies are
   /// Completed; fails those whose dependency failed or that sit on a cycle.

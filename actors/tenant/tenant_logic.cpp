@@ -36,8 +36,8 @@ std::string describe(const std::vector<quota_violation>& violations) {
   std::string s = "quota exceeded:";
   for (std::size_t i = 0; i < violations.size(); ++i) {
     const auto& v = violations[i];
-    s += (i ? "; " : " ") + v.dimension + " " + std::to_string(v.requested) + " requested, " +
-         std::to_string(v.used) + " used, limit " + std::to_string(v.limit);
+    s += (i ? "; " : " ") + v.dimension + " " + std::to_string(v.requested) + " requested, " + std::to_string(v.used) +
+         " used, limit " + std::to_string(v.limit);
   }
   return s;
 }

@@ -50,9 +50,9 @@ struct waiting_request {
 };
 
 struct admission_plan {
-  std::vector<std::string> ready;  ///< may start now, in FIFO order
+  std::vector<std::string> ready;                                      ///< may start now, in FIFO order
   std::vector<std::pair<std::string, std::string>> dependency_failed;  ///< (request, failed dependency)
-  std::vector<std::string> cycle;  ///< requests on a dependency cycle (never ready)
+  std::vector<std::string> cycle;                                      ///< requests on a dependency cycle (never ready)
 };
 
 /// Orders the waiting requests by Kahn's algorithm over their dependencies.

@@ -83,7 +83,8 @@ result<std::pair<amounts, long long>> capacity_store::used(const std::string& cl
   return std::pair{out, n->integer};
 }
 
-status capacity_store::rebuild(const std::string& cluster, const std::vector<std::pair<std::string, amounts>>& holders) {
+status capacity_store::rebuild(const std::string& cluster,
+                               const std::vector<std::pair<std::string, amounts>>& holders) {
   std::vector<std::string> args;
   for (auto& [id, a] : holders) {
     args.push_back(id);

@@ -31,7 +31,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
-std::string value_of(const lease& l) { return l.owner + ":" + std::to_string(l.token); }
+std::string value_of(const lease& l) {
+  return l.owner + ":" + std::to_string(l.token);
+}
 
 }  // namespace
 

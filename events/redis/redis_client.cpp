@@ -67,7 +67,8 @@ status client::reconnect() {
   } else {
     auto hostport = url_.substr(8);
     auto colon = hostport.rfind(':');
-    if (colon == std::string::npos) return make_error(errc::invalid_argument, "expected redis://HOST:PORT", "redis.url");
+    if (colon == std::string::npos)
+      return make_error(errc::invalid_argument, "expected redis://HOST:PORT", "redis.url");
     ctx_ = redisConnectWithTimeout(hostport.substr(0, colon).c_str(), std::stoi(hostport.substr(colon + 1)), tv);
   }
   if (!ctx_ || ctx_->err) {
