@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   std::printf("memory: RSS %.0f MiB at start, %.0f MiB when all had finished, %.0f MiB after %d s idle\n", at_start,
               at_finish, after_idle, idle_seconds);
   std::printf("memory: growth after idle %.0f MiB = %.0f bytes per finished request; bound: RocksDB block cache "
-              "with memtables 64 MiB + the simulation ledger's 8 MiB of memtables + process base\n",
+              "128 MiB (memtables at most 64 MiB of it) + the simulation ledger's 8 MiB of memtables + process base\n",
               after_idle - at_start, (after_idle - at_start) * 1048576.0 / requests);
   std::printf("memory: request actors live after idle: %ld, tenant supervisors live: %ld\n",
               metric(port, "provisiond_request_actors"), metric(port, "provisiond_tenant_supervisors"));
