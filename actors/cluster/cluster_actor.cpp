@@ -28,6 +28,8 @@ caf::behavior cluster_fn(cluster_actor* self, context* ctx, std::string id) {
   return {
       [=](reserve_atom, reserve_msg& m) {
         auto& st = self->state;
+        // Asked again after a restart of the request: no need to read the registry.
+        if (st.book.holds(m.request_id)) return reserve_reply{};
         return reserve_reply{st.book.reserve(m.request_id, m.want, find_cluster(ctx, st.id))};
       },
       [=](release_atom, release_msg& m) { self->state.book.release(m.request_id); },
