@@ -15,7 +15,7 @@
 #include "actors/governance/governance.hpp"
 #include "actors/read_side.hpp"
 #include "common/secret_box.hpp"
-#include "common/config.hpp"
+#include "app/config.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 #include "events/kafka/kafka.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 /// A cluster as the domain sees it: what it can hold, where it is, its
-/// health and its provider settings (secrets split out), and the one parser
-/// of a cluster definition, shared by the config file and the API.
+/// health and its provider settings (secrets split out). Its one parser,
+/// shared by the config file and the API, is gateway/cluster_body.hpp.
 
 #include <array>
 #include <cstdint>
@@ -48,15 +48,5 @@ struct cluster_definition {
   cluster_config cluster;
   std::map<std::string, std::string> secrets;  ///< field → value (write-only)
 };
-
-/// Top-level connection fields whose name holds password, secret, token,
-/// privateKey or apiKey (any case) are secrets.
-bool is_secret_field(const std::string& name);
-
-/// Parses and validates a cluster object ({id?, name, type, region, capacity,
-/// health, provisioningEnabled, default, connection}). `path` prefixes field
-/// names in errors (e.g. "clusters[2]"). The capacity is required when
-/// `require_capacity`; otherwise it defaults to effectively unlimited.
-result<cluster_definition> parse_cluster(const std::string& json_text, const std::string& path, bool require_capacity);
 
 }  // namespace provisiond

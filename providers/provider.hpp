@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ids.hpp"
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
 
@@ -15,12 +16,12 @@ namespace provisiond::providers {
 
 /// One pipeline step to run for one request.
 struct step_call {
-  std::string request_id;
-  std::string tenant_id;
+  provisiond::request_id request_id;
+  provisiond::tenant_id tenant_id;
   std::string order_id;
   std::string type;
   std::string region;
-  std::string cluster_id;
+  provisiond::cluster_id cluster_id;
   events::resource_spec resources;
   events::step_kind step = events::step_kind::allocate;
   int attempt = 1;
@@ -40,8 +41,8 @@ struct step_outcome {
 
 /// Undo one step: release everything the request holds from it.
 struct release_call {
-  std::string request_id;
-  std::string cluster_id;
+  provisiond::request_id request_id;
+  provisiond::cluster_id cluster_id;
   events::step_kind step = events::step_kind::allocate;
   int attempt = 1;
   std::vector<events::resource_ref> known;  ///< what the journal says the step owns
@@ -70,7 +71,7 @@ class provider {
 
   /// Stops (on = false) or starts the request's service, keeping its
   /// resources. Idempotent: stopping a stopped service succeeds.
-  virtual status set_power(const std::string& request_id, const std::string& cluster_id, bool on) = 0;
+  virtual status set_power(const request_id& request, const cluster_id& cluster, bool on) = 0;
 
   /// Connectivity check against one cluster (authenticate, list something).
   virtual status check(const cluster_config& cluster) = 0;
@@ -85,9 +86,9 @@ class provider {
 
   /// Live figures of a running service (CPU, memory, disk, network) as a JSON
   /// object, where the provider and the cloud's policy allow it.
-  virtual result<std::string> metrics(const std::string& request_id, const std::string& cluster_id) {
-    (void)request_id;
-    (void)cluster_id;
+  virtual result<std::string> metrics(const request_id& request, const cluster_id& cluster) {
+    (void)request;
+    (void)cluster;
     return make_error(errc::unsupported, "this provider has no live metrics");
   }
 };

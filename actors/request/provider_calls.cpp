@@ -15,12 +15,12 @@ namespace {
 providers::step_call make_call(const request_state& s, step_kind step) {
   const auto& st = s.steps[static_cast<int>(step)];
   providers::step_call c;
-  c.request_id = s.id;
-  c.tenant_id = s.spec.tenant_id;
+  c.request_id = request_id{s.id};
+  c.tenant_id = tenant_id{s.spec.tenant_id};
   c.order_id = s.spec.order_id;
   c.type = s.spec.type;
   c.region = s.spec.region;
-  c.cluster_id = s.cluster_id;
+  c.cluster_id = cluster_id{s.cluster_id};
   c.resources = s.spec.resources;
   c.step = step;
   c.attempt = st.attempts;
@@ -62,7 +62,7 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
   st.calling_id = ctx->watchdog.track(self->address(), step, call.attempt,
                                       st.req.steps[static_cast<int>(step)].started_at + ctx->opts.stuck_after_ms);
   on_gate(
-      self, ctx, call.cluster_id,
+      self, ctx, call.cluster_id.str(),
       [prov, call, settle, kind](caf::actor& me) {
         auto started = std::chrono::steady_clock::now();
         result<providers::step_outcome> r =
@@ -100,7 +100,7 @@ void call_step(request_actor* self, context* ctx, step_kind step) {
       },
       [call](caf::actor& me) {
         caf::anon_send(me, stepdone_atom::value,
-                       step_done{call.step, call.attempt, circuit_open(call.cluster_id), false});
+                       step_done{call.step, call.attempt, circuit_open(call.cluster_id.str()), false});
       });
 }
 
@@ -108,14 +108,14 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
   auto& s = self->state.req;
   auto prov = ctx->opts.providers->find(s.spec.provider);
   providers::release_call call;
-  call.request_id = s.id;
-  call.cluster_id = s.cluster_id;
+  call.request_id = request_id{s.id};
+  call.cluster_id = cluster_id{s.cluster_id};
   call.step = step;
   call.attempt = s.compensation_attempts + 1;
   for (auto& r : s.resources)
     if (r.step == step) call.known.push_back(r);
   on_gate(
-      self, ctx, call.cluster_id,
+      self, ctx, call.cluster_id.str(),
       [prov, call](caf::actor& me) {
         result<std::vector<std::string>> r = std::vector<std::string>{};  // no provider: nothing was created
         if (prov) {
@@ -130,7 +130,7 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
         return failed;
       },
       [call](caf::actor& me) {
-        caf::anon_send(me, released_atom::value, release_done{call.step, circuit_open(call.cluster_id)});
+        caf::anon_send(me, released_atom::value, release_done{call.step, circuit_open(call.cluster_id.str())});
       });
 }
 
@@ -147,7 +147,7 @@ void call_power(request_actor* self, context* ctx) {
         status r = providers::permanent_error("no_provider", "no provider for this cluster type");
         if (prov) {
           try {
-            r = prov->set_power(id, cluster, action == "reactivate");
+            r = prov->set_power(request_id{id}, cluster_id{cluster}, action == "reactivate");
           } catch (const std::exception& e) {
             r = providers::retryable_error("provider_exception", e.what());
           }

@@ -8,6 +8,7 @@
 #include "actors/cluster/cluster_directory.hpp"
 #include "actors/cluster/cluster_logic.hpp"
 #include "common/json.hpp"
+#include "gateway/cluster_body.hpp"
 #include "events/json_mapping.hpp"
 #include "gateway/detail/json_http.hpp"
 #include "gateway/handlers/handlers.hpp"

@@ -143,7 +143,7 @@ http_response request_metrics(const api_backend& b, const route_call& call) {
         std::string("request is ") + ev::to_string(r.state) + ": metrics exist for a running service only", "state"));
   auto prov = b.providers ? b.providers->find(r.spec.provider) : nullptr;
   if (!prov) return error_response(make_error(errc::not_found, "no " + r.spec.provider + " provider"));
-  auto m = prov->metrics(id, r.cluster_id);
+  auto m = prov->metrics(request_id{id}, cluster_id{r.cluster_id});
   if (!m) {
     auto e = m.error();
     json err{{"code", e.field.empty() ? to_string(e.code) : e.field}, {"message", e.message}};

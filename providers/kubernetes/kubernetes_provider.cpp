@@ -270,9 +270,9 @@ class kubernetes_provider final : public provider {
   }
 
   result<step_outcome> execute(const step_call& call) override {
-    auto s = session_for(call.cluster_id);
+    auto s = session_for(call.cluster_id.str());
     if (!s) return s.error();
-    auto ns = namespace_name(call.tenant_id, call.request_id);
+    auto ns = namespace_name(call.tenant_id.str(), call.request_id.str());
     switch (call.step) {
       case step_kind::allocate: return allocate(**s, call, ns);
       case step_kind::configure: return configure(**s, call, ns);
@@ -290,9 +290,9 @@ class kubernetes_provider final : public provider {
   }
 
   result<std::vector<std::string>> release(const release_call& call) override {
-    auto s = session_for(call.cluster_id);
+    auto s = session_for(call.cluster_id.str());
     if (!s) return s.error();
-    auto ns = find_namespace(**s, call.request_id, call.known);
+    auto ns = find_namespace(**s, call.request_id.str(), call.known);
     if (!ns) return ns.error();
     std::vector<std::string> ids;
     if (ns->empty()) {  // already gone
@@ -327,7 +327,9 @@ class kubernetes_provider final : public provider {
     return ids;
   }
 
-  status set_power(const std::string& request_id, const std::string& cluster_id, bool on) override {
+  status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override {
+    const std::string& request_id = request.str();
+    const std::string& cluster_id = cluster.str();
     auto s = session_for(cluster_id);
     if (!s) return s.error();
     auto ns = find_namespace(**s, request_id, {});
@@ -408,19 +410,19 @@ class kubernetes_provider final : public provider {
   }
 
   result<step_outcome> allocate(session& s, const step_call& c, const std::string& ns) {
-    json labels{{label_request, label_value(c.request_id)},
-                {label_tenant, label_value(c.tenant_id)},
+    json labels{{label_request, label_value(c.request_id.str())},
+                {label_tenant, label_value(c.tenant_id.str())},
                 {label_order, label_value(c.order_id)}};
-    json annotations{{"provisiond.io/request", c.request_id}, {"provisiond.io/tenant", c.tenant_id},
+    json annotations{{"provisiond.io/request", c.request_id.str()}, {"provisiond.io/tenant", c.tenant_id.str()},
                      {"provisiond.io/order", c.order_id}};
     auto existing = s.call("GET", ns_path(ns));
     if (!existing) return existing.error();
     if (existing->status == 200) {
       // Adopt only what carries this request's label (a retry, or a crash after the create).
       auto have = existing->body["metadata"].value("labels", json::object());
-      bool ours = str_or(have, label_request) == label_value(c.request_id) ||
+      bool ours = str_or(have, label_request) == label_value(c.request_id.str()) ||
                   str_or(existing->body["metadata"].value("annotations", json::object()), "openshift.io/description") ==
-                      "provisiond request " + c.request_id;
+                      "provisiond request " + c.request_id.str();
       if (!ours) return permanent_error("already_exists", "namespace " + ns + " exists and is not this request's");
       if (str_or(existing->body.value("status", json::object()), "phase") == "Terminating")
         return retryable_error("namespace_terminating", "namespace " + ns + " is still terminating");
@@ -428,8 +430,8 @@ class kubernetes_provider final : public provider {
       json pr{{"apiVersion", "project.openshift.io/v1"},
               {"kind", "ProjectRequest"},
               {"metadata", {{"name", ns}}},
-              {"displayName", c.tenant_id + " " + c.order_id},
-              {"description", "provisiond request " + c.request_id}};
+              {"displayName", c.tenant_id.str() + " " + c.order_id},
+              {"description", "provisiond request " + c.request_id.str()}};
       auto r = s.call("POST", "/apis/project.openshift.io/v1/projectrequests", pr);
       if (!r) return r.error();
       if (r->status != 201 && r->status != 200) return classify(r->status, r->raw, "create project " + ns);
@@ -453,7 +455,7 @@ class kubernetes_provider final : public provider {
   }
 
   result<step_outcome> configure(session& s, const step_call& c, const std::string& ns) {
-    auto b = s.apply(binding_path(ns), binding_object(ns, s.cfg, c.tenant_id), "apply role binding");
+    auto b = s.apply(binding_path(ns), binding_object(ns, s.cfg, c.tenant_id.str()), "apply role binding");
     if (!b) return b.error();
     auto p = s.apply(policy_path(ns), policy_object(ns, s.cfg), "apply network policy");
     if (!p) return p.error();
@@ -487,7 +489,7 @@ class kubernetes_provider final : public provider {
     auto mismatch = [&](const std::string& what) { return permanent_error("verify_failed", ns + ": " + what); };
     auto n = s.expect(s.call("GET", ns_path(ns)), {200}, "get namespace");
     if (!n) return n.error();
-    if (str_or((*n)["metadata"].value("labels", json::object()), label_request) != label_value(c.request_id))
+    if (str_or((*n)["metadata"].value("labels", json::object()), label_request) != label_value(c.request_id.str()))
       return mismatch("the namespace lacks its request label");
     auto q = s.expect(s.call("GET", quota_path(ns)), {200}, "get quota");
     if (!q) return q.error();
@@ -497,7 +499,7 @@ class kubernetes_provider final : public provider {
     if ((*l)["spec"] != limits_object(ns)["spec"]) return mismatch("limit range differs");
     auto b = s.expect(s.call("GET", binding_path(ns)), {200}, "get role binding");
     if (!b) return b.error();
-    auto want = binding_object(ns, s.cfg, c.tenant_id);
+    auto want = binding_object(ns, s.cfg, c.tenant_id.str());
     if ((*b)["roleRef"] != want["roleRef"] || (*b)["subjects"] != want["subjects"]) return mismatch("role binding differs");
     auto p = s.expect(s.call("GET", policy_path(ns)), {200}, "get network policy");
     if (!p) return p.error();
@@ -509,7 +511,7 @@ class kubernetes_provider final : public provider {
                   {"kind", "SelfSubjectAccessReview"},
                   {"spec", {{"resourceAttributes", {{"namespace", ns}, {"verb", "create"}, {"group", "apps"},
                                                     {"resource", "deployments"}}}}}};
-      auto subject = s.cfg.subject_prefix + c.tenant_id;
+      auto subject = s.cfg.subject_prefix + c.tenant_id.str();
       std::vector<std::pair<std::string, std::string>> as;
       if (s.cfg.subject_kind == "User") as.emplace_back("Impersonate-User", subject);
       else as = {{"Impersonate-User", "provisiond-check"}, {"Impersonate-Group", subject}};

@@ -14,14 +14,14 @@ class manual_provider final : public provider {
     step_outcome out;
     switch (call.step) {
       case step_kind::allocate:
-        out.outputs["workOrder"] = "wo-" + call.request_id;
+        out.outputs["workOrder"] = "wo-" + call.request_id.str();
         return out;
       case step_kind::configure:
         return out;
       case step_kind::activate:
         out.awaiting_input = true;
-        out.outputs["message"] = "vendor-managed cluster " + call.cluster_id + ": waiting for an operator to deliver " +
-                                 "host, username and a password or private key (POST /v1/requests/" + call.request_id +
+        out.outputs["message"] = "vendor-managed cluster " + call.cluster_id.str() + ": waiting for an operator to deliver " +
+                                 "host, username and a password or private key (POST /v1/requests/" + call.request_id.str() +
                                  "/complete)";
         return out;
       case step_kind::verify:
@@ -41,7 +41,7 @@ class manual_provider final : public provider {
     return ids;
   }
 
-  status set_power(const std::string&, const std::string&, bool) override { return ok(); }
+  status set_power(const provisiond::request_id&, const provisiond::cluster_id&, bool) override { return ok(); }
 
   status check(const cluster_config&) override { return ok(); }
 };

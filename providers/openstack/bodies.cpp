@@ -28,7 +28,7 @@ json auth_body(const settings& cfg) {
 
 std::string server_create_body(const settings& cfg, const step_call& call, const server_refs& refs,
                                const std::string& password) {
-  std::string hostname = "vps-" + call.request_id;
+  std::string hostname = "vps-" + call.request_id.str();
   // cloud-init names the host; the password goes only in adminPass, never in
   // user data (which the project can read back from the metadata service).
   std::string user_data =
@@ -48,12 +48,12 @@ std::string server_create_body(const settings& cfg, const step_call& call, const
               {"security_groups", json::array({{{"name", refs.security_group_id}}})},
               {"user_data", base64_encode(user_data)},
               {"adminPass", password},
-              {"tags", json::array({tag_of(call.request_id)})},
+              {"tags", json::array({tag_of(call.request_id.str())})},
               // Keys: [a-zA-Z0-9-_:. ] only; values at most 255 characters.
               {"metadata",
-               {{"provisiond_request_id", call.request_id.substr(0, 255)},
+               {{"provisiond_request_id", call.request_id.str().substr(0, 255)},
                 {"provisiond_order_id", call.order_id.substr(0, 255)},
-                {"provisiond_tenant_id", call.tenant_id.substr(0, 255)}}}};
+                {"provisiond_tenant_id", call.tenant_id.str().substr(0, 255)}}}};
   return json{{"server", server}}.dump();
 }
 

@@ -79,7 +79,7 @@ result<json> openstack_provider::server_port(session& s, const std::string& serv
 
 std::string openstack_provider::server_id_of(session& s, const step_call& call) {
   if (auto it = call.inputs.find("serverId"); it != call.inputs.end()) return it->second;
-  auto servers = find_servers(s, call.request_id);
+  auto servers = find_servers(s, call.request_id.str());
   return servers && !servers->empty() ? str_or((*servers)[0], "id") : std::string{};
 }
 

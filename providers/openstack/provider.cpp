@@ -51,7 +51,7 @@ openstack_provider::openstack_provider(std::function<result<std::string>(const s
       secrets_(std::move(secrets)) {}
 
 result<step_outcome> openstack_provider::execute(const step_call& call) {
-  auto s = session_for(call.cluster_id);
+  auto s = session_for(call.cluster_id.str());
   if (!s) return s.error();
   if (auto st = begin(**s); !st) return st.error();
   switch (call.step) {
@@ -72,7 +72,7 @@ result<step_outcome> openstack_provider::execute(const step_call& call) {
 }
 
 result<std::optional<step_outcome>> openstack_provider::lookup(const step_call& call) {
-  auto s = session_for(call.cluster_id);
+  auto s = session_for(call.cluster_id.str());
   if (!s) return s.error();
   switch (call.step) {
     case step_kind::allocate: return allocate(**s, call, false);
@@ -81,7 +81,9 @@ result<std::optional<step_outcome>> openstack_provider::lookup(const step_call& 
   }
 }
 
-status openstack_provider::set_power(const std::string& request_id, const std::string& cluster_id, bool on) {
+status openstack_provider::set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) {
+  const std::string& request_id = request.str();
+  const std::string& cluster_id = cluster.str();
   auto s = session_for(cluster_id);
   if (!s) return s.error();
   auto servers = find_servers(**s, request_id);
@@ -105,7 +107,9 @@ status openstack_provider::set_power(const std::string& request_id, const std::s
 
 // Nova's server diagnostics (2.48: the standard format). Admin-only under
 // Nova's default policy: a 403 says so in the cloud's words.
-result<std::string> openstack_provider::metrics(const std::string& request_id, const std::string& cluster_id) {
+result<std::string> openstack_provider::metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) {
+  const std::string& request_id = request.str();
+  const std::string& cluster_id = cluster.str();
   auto s = session_for(cluster_id);
   if (!s) return s.error();
   auto servers = find_servers(**s, request_id);
@@ -172,13 +176,13 @@ result<std::string> openstack_provider::security_group(session& s, const std::st
 }
 
 result<std::optional<step_outcome>> openstack_provider::allocate(session& s, const step_call& call, bool create) {
-  auto sg = security_group(s, call.request_id, create);
+  auto sg = security_group(s, call.request_id.str(), create);
   if (!sg) return sg.error();
-  auto servers = find_servers(s, call.request_id);
+  auto servers = find_servers(s, call.request_id.str());
   if (!servers) return servers.error();
   if (servers->size() > 1)
     return permanent_error("duplicate",
-                           std::to_string(servers->size()) + " servers carry tag " + tag_of(call.request_id));
+                           std::to_string(servers->size()) + " servers carry tag " + tag_of(call.request_id.str()));
   if (servers->size() == 1) return std::optional<step_outcome>{server_outcome((*servers)[0], *sg)};
   // No server yet: running the step is safe (it adopts the group by name).
   if (!create) return std::optional<step_outcome>{};
@@ -196,7 +200,7 @@ result<std::optional<step_outcome>> openstack_provider::allocate(session& s, con
 
   // The root password: generated once per request and sealed before the
   // server exists, so a retried create sets the same one.
-  auto name = events::request_secret_name(call.request_id);
+  auto name = events::request_secret_name(call.request_id.str());
   auto stored = secrets_->get(name);
   if (!stored) return stored.error();
   std::string password;
@@ -206,7 +210,7 @@ result<std::optional<step_outcome>> openstack_provider::allocate(session& s, con
     password = generate_password();
     if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
   }
-  std::string hostname = "vps-" + call.request_id;
+  std::string hostname = "vps-" + call.request_id.str();
   auto server = parse_json_lenient(
       server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg}, password));
   auto made = s.call("POST", svc::compute, "/servers", server);
@@ -221,7 +225,7 @@ result<std::optional<step_outcome>> openstack_provider::allocate(session& s, con
 // --- configure: floating IP --------------------------------------------------
 result<std::optional<step_outcome>> openstack_provider::configure(session& s, const step_call& call, bool create) {
   auto server_id = server_id_of(s, call);
-  if (server_id.empty()) return permanent_error("not_found", "no server tagged " + tag_of(call.request_id));
+  if (server_id.empty()) return permanent_error("not_found", "no server tagged " + tag_of(call.request_id.str()));
   auto port = server_port(s, server_id, create ? 60 : 0);  // a lookup does not wait
   if (!port) return create ? result<std::optional<step_outcome>>{port.error()} : std::optional<step_outcome>{};
   auto port_id = str_or(*port, "id");
@@ -251,7 +255,7 @@ result<std::optional<step_outcome>> openstack_provider::configure(session& s, co
     }
     // Created on the port in one call: it either exists on the port (and is
     // found by port next time) or not at all.
-    auto made = expect(s.call("POST", svc::network, "/floatingips", floating_ip_body(ext, port_id, call.request_id)),
+    auto made = expect(s.call("POST", svc::network, "/floatingips", floating_ip_body(ext, port_id, call.request_id.str())),
                        {201}, "Neutron create floating IP");
     if (!made) return made.error();
     fip = (*made)["floatingip"];
@@ -270,7 +274,7 @@ result<std::optional<step_outcome>> openstack_provider::configure(session& s, co
 // --- activate and verify -----------------------------------------------------
 result<step_outcome> openstack_provider::activate(session& s, const step_call& call) {
   auto id = server_id_of(s, call);
-  if (id.empty()) return permanent_error("not_found", "no server tagged " + tag_of(call.request_id));
+  if (id.empty()) return permanent_error("not_found", "no server tagged " + tag_of(call.request_id.str()));
   if (auto st = wait_status(s, id, "ACTIVE", s.cfg.active_timeout_s); !st) return st.error();
   step_outcome out;
   out.outputs["status"] = "ACTIVE";

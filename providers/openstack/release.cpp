@@ -13,7 +13,7 @@ using events::step_kind;
 using nlohmann::json;
 
 result<std::vector<std::string>> openstack_provider::release(const release_call& call) {
-  auto s = session_for(call.cluster_id);
+  auto s = session_for(call.cluster_id.str());
   if (!s) return s.error();
   if (call.step == step_kind::configure) return release_floating_ips(**s, call);
   if (call.step == step_kind::allocate) return release_server(**s, call);
@@ -35,11 +35,11 @@ result<std::vector<std::string>> openstack_provider::release_floating_ips(sessio
   for (auto& r : call.known)
     if (r.kind == "floating_ip") ids.push_back(r.id);
   // Also whatever carries this request's mark (an interrupted create).
-  auto tagged = expect(s.call("GET", svc::network, "/floatingips?description=" + tag_of(call.request_id)), {200},
+  auto tagged = expect(s.call("GET", svc::network, "/floatingips?description=" + tag_of(call.request_id.str())), {200},
                        "Neutron list floating IPs");
   if (!tagged) return tagged.error();
   for (auto& f : tagged->value("floatingips", json::array()))
-    if (str_or(f, "description") == tag_of(call.request_id) &&
+    if (str_or(f, "description") == tag_of(call.request_id.str()) &&
         std::find(ids.begin(), ids.end(), str_or(f, "id")) == ids.end())
       ids.push_back(str_or(f, "id"));
   for (auto& id : ids)
@@ -54,7 +54,7 @@ result<std::vector<std::string>> openstack_provider::release_server(session& s, 
     if (r.kind == "volume") volumes.push_back(r.id);
     if (r.kind == "security_group") groups.push_back(r.id);
   }
-  auto tagged = find_servers(s, call.request_id);
+  auto tagged = find_servers(s, call.request_id.str());
   if (!tagged) return tagged.error();
   for (auto& srv : *tagged) {
     auto id = str_or(srv, "id");
@@ -63,7 +63,7 @@ result<std::vector<std::string>> openstack_provider::release_server(session& s, 
       if (std::find(volumes.begin(), volumes.end(), str_or(v, "id")) == volumes.end())
         volumes.push_back(str_or(v, "id"));
   }
-  auto sg = security_group(s, call.request_id, false);
+  auto sg = security_group(s, call.request_id.str(), false);
   if (!sg) return sg.error();
   if (!sg->empty() && std::find(groups.begin(), groups.end(), *sg) == groups.end()) groups.push_back(*sg);
 
@@ -109,7 +109,7 @@ result<std::vector<std::string>> openstack_provider::release_server(session& s, 
     }
     released.push_back(id);
   }
-  (void)secrets_->erase(events::request_secret_name(call.request_id));  // the server it opened is gone
+  (void)secrets_->erase(events::request_secret_name(call.request_id.str()));  // the server it opened is gone
   return released;
 }
 

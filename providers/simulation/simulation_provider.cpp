@@ -84,12 +84,12 @@ class simulation_impl final : public simulation_provider {
 
   result<step_outcome> execute(const step_call& call) override {
     draw rng{cfg_.seed, call.idempotency_key};
-    delay(rng, call.cluster_id);
+    delay(rng, call.cluster_id.str());
     std::lock_guard lock{mutex_};
-    auto existing = find(call.request_id, call.step);
+    auto existing = find(call.request_id.str(), call.step);
     if (!existing) return existing.error();
     if (!existing->empty()) return outcome_of(call, *existing);
-    const auto& faults = steps_for(call.cluster_id)[static_cast<int>(call.step)];
+    const auto& faults = steps_for(call.cluster_id.str())[static_cast<int>(call.step)];
     double roll = rng.uniform();
     if (roll < faults.permanent)
       return permanent_error("simulated_permanent", std::string("simulated permanent failure in ") +
@@ -102,7 +102,7 @@ class simulation_impl final : public simulation_provider {
     if (auto e = make_resource(call, rng)) {
       rocksdb::WriteBatch batch;
       batch.Put("res/" + e->resource_id, stored_json(*e));
-      batch.Put(index_prefix(call.request_id, call.step) + e->resource_id, e->resource_id);
+      batch.Put(index_prefix(call.request_id.str(), call.step) + e->resource_id, e->resource_id);
       auto st = db_->Write(rocksdb::WriteOptions{}, &batch);
       if (!st.ok()) return retryable_error("ledger", "simulation ledger write failed: " + st.ToString());
       created.push_back(std::move(*e));
@@ -115,7 +115,7 @@ class simulation_impl final : public simulation_provider {
 
   result<std::optional<step_outcome>> lookup(const step_call& call) override {
     std::lock_guard lock{mutex_};
-    auto existing = find(call.request_id, call.step);
+    auto existing = find(call.request_id.str(), call.step);
     if (!existing) return existing.error();
     // Steps that create nothing (activate, verify) are never "found": running them again is harmless.
     if (existing->empty()) return std::optional<step_outcome>{};
@@ -123,19 +123,19 @@ class simulation_impl final : public simulation_provider {
   }
 
   result<std::vector<std::string>> release(const release_call& call) override {
-    draw rng{cfg_.seed, "release/" + call.request_id + "/" + std::to_string(static_cast<int>(call.step)) + "/" +
+    draw rng{cfg_.seed, "release/" + call.request_id.str() + "/" + std::to_string(static_cast<int>(call.step)) + "/" +
                             std::to_string(call.attempt)};
-    delay(rng, call.cluster_id);
+    delay(rng, call.cluster_id.str());
     if (rng.uniform() < cfg_.release_failure)
       return retryable_error("simulated_retryable", "simulated transient failure while releasing");
     std::lock_guard lock{mutex_};
-    auto existing = find(call.request_id, call.step);
+    auto existing = find(call.request_id.str(), call.step);
     if (!existing) return existing.error();
     rocksdb::WriteBatch batch;
     std::vector<std::string> released;
     for (auto& e : *existing) {
       batch.Delete("res/" + e.resource_id);
-      batch.Delete(index_prefix(call.request_id, call.step) + e.resource_id);
+      batch.Delete(index_prefix(call.request_id.str(), call.step) + e.resource_id);
       released.push_back(e.resource_id);
     }
     // Resources the journal knows but the ledger no longer has are gone already.
@@ -146,7 +146,9 @@ class simulation_impl final : public simulation_provider {
     return released;
   }
 
-  status set_power(const std::string& request_id, const std::string& cluster_id, bool on) override {
+  status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override {
+    const std::string& request_id = request.str();
+    const std::string& cluster_id = cluster.str();
     draw rng{cfg_.seed, "power/" + request_id};
     delay(rng, cluster_id);
     std::lock_guard lock{mutex_};
@@ -225,9 +227,9 @@ class simulation_impl final : public simulation_provider {
   std::optional<ledger_entry> make_resource(const step_call& call, draw& rng) {
     if (!creates_resource(call.step)) return std::nullopt;
     ledger_entry e;
-    e.request_id = call.request_id;
+    e.request_id = call.request_id.str();
     e.step = call.step;
-    e.cluster_id = call.cluster_id;
+    e.cluster_id = call.cluster_id.str();
     e.idempotency_key = call.idempotency_key;
     e.created_at = clock_->now();
     auto ip = "203.0.113." + std::to_string(1 + rng.next() % 254);
@@ -236,7 +238,7 @@ class simulation_impl final : public simulation_provider {
       e.resource_id = "sim-srv-" + hex(rng.next(), 12);
       e.attributes = {{"privateIp", "10.0." + std::to_string(rng.next() % 256) + "." +
                                         std::to_string(1 + rng.next() % 254)},
-                      {"hostname", call.request_id + "." + call.region + ".sim.provisiond.test"},
+                      {"hostname", call.request_id.str() + "." + call.region + ".sim.provisiond.test"},
                       {"flavor", std::to_string(call.resources.cpu) + "c" +
                                      std::to_string(call.resources.memory_gb) + "g"},
                       {"volumeGb", std::to_string(call.resources.storage_gb)}};

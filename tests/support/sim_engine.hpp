@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "common/config.hpp"
+#include "app/config.hpp"
 #include "actors/engine.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "providers/simulation/simulation_provider.hpp"

@@ -29,8 +29,8 @@ class openstack_provider final : public provider {
   result<step_outcome> execute(const step_call& call) override;
   result<std::optional<step_outcome>> lookup(const step_call& call) override;
   result<std::vector<std::string>> release(const release_call& call) override;
-  status set_power(const std::string& request_id, const std::string& cluster_id, bool on) override;
-  result<std::string> metrics(const std::string& request_id, const std::string& cluster_id) override;
+  status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override;
+  result<std::string> metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) override;
   status check(const cluster_config& cluster) override;
   status validate_connection(const std::string& connection_json) const override;
 

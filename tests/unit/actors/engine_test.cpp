@@ -4,7 +4,7 @@
 #include <mutex>
 #include <thread>
 
-#include "common/config.hpp"
+#include "app/config.hpp"
 #include "actors/engine.hpp"
 #include "events/codec.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
@@ -228,7 +228,7 @@ class hanging_provider final : public providers::provider {
     releases_.push_back(std::string(ev::to_string(call.step)) + ":" + std::to_string(ids.size()));
     return ids;
   }
-  status set_power(const std::string&, const std::string&, bool) override { return ok(); }
+  status set_power(const request_id&, const cluster_id&, bool) override { return ok(); }
   status check(const cluster_config&) override { return ok(); }
 
   bool wait_hanging() {

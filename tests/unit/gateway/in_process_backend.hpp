@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "common/config.hpp"
+#include "app/config.hpp"
 #include "actors/cluster/cluster_directory.hpp"
 #include "actors/engine.hpp"
 #include "actors/governance/governance.hpp"

@@ -13,10 +13,10 @@ namespace {
 
 step_call call(ev::step_kind step, int attempt, const std::string& req = "req-1") {
   step_call c;
-  c.request_id = req;
-  c.tenant_id = "acme";
+  c.request_id = provisiond::request_id{req};
+  c.tenant_id = provisiond::tenant_id{"acme"};
   c.region = "eu-west-1";
-  c.cluster_id = "sim-eu";
+  c.cluster_id = provisiond::cluster_id{"sim-eu"};
   c.resources = {2, 4, 40};
   c.step = step;
   c.attempt = attempt;
@@ -110,7 +110,7 @@ TEST_F(SimulationTest, ReleaseRemovesEverythingOfTheStepAndToleratesRepeats) {
   auto p = open();
   ASSERT_TRUE(p->execute(call(ev::step_kind::allocate, 1)));
   ASSERT_TRUE(p->execute(call(ev::step_kind::configure, 1)));
-  release_call rc{"req-1", "sim-eu", ev::step_kind::configure, 1, {}};
+  release_call rc{provisiond::request_id{"req-1"}, provisiond::cluster_id{"sim-eu"}, ev::step_kind::configure, 1, {}};
   auto released = p->release(rc);
   ASSERT_TRUE(released.has_value());
   EXPECT_EQ(released->size(), 1u);

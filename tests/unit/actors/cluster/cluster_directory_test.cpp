@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "common/config.hpp"
+#include "app/config.hpp"
+#include "gateway/cluster_body.hpp"
 #include "actors/cluster/cluster_directory.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "events/rocksdb/rocksdb_secrets.hpp"
@@ -8,6 +9,7 @@
 
 namespace ev = provisiond::events;
 using namespace provisiond;
+using provisiond::gateway::parse_cluster;
 
 namespace {
 

@@ -20,10 +20,10 @@ std::shared_ptr<providers::provider> provider_of(k8s::distribution d, std::strin
 
 providers::step_call call_of(const std::string& request_id, events::step_kind step) {
   providers::step_call c;
-  c.request_id = request_id;
-  c.tenant_id = "acme";
+  c.request_id = provisiond::request_id{request_id};
+  c.tenant_id = tenant_id{"acme"};
   c.order_id = "o-1";
-  c.cluster_id = "k1";
+  c.cluster_id = cluster_id{"k1"};
   c.step = step;
   c.resources.cpu = 2;
   c.resources.memory_gb = 4;

@@ -13,9 +13,9 @@ TEST(OpenStackBodies, ServerCreateBootsFromAVolumeAndKeepsThePasswordOutOfUserDa
   cfg.volume_size_gb = 20;
   cfg.volume_type = "nvme";
   providers::step_call call;
-  call.request_id = "req-42";
+  call.request_id = request_id{"req-42"};
   call.order_id = "order/7 (promo)";
-  call.tenant_id = "acme";
+  call.tenant_id = tenant_id{"acme"};
   auto body = nlohmann::json::parse(server_create_body(cfg, call, {"flv-1", "img-1", "net-1", "sg-1"}, "Pw-123456789"));
   auto& s = body["server"];
   EXPECT_EQ(s["name"], "vps-req-42");

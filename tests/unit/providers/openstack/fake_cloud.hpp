@@ -56,8 +56,8 @@ inline std::shared_ptr<providers::provider> openstack_for(std::string connection
 /// An activate call for the server `server_id` on cluster "c1".
 inline providers::step_call activate_call(const std::string& server_id) {
   providers::step_call call;
-  call.request_id = "req-1";
-  call.cluster_id = "c1";
+  call.request_id = request_id{"req-1"};
+  call.cluster_id = cluster_id{"c1"};
   call.step = events::step_kind::activate;
   call.inputs["serverId"] = server_id;
   return call;

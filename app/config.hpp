@@ -2,7 +2,8 @@
 /// provisiond's configuration: defaults for the embedded set-up, loaded from
 /// a JSON file (--config) and overridden by flags. It holds each module's
 /// settings (common/settings.hpp) and the clusters to seed
-/// (common/cluster.hpp); only app/ and its tests include this header.
+/// (common/cluster.hpp); only app/ and its tests include this header
+/// (library provisiond::config).
 
 #include <array>
 #include <cstdint>

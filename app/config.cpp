@@ -1,9 +1,9 @@
-#include "common/config.hpp"
-#include "common/detail/cluster_object.hpp"
+#include "app/config.hpp"
 #include "common/detail/json_reader.hpp"
 #include "common/json.hpp"
 #include "common/ids.hpp"
 #include "common/names.hpp"
+#include "gateway/cluster_body.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -199,8 +199,13 @@ result<config> parse_config(const std::string& text, config c) {
     c.clusters.clear();
     for (std::size_t i = 0; i < arr.size() && !err; ++i) {
       std::string path = "clusters[" + std::to_string(i) + "]";
-      auto d = detail::parse_cluster_object(arr[i], path, false, err);
-      if (!err && d.cluster.id.empty()) err = make_error(errc::invalid_argument, "required", path + ".id");
+      auto parsed = gateway::parse_cluster_value(arr[i], path, false);
+      if (!parsed) {
+        err = parsed.error();
+        break;
+      }
+      auto& d = *parsed;
+      if (d.cluster.id.empty()) err = make_error(errc::invalid_argument, "required", path + ".id");
       if (err) break;
       if (!d.secrets.empty()) c.cluster_secrets[d.cluster.id] = d.secrets;
       c.clusters.push_back(std::move(d.cluster));

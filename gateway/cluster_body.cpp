@@ -1,17 +1,16 @@
-#include "common/cluster.hpp"
+#include "gateway/cluster_body.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-#include "common/detail/cluster_object.hpp"
 #include "common/detail/json_reader.hpp"
 #include "common/ids.hpp"
 #include "common/json.hpp"
 #include "common/names.hpp"
 
-namespace provisiond {
+namespace provisiond::gateway {
 
-using detail::reader;
+using provisiond::detail::reader;
 using nlohmann::json;
 
 namespace {
@@ -20,9 +19,7 @@ bool valid_cluster_id(const std::string& id) {
   return id.size() <= 63 && is_valid_id(id);
 }
 
-}  // namespace
-
-cluster_definition detail::parse_cluster_object(const json& j, const std::string& path, bool require_capacity,
+cluster_definition parse_cluster_object(const json& j, const std::string& path, bool require_capacity,
                                                 std::optional<error>& err) {
   cluster_definition d;
   auto& cc = d.cluster;
@@ -99,6 +96,8 @@ cluster_definition detail::parse_cluster_object(const json& j, const std::string
   return d;
 }
 
+}  // namespace
+
 bool is_secret_field(const std::string& name) {
   std::string lower;
   for (char ch : name)
@@ -115,11 +114,14 @@ result<cluster_definition> parse_cluster(const std::string& json_text, const std
     if (!path.empty()) e.field = e.field == "$" ? path : path + "." + e.field;
     return e;
   }
-  json j = std::move(*parsed);
+  return parse_cluster_value(*parsed, path, require_capacity);
+}
+
+result<cluster_definition> parse_cluster_value(const json& j, const std::string& path, bool require_capacity) {
   std::optional<error> err;
-  auto d = detail::parse_cluster_object(j, path, require_capacity, err);
+  auto d = parse_cluster_object(j, path, require_capacity, err);
   if (err) return *err;
   return d;
 }
 
-}  // namespace provisiond
+}  // namespace provisiond::gateway

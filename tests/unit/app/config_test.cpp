@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/config.hpp"
+#include "app/config.hpp"
 
 using namespace provisiond;
 
