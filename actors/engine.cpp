@@ -26,6 +26,7 @@ struct engine::impl {
   std::unique_ptr<caf::actor_system> sys;
   caf::actor registry;
   std::atomic<bool> shut{false};
+  bool clean = true;
 };
 
 engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
@@ -42,7 +43,11 @@ engine::engine(engine_options opts) : impl_(std::make_unique<impl>()) {
 }
 
 engine::~engine() {
-  shutdown(std::chrono::milliseconds(0));
+  if (shutdown(std::chrono::milliseconds(0))) return;
+  // A provider call abandoned by shutdown may still return and touch the
+  // context or send to its actor: both stay allocated until the process exits.
+  (void)impl_->ctx.release();
+  (void)impl_->sys.release();
 }
 
 result<submit_outcome> engine::submit(submit_command cmd) {
@@ -152,12 +157,16 @@ void engine::resume(const std::vector<request_id>& ids) {
   for (auto& id : ids) caf::anon_send(impl_->registry, resume_atom::value, id.str());
 }
 
-void engine::shutdown(std::chrono::milliseconds grace) {
-  if (impl_->shut.exchange(true)) return;
+bool engine::shutdown(std::chrono::milliseconds grace) {
+  if (impl_->shut.exchange(true)) return impl_->clean;
   auto& ctx = *impl_->ctx;
   ctx.stopping = true;
-  // Let in-flight provider calls finish so their outcomes get persisted.
-  ctx.pool.drain(grace);
+  // Let in-flight provider calls finish so their outcomes get persisted; a
+  // call still running after `grace` is abandoned (its intent is settled at
+  // the next start), never waited for.
+  bool abandon = ctx.opts.abandon_calls_after_grace;
+  bool finished = ctx.pool.drain(grace, abandon);
+  impl_->clean = finished || !abandon;  // not abandoning, the pool joined every thread
   ctx.clear_gates();  // their intents are settled at the next start
   ctx.opts.timers->stop();
   auto deadline = std::chrono::steady_clock::now() + std::max(grace, std::chrono::milliseconds(2000));
@@ -168,7 +177,9 @@ void engine::shutdown(std::chrono::milliseconds grace) {
   impl_->sys->await_all_actors_done();
   // Appends still queued in the journal hold actor handles; let them finish.
   while (ctx.appends_in_flight.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (!impl_->clean) return false;  // the actor system stays: see ~engine
   impl_->sys.reset();
+  return true;
 }
 
 std::size_t engine::live_actors() const {

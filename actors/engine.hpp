@@ -61,6 +61,11 @@ struct engine_options {
   time_ms supervisor_idle_ms = 30'000;
   /// Circuit breaker and bulkhead per cluster.
   gate_config gate;
+  /// shutdown(grace) as a hard limit: provider calls still running after
+  /// `grace` are abandoned, not joined (the binary sets it and exits right
+  /// after). Off, shutdown waits for them (in-process embedders and tests
+  /// that reopen the same ledger or journal in the same process).
+  bool abandon_calls_after_grace = false;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.
@@ -139,8 +144,13 @@ class engine {
   void resume(const std::vector<request_id>& ids);
 
   /// Stops intake, waits up to `grace` for in-flight provider calls and
-  /// persists their outcomes, then stops every actor. Safe to call twice.
-  void shutdown(std::chrono::milliseconds grace);
+  /// persists their outcomes, then stops every actor. With
+  /// `abandon_calls_after_grace`, `grace` is a hard limit: calls still
+  /// running then are abandoned (their intents are settled when the request
+  /// resumes, here or on another instance) and it returns false; the caller
+  /// should then exit the process once its own state is flushed. Safe to
+  /// call twice.
+  bool shutdown(std::chrono::milliseconds grace);
 
   /// Request actors alive now (idle finished ones are passivated).
   std::size_t live_actors() const;

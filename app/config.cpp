@@ -74,7 +74,7 @@ result<config> parse_config(const std::string& text, config c) {
   std::optional<error> err;
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
-                            "providerThreads", "httpThreads", "stuckAfterMs", "kafka", "maxInFlightPerTenant",
+                            "providerThreads", "httpThreads", "stuckAfterMs", "shutdownGraceMs", "kafka", "maxInFlightPerTenant",
                             "providerGate", "secretKeyFile", "http"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
@@ -99,6 +99,7 @@ result<config> parse_config(const std::string& text, config c) {
   r.number("providerThreads", c.provider_threads, err, 1, 1024);
   r.number("httpThreads", c.http_threads, err, 1, 64);
   r.number("stuckAfterMs", c.stuck_after_ms, err, 1, 1e12);
+  r.number("shutdownGraceMs", c.shutdown_grace_ms, err, 0, 300'000);
   r.number("maxInFlightPerTenant", c.max_in_flight_per_tenant, err, 1, 10000);
   if (!err && j.contains("retry")) {
     reader rr{j["retry"], "retry"};

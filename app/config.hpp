@@ -39,6 +39,9 @@ struct config {
   int http_threads = 2;
   http_limits http;
   time_ms stuck_after_ms = 30 * 60 * 1000;
+  /// SIGTERM: in-flight provider calls get this long to finish (a hard
+  /// limit; calls still running are abandoned and settled on resume).
+  time_ms shutdown_grace_ms = 30'000;
   int max_in_flight_per_tenant = 5;  ///< working requests per tenant; the rest wait FIFO
   gate_config gate;
   kafka_config kafka;

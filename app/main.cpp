@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <pthread.h>
 #include <unistd.h>
@@ -237,6 +238,7 @@ int main(int argc, char** argv) {
   eo.stuck_after_ms = cfg.stuck_after_ms;
   eo.retry = cfg.retry;
   eo.provider_threads = cfg.provider_threads;
+  eo.abandon_calls_after_grace = true;  // SIGTERM: shutdownGraceMs is a hard limit
   auto engine = std::make_unique<actors::engine>(std::move(eo));
 
   // Kafka: the embedded mock cluster unless brokers are configured.
@@ -349,14 +351,24 @@ int main(int argc, char** argv) {
   std::printf("provisiond: %s received, shutting down\n", strsignal(sig));
   std::fflush(stdout);
   ready = false;
-  (*server)->stop();  // stop intake: HTTP, then Kafka commands
+  (*server)->stop();  // stop intake: HTTP, then Kafka commands (leaving the group)
   if (intake) intake->stop();
-  engine->shutdown(std::chrono::seconds(30));  // in-flight calls finish and are persisted
+  // In-flight calls get shutdownGraceMs to finish and be persisted, not more.
+  bool clean = engine->shutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms));
   metrics.remove_gauges("provisiond_request_actors");
   metrics.remove_gauges("provisiond_tenant_supervisors");
-  engine.reset();
   if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox
   summaries->stop();
+  if (!clean) {
+    // Threads are still inside provider calls that did not return in time:
+    // their intents are in the journal and are settled on resume. Leave now
+    // rather than wait on a cloud (the journal is flushed; nothing to unwind).
+    std::printf("provisiond: stopped; provider calls still running after %lld ms were abandoned\n",
+                static_cast<long long>(cfg.shutdown_grace_ms));
+    std::fflush(stdout);
+    std::_Exit(0);
+  }
+  engine.reset();
   std::printf("provisiond: stopped\n");
   return 0;
 }

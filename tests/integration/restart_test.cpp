@@ -80,3 +80,29 @@ TEST_F(Restart, SigtermMidRunStopsCleanlyAndARestartFinishesEverythingOnce) {
               "the restart\n",
               stop_seconds, unfinished, ids.size(), open_intents);
 }
+
+TEST_F(Restart, SigtermWithAProviderCallThatNeverReturnsStopsAtTheHardLimitAndARestartSettlesIt) {
+  // Every call on the default cluster sleeps ten minutes: the allocate call
+  // is in hand when SIGTERM arrives and will not return by itself.
+  write_config({{"simulation", {{"clusters", {{"sim-eu-west-1", {{"minDelayMs", 600000}, {"maxDelayMs", 600000}}}}}}},
+                {"shutdownGraceMs", 1000}});
+  start_server();
+  auto r = post("/v1/requests", vps_body("acme", "o-hung"));
+  ASSERT_EQ(r.status, 202);
+  std::string id = body(r)["id"];
+  ASSERT_EQ(wait_state(id, {"Allocating"}), "Allocating");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the call is on its pool thread
+  EXPECT_EQ(proc.terminate(), 0) << "SIGTERM exits 0 even with a call still running";
+  std::ifstream log{dir / "provisiond-1.log"};
+  std::string text{std::istreambuf_iterator<char>{log}, {}};
+  EXPECT_NE(text.find("were abandoned"), std::string::npos) << text;
+
+  // The cloud answers again: the restart settles the open intent and finishes once.
+  write_config(json::object());
+  start_server();
+  ASSERT_EQ(wait_state(id, {"Completed"}, std::chrono::seconds(60)), "Completed");
+  auto counts = ledger_counts(body(get("/v1/simulation/ledger")));
+  EXPECT_EQ(counts.size(), 2u) << "one server and one floating IP";
+  for (auto& [key, n] : counts) EXPECT_EQ(n, 1) << key.first << " " << key.second;
+  EXPECT_EQ(proc.terminate(), 0);
+}
