@@ -128,7 +128,7 @@ result<std::string> engine::lifecycle(const request_id& id, ev::lifecycle_action
                                       const tenant_id& tenant) {
   if (impl_->ctx->stopping.load()) return make_error(errc::unavailable, "provisiond is shutting down");
   return ask(*impl_->sys, impl_->registry, decision_reply{make_error(errc::unavailable, "no reply")},
-             lifecycle_atom::value, lifecycle_msg{id.str(), ev::to_string(action), dedupe_key, tenant.str()})
+             lifecycle_atom::value, lifecycle_msg{id.str(), action, dedupe_key, tenant.str()})
       .state;
 }
 

@@ -25,6 +25,7 @@ const char* to_string(errc code) noexcept {
     case errc::unavailable: return "unavailable";
     case errc::too_large: return "too_large";
     case errc::unsupported: return "unsupported";
+    case errc::fenced: return "fenced";
     case errc::internal: return "internal";
   }
   return "internal";

@@ -18,6 +18,7 @@ enum class errc {
   unavailable,       ///< the component is shutting down or not ready (503)
   too_large,         ///< payload over the limit (413)
   unsupported,       ///< a capability not built yet
+  fenced,            ///< a newer owner holds this (higher fencing token); stop writing (503)
   internal,          ///< a bug or corrupted storage
 };
 

@@ -1,6 +1,8 @@
 #include "events/codec.hpp"
 #include "common/json.hpp"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "events/catalog.hpp"
@@ -115,11 +117,11 @@ json payload_json(const request_admitted&) { return json::object(); }
 json payload_json(const quota_set& e) { return json{{"tenantId", e.tenant_id}, {"limits", to_json(e.limits)}}; }
 json payload_json(const approval_rule_saved& e) { return json{{"rule", to_json(e.rule)}}; }
 json payload_json(const approval_rule_deleted& e) { return json{{"ruleId", e.rule_id}}; }
-json payload_json(const action_requested& e) { return json{{"action", e.action}}; }
+json payload_json(const action_requested& e) { return json{{"action", to_string(e.action)}}; }
 json payload_json(const service_suspended&) { return json::object(); }
 json payload_json(const service_reactivated&) { return json::object(); }
 json payload_json(const action_failed& e) {
-  return json{{"action", e.action}, {"attempt", e.attempt}, {"message", e.message}, {"retryAt", e.retry_at}};
+  return json{{"action", to_string(e.action)}, {"attempt", e.attempt}, {"message", e.message}, {"retryAt", e.retry_at}};
 }
 json payload_json(const deprovisioned&) { return json::object(); }
 json payload_json(const retry_requested&) { return json::object(); }
@@ -139,6 +141,13 @@ json payload_json(const late_result_received& e) {
 }
 json payload_json(const cluster_saved& e) { return json{{"cluster", to_json(e.cluster)}}; }
 json payload_json(const cluster_deleted& e) { return json{{"clusterId", e.cluster_id}}; }
+
+// A stored action name; an unknown one makes the event undecodable (caught in decode).
+lifecycle_action action_from(const json& j) {
+  auto a = parse_lifecycle_action(j.at("action").get<std::string>());
+  if (!a) throw std::invalid_argument("unknown lifecycle action");
+  return *a;
+}
 
 void payload_from(const json& j, request_submitted& e, std::uint32_t version) {
   e = from_json<request_submitted>(j);
@@ -208,11 +217,11 @@ void payload_from(const json& j, quota_set& e, std::uint32_t) {
 }
 void payload_from(const json& j, approval_rule_saved& e, std::uint32_t) { e.rule = from_json<approval_rule>(j.at("rule")); }
 void payload_from(const json& j, approval_rule_deleted& e, std::uint32_t) { e.rule_id = j.at("ruleId").get<std::string>(); }
-void payload_from(const json& j, action_requested& e, std::uint32_t) { e.action = j.at("action").get<std::string>(); }
+void payload_from(const json& j, action_requested& e, std::uint32_t) { e.action = action_from(j); }
 void payload_from(const json&, service_suspended&, std::uint32_t) {}
 void payload_from(const json&, service_reactivated&, std::uint32_t) {}
 void payload_from(const json& j, action_failed& e, std::uint32_t) {
-  e.action = j.at("action").get<std::string>();
+  e.action = action_from(j);
   e.attempt = j.value("attempt", 1);
   e.message = j.value("message", "");
   e.retry_at = j.value("retryAt", time_ms{0});

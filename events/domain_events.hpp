@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -195,10 +196,16 @@ struct rolled_back {
   friend bool operator==(const rolled_back&, const rolled_back&) = default;
 };
 
-/// Service lifecycle actions. `action` is suspend | reactivate | deprovision.
+/// What an operator or the Order saga asks of a request's service.
+enum class lifecycle_action : std::uint8_t { suspend, reactivate, deprovision, retry };
+/// "suspend", "reactivate", "deprovision", "retry" (events/catalog.hpp).
+const char* to_string(lifecycle_action a) noexcept;
+std::optional<lifecycle_action> parse_lifecycle_action(std::string_view s) noexcept;
+
+/// Service lifecycle actions: suspend | reactivate | deprovision.
 /// An action was asked for (the intent, before the provider call).
 struct action_requested {
-  std::string action;
+  lifecycle_action action = lifecycle_action::suspend;
   friend bool operator==(const action_requested&, const action_requested&) = default;
 };
 
@@ -214,7 +221,7 @@ struct service_reactivated {
 
 /// A suspend or reactivate call failed; retried at `retry_at` unless 0.
 struct action_failed {
-  std::string action;
+  lifecycle_action action = lifecycle_action::suspend;
   int attempt = 1;
   std::string message;
   time_ms retry_at = 0;

@@ -179,7 +179,7 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           s.action_attempts = 0;
           s.action_retry_at = 0;
           s.action_error.clear();
-          if (x.action == "deprovision") {
+          if (x.action == lifecycle_action::deprovision) {
             // Release everything that was ever started, latest step first.
             s.deprovisioning = true;
             s.state = lifecycle::rolling_back;
@@ -191,15 +191,15 @@ void apply_in_place(request_state& s, const events::event& e, time_ms time) {
           }
         } else if constexpr (std::is_same_v<T, ev::service_suspended>) {
           s.state = lifecycle::suspended;
-          s.pending_action.clear();
+          s.pending_action.reset();
         } else if constexpr (std::is_same_v<T, ev::service_reactivated>) {
           s.state = lifecycle::completed;
-          s.pending_action.clear();
+          s.pending_action.reset();
         } else if constexpr (std::is_same_v<T, ev::action_failed>) {
           s.action_attempts = x.attempt;
           s.action_retry_at = x.retry_at;
           s.action_error = x.message;
-          if (x.retry_at == 0) s.pending_action.clear();  // given up; the state is unchanged
+          if (x.retry_at == 0) s.pending_action.reset();  // given up; the state is unchanged
         } else if constexpr (std::is_same_v<T, ev::deprovisioned>) {
           s.state = lifecycle::rolled_back;
           s.deprovisioning = false;

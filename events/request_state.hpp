@@ -33,11 +33,6 @@ std::optional<lifecycle> parse_lifecycle(std::string_view s) noexcept;
 /// Completed, Failed and RolledBack: nothing more happens by itself.
 bool is_terminal(lifecycle s) noexcept;
 
-/// What an operator or the Order saga asks of a request's service.
-enum class lifecycle_action : std::uint8_t { suspend, reactivate, deprovision, retry };
-/// "suspend", "reactivate", "deprovision", "retry" (events/catalog.hpp).
-const char* to_string(lifecycle_action a) noexcept;
-std::optional<lifecycle_action> parse_lifecycle_action(std::string_view s) noexcept;
 
 enum class step_status : std::uint8_t { pending, running, completed, failed, awaiting_manual_input };
 /// "Pending", "Running", ... as the API shows them (events/catalog.hpp).
@@ -92,7 +87,7 @@ struct request_state {
   std::string rejection_reason;
   bool admitted = false;  ///< holds (or held) a working slot
   // Service lifecycle.
-  std::string pending_action;  ///< suspend | reactivate (requested, provider call not yet done)
+  std::optional<lifecycle_action> pending_action;  ///< suspend | reactivate (requested, provider call not yet done)
   int action_attempts = 0;
   time_ms action_retry_at = 0;
   std::string action_error;

@@ -16,6 +16,7 @@ int status_of(errc c) {
     case errc::conflict: return 409;
     case errc::too_large: return 413;
     case errc::unavailable: return 503;
+    case errc::fenced: return 503;  // another instance owns it now
     case errc::unsupported: return 400;
     default: return 500;
   }

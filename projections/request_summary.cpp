@@ -90,7 +90,7 @@ json row_json(const ev::request_state& s, std::uint64_t created_position) {
               {"createdPosition", created_position},
               {"admission", admission_json(s)},
               {"lifecycle",
-               {{"pendingAction", s.pending_action},
+               {{"pendingAction", s.pending_action ? ev::to_string(*s.pending_action) : ""},
                 {"actionAttempts", s.action_attempts},
                 {"actionRetryAt", s.action_retry_at},
                 {"actionError", s.action_error},
@@ -154,7 +154,7 @@ ev::request_state row_state(const json& j, std::uint64_t* created_position) {
   admission_from(j, s);
   if (j.contains("lifecycle")) {
     const auto& l = j.at("lifecycle");
-    s.pending_action = l.value("pendingAction", "");
+    s.pending_action = ev::parse_lifecycle_action(l.value("pendingAction", ""));
     s.action_attempts = l.value("actionAttempts", 0);
     s.action_retry_at = l.value("actionRetryAt", time_ms{0});
     s.action_error = l.value("actionError", "");
@@ -242,7 +242,7 @@ std::string render_request(const ev::request_state& s) {
            {"updatedAt", format_time(s.updated_at)}};
   out["dependsOn"] = s.spec.depends_on;
   out["deprovisioned"] = s.deprovisioned;
-  if (!s.pending_action.empty()) out["pendingAction"] = s.pending_action;
+  if (s.pending_action) out["pendingAction"] = ev::to_string(*s.pending_action);
   if (!s.action_error.empty()) out["lastActionError"] = s.action_error;
   if (!s.failure_code.empty()) {
     out["failure"] = {{"code", s.failure_code}, {"reason", s.failure_reason}};

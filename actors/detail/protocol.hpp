@@ -67,12 +67,12 @@ struct decision_reply {
 };
 struct lifecycle_msg {
   std::string id;
-  std::string action;
+  events::lifecycle_action action = events::lifecycle_action::suspend;
   std::string dedupe_key;
   std::string tenant;  // when set, the request must belong to it
 };
 struct power_done {
-  std::string action;
+  events::lifecycle_action action = events::lifecycle_action::suspend;
   status r;
 };
 struct usage_reply {

@@ -138,7 +138,7 @@ void call_release(request_actor* self, context* ctx, step_kind step) {
 void call_power(request_actor* self, context* ctx) {
   auto& s = self->state.req;
   auto prov = ctx->opts.providers->find(s.spec.provider);
-  auto action = s.pending_action;
+  auto action = s.pending_action.value_or(ev::lifecycle_action::suspend);
   auto id = s.id;
   auto cluster = s.cluster_id;
   on_gate(
@@ -147,7 +147,7 @@ void call_power(request_actor* self, context* ctx) {
         status r = providers::permanent_error("no_provider", "no provider for this cluster type");
         if (prov) {
           try {
-            r = prov->set_power(request_id{id}, cluster_id{cluster}, action == "reactivate");
+            r = prov->set_power(request_id{id}, cluster_id{cluster}, action == ev::lifecycle_action::reactivate);
           } catch (const std::exception& e) {
             r = providers::retryable_error("provider_exception", e.what());
           }

@@ -284,8 +284,8 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         }
         answer_command(self, ctx, m.id, lifecycle_command{m.action}, m.dedupe_key, [&] {
           const auto& r = self->state.req;
-          return m.action + " is not possible while the request is " + ev::to_string(r.state) +
-                 (r.pending_action.empty() ? "" : " (a " + r.pending_action + " is in progress)");
+          return ev::to_string(m.action) + std::string(" is not possible while the request is ") +
+                 ev::to_string(r.state) + action_in_progress(r);
         });
       },
       [=](complete_atom, complete_msg& m) {

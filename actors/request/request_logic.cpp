@@ -15,6 +15,15 @@ bool is_working(lifecycle s) {
          s == lifecycle::verifying;
 }
 
+}  // namespace
+
+std::string action_in_progress(const request_state& s) {
+  if (!s.pending_action) return "";
+  return std::string(" (a ") + ev::to_string(*s.pending_action) + " is in progress)";
+}
+
+namespace {
+
 error refuse(const request_state& s, const std::string& what) {
   return make_error(errc::conflict, what + " is not possible in state " + to_string(s.state));
 }
@@ -177,25 +186,31 @@ events_or_error on(const request_state& s, const record_release& c, const decide
 }
 
 events_or_error on(const request_state& s, const lifecycle_command& c, const decide_context&) {
-  bool idle = s.exists && s.pending_action.empty();
-  if (c.action == "suspend" && idle && s.state == lifecycle::completed)
-    return std::vector<ev::event>{ev::action_requested{"suspend"}};
-  if (c.action == "reactivate" && idle && s.state == lifecycle::suspended)
-    return std::vector<ev::event>{ev::action_requested{"reactivate"}};
-  if (c.action == "deprovision" && idle && (s.state == lifecycle::completed || s.state == lifecycle::suspended))
-    return std::vector<ev::event>{ev::action_requested{"deprovision"}};
-  if (c.action == "retry" && s.exists &&
-      (s.state == lifecycle::failed || (s.state == lifecycle::rolled_back && !s.deprovisioned)))
-    return std::vector<ev::event>{ev::retry_requested{}};
-  if (c.action != "suspend" && c.action != "reactivate" && c.action != "deprovision" && c.action != "retry")
-    return make_error(errc::invalid_argument, "unknown action " + c.action, "action");
-  return refuse(s, c.action + (s.pending_action.empty() ? "" : " (a " + s.pending_action + " is in progress)"));
+  using action = ev::lifecycle_action;
+  bool idle = s.exists && !s.pending_action;
+  bool running = s.state == lifecycle::completed || s.state == lifecycle::suspended;
+  switch (c.action) {
+    case action::suspend:
+      if (idle && s.state == lifecycle::completed) return std::vector<ev::event>{ev::action_requested{c.action}};
+      break;
+    case action::reactivate:
+      if (idle && s.state == lifecycle::suspended) return std::vector<ev::event>{ev::action_requested{c.action}};
+      break;
+    case action::deprovision:
+      if (idle && running) return std::vector<ev::event>{ev::action_requested{c.action}};
+      break;
+    case action::retry:
+      if (s.exists && (s.state == lifecycle::failed || (s.state == lifecycle::rolled_back && !s.deprovisioned)))
+        return std::vector<ev::event>{ev::retry_requested{}};
+      break;
+  }
+  return refuse(s, ev::to_string(c.action) + action_in_progress(s));
 }
 
 events_or_error on(const request_state& s, const record_action_result& c, const decide_context& ctx) {
-  if (s.pending_action != c.action) return refuse(s, "a result of " + c.action);
+  if (s.pending_action != c.action) return refuse(s, std::string("a result of ") + ev::to_string(c.action));
   if (c.outcome) {
-    if (c.action == "suspend") return std::vector<ev::event>{ev::service_suspended{}};
+    if (c.action == ev::lifecycle_action::suspend) return std::vector<ev::event>{ev::service_suspended{}};
     return std::vector<ev::event>{ev::service_reactivated{}};
   }
   int attempt = s.action_attempts + 1;
@@ -261,7 +276,7 @@ action next_action(const request_state& s, time_ms now) {
       default: return {};
     }
   }
-  if ((s.state == lifecycle::completed || s.state == lifecycle::suspended) && !s.pending_action.empty()) {
+  if ((s.state == lifecycle::completed || s.state == lifecycle::suspended) && s.pending_action) {
     if (s.action_retry_at > now) return {action::wait, step_kind::allocate, s.action_retry_at};
     return {action::power};
   }

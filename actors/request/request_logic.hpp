@@ -76,11 +76,14 @@ struct reject_request {
 };
 /// suspend | reactivate | deprovision | retry, from the API or Kafka.
 struct lifecycle_command {
-  std::string action;
+  events::lifecycle_action action = events::lifecycle_action::suspend;
 };
+/// " (a suspend is in progress)" while one is, else "": for refusals.
+std::string action_in_progress(const events::request_state& s);
+
 /// The provider's answer to a suspend or reactivate call.
 struct record_action_result {
-  std::string action;
+  events::lifecycle_action action = events::lifecycle_action::suspend;
   status outcome;
 };
 /// POST /complete on a request waiting for manual input. The password or

@@ -177,7 +177,7 @@ void add_details(json& data, const event& e, const request_state& after) {
           data["reason"] = "deprovisioned";
           data["deprovisioned"] = true;
         } else if constexpr (std::is_same_v<T, action_requested> || std::is_same_v<T, action_failed>) {
-          data["action"] = x.action;
+          data["action"] = to_string(x.action);
         }
       },
       e);

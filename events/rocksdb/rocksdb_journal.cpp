@@ -85,6 +85,20 @@ std::string stream_key(const std::string& stream, std::uint64_t seq) {
 }
 
 std::string head_key(const std::string& stream) { return "head/" + stream; }
+
+// A stream's head: its last sequence and the highest fencing token that
+// wrote it (8 bytes: written before fencing, token 0).
+struct stream_head {
+  std::uint64_t sequence = 0;
+  std::uint64_t token = 0;
+};
+std::string encode_head(const stream_head& h) { return be64(h.sequence) + be64(h.token); }
+stream_head decode_head(const std::string& v) {
+  stream_head h;
+  if (v.size() >= 8) h.sequence = read_be64(v.data());
+  if (v.size() >= 16) h.token = read_be64(v.data() + 8);
+  return h;
+}
 const std::string position_key = "position";
 
 }  // namespace
@@ -257,7 +271,7 @@ class rocksdb_journal final : public journal {
   // pass as one batch.
   void commit_group(std::vector<item>& group) {
     rocksdb::WriteBatch batch;
-    std::unordered_map<std::string, std::uint64_t> heads;
+    std::unordered_map<std::string, stream_head> heads;
     std::unordered_map<std::string, std::string> dedupes;
     std::vector<result<append_result>> results;
     results.reserve(group.size());
@@ -285,16 +299,26 @@ class rocksdb_journal final : public journal {
           continue;
         }
       }
-      std::uint64_t head = 0;
+      stream_head stored;
       if (auto h = heads.find(req.stream); h != heads.end()) {
-        head = h->second;
+        stored = h->second;
       } else {
         auto st = db_->db()->Get(rocksdb::ReadOptions{}, db_->meta(), head_key(req.stream), &value);
-        if (st.ok() && value.size() == 8) head = read_be64(value.data());
-        else if (!st.ok() && !st.IsNotFound()) {
+        if (st.ok()) stored = decode_head(value);
+        else if (!st.IsNotFound()) {
           results.emplace_back(make_error(errc::internal, st.ToString()));
           continue;
         }
+      }
+      std::uint64_t head = stored.sequence;
+      // Fencing: a stream a newer owner wrote refuses an older writer.
+      if (!req.events.empty() && req.fencing_token < stored.token) {
+        results.emplace_back(make_error(errc::fenced,
+                                        "stream " + req.stream + " was written with fencing token " +
+                                            std::to_string(stored.token) + "; this writer holds " +
+                                            std::to_string(req.fencing_token),
+                                        "fencingToken"));
+        continue;
       }
       if (head != req.expected_sequence) {
         results.emplace_back(make_error(errc::conflict, "stream " + req.stream + " is at sequence " +
@@ -322,8 +346,9 @@ class rocksdb_journal final : public journal {
       }
       r.last_position = req.events.empty() ? 0 : position;
       r.last_sequence = head;
-      heads[req.stream] = head;
-      batch.Put(db_->meta(), head_key(req.stream), be64(head));
+      stream_head now{head, std::max(stored.token, req.events.empty() ? 0 : req.fencing_token)};
+      heads[req.stream] = now;
+      batch.Put(db_->meta(), head_key(req.stream), encode_head(now));
       if (req.dedupe) {
         batch.Put(db_->dedupe(), req.dedupe->key, req.dedupe->value);
         dedupes[req.dedupe->key] = req.dedupe->value;
@@ -336,8 +361,12 @@ class rocksdb_journal final : public journal {
     static auto& events_total = m.get_counter("provisiond_journal_events_total", "Events appended to the journal");
     static auto& conflicts_total =
         m.get_counter("provisiond_journal_conflicts_total", "Appends refused for an unexpected stream sequence");
-    for (auto& r : results)
+    static auto& fenced_total = m.get_counter("provisiond_fencing_refusals_total",
+                                              "Appends refused because a newer owner (higher fencing token) wrote the stream");
+    for (auto& r : results) {
       if (!r.has_value() && r.error().code == errc::conflict) conflicts_total.inc();
+      if (!r.has_value() && r.error().code == errc::fenced) fenced_total.inc();
+    }
     if (position != committed_.load()) {
       batch.Put(db_->meta(), position_key, be64(position));
       auto started = std::chrono::steady_clock::now();

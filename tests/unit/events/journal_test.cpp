@@ -153,3 +153,47 @@ TEST_P(JournalTest, SurvivesReopen) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, JournalTest, ::testing::Values(durability::durable, durability::fast),
                          [](const auto& info) { return info.param == durability::durable ? "durable" : "fast"; });
+
+TEST_P(JournalTest, AStreamWrittenWithAHigherFencingTokenRefusesAnOlderWriter) {
+  auto j = open();
+  auto first = req("request-f", 0, 2);
+  first.fencing_token = 7;
+  ASSERT_TRUE(j->append(first));
+  // A newer owner (token 9) writes; the old one (7) is refused from then on,
+  // even with the right sequence, and nothing of its append is stored.
+  auto newer = req("request-f", 2, 1);
+  newer.fencing_token = 9;
+  ASSERT_TRUE(j->append(newer));
+  auto stale = req("request-f", 3, 1);
+  stale.fencing_token = 7;
+  auto refused = j->append(stale);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::fenced);
+  EXPECT_EQ(refused.error().field, "fencingToken");
+  auto evs = j->read_stream("request-f", 1);
+  ASSERT_TRUE(evs.has_value());
+  ASSERT_EQ(evs->size(), 3u);
+  EXPECT_EQ((*evs)[2].fencing_token, 9u);
+  // The same or a higher token goes on; other streams are not affected.
+  auto same = req("request-f", 3, 1);
+  same.fencing_token = 9;
+  EXPECT_TRUE(j->append(same).has_value());
+  auto other = req("request-g", 0, 1);
+  other.fencing_token = 1;
+  EXPECT_TRUE(j->append(other).has_value());
+}
+
+TEST_P(JournalTest, TheFencingTokenOfAStreamSurvivesAReopen) {
+  {
+    auto j = open();
+    auto a = req("request-f", 0, 1);
+    a.fencing_token = 5;
+    ASSERT_TRUE(j->append(a));
+  }
+  auto j = open();
+  auto stale = req("request-f", 1, 1);
+  stale.fencing_token = 4;
+  auto refused = j->append(stale);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::fenced);
+}

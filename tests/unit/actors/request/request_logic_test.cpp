@@ -353,35 +353,35 @@ std::vector<ev::event> completed_history() {
 
 TEST(RequestLifecycle, SuspendThenReactivateGoThroughTheProvider) {
   auto h = completed_history();
-  auto evs = when(given(h), lifecycle_command{"suspend"});
+  auto evs = when(given(h), lifecycle_command{ev::lifecycle_action::suspend});
   ASSERT_EQ(types(evs), (std::vector<std::string>{"action_requested"}));
   h.insert(h.end(), evs.begin(), evs.end());
   auto s = given(h);
   EXPECT_EQ(s.state, lifecycle::completed) << "suspended only once the provider stopped it";
   EXPECT_EQ(next_action(s, t0).kind, action::power);
-  EXPECT_EQ(decide(s, lifecycle_command{"suspend"}, ctx()).error().code, errc::conflict) << "one action at a time";
-  auto done = when(s, record_action_result{"suspend", provisiond::ok()});
+  EXPECT_EQ(decide(s, lifecycle_command{ev::lifecycle_action::suspend}, ctx()).error().code, errc::conflict) << "one action at a time";
+  auto done = when(s, record_action_result{ev::lifecycle_action::suspend, provisiond::ok()});
   ASSERT_EQ(types(done), (std::vector<std::string>{"service_suspended"}));
   h.insert(h.end(), done.begin(), done.end());
   s = given(h);
   EXPECT_EQ(s.state, lifecycle::suspended);
-  EXPECT_EQ(decide(s, lifecycle_command{"suspend"}, ctx()).error().code, errc::conflict);
-  auto back = when(s, lifecycle_command{"reactivate"});
+  EXPECT_EQ(decide(s, lifecycle_command{ev::lifecycle_action::suspend}, ctx()).error().code, errc::conflict);
+  auto back = when(s, lifecycle_command{ev::lifecycle_action::reactivate});
   h.insert(h.end(), back.begin(), back.end());
-  auto failed = when(given(h), record_action_result{"reactivate", retryable_error("busy", "try later")});
+  auto failed = when(given(h), record_action_result{ev::lifecycle_action::reactivate, retryable_error("busy", "try later")});
   ASSERT_EQ(types(failed), (std::vector<std::string>{"action_failed"}));
   EXPECT_EQ(std::get<ev::action_failed>(failed[0]).retry_at, t0 + 5000);
   h.insert(h.end(), failed.begin(), failed.end());
   EXPECT_EQ(next_action(given(h), t0).kind, action::wait);
   EXPECT_EQ(next_action(given(h), t0 + 5000).kind, action::power);
-  auto ok = when(given(h), record_action_result{"reactivate", provisiond::ok()});
+  auto ok = when(given(h), record_action_result{ev::lifecycle_action::reactivate, provisiond::ok()});
   h.insert(h.end(), ok.begin(), ok.end());
   EXPECT_EQ(given(h).state, lifecycle::completed);
 }
 
 TEST(RequestLifecycle, DeprovisionReleasesEverythingAndFreesQuota) {
   auto h = completed_history();
-  auto evs = when(given(h), lifecycle_command{"deprovision"});
+  auto evs = when(given(h), lifecycle_command{ev::lifecycle_action::deprovision});
   h.insert(h.end(), evs.begin(), evs.end());
   auto order = release_all(h);
   EXPECT_EQ(order, (std::vector<ev::step_kind>{ev::step_kind::verify, ev::step_kind::activate, ev::step_kind::configure,
@@ -393,7 +393,7 @@ TEST(RequestLifecycle, DeprovisionReleasesEverythingAndFreesQuota) {
   EXPECT_FALSE(s.capacity_held);
   EXPECT_EQ(ev::type_name(h[h.size() - 3]), std::string("capacity_released"));
   EXPECT_EQ(ev::type_name(h[h.size() - 2]), std::string("deprovisioned"));
-  EXPECT_EQ(decide(s, lifecycle_command{"retry"}, ctx()).error().code, errc::conflict) << "a deprovisioned request stays gone";
+  EXPECT_EQ(decide(s, lifecycle_command{ev::lifecycle_action::retry}, ctx()).error().code, errc::conflict) << "a deprovisioned request stays gone";
 }
 
 TEST(RequestLifecycle, RetryRunsAFailedRequestAgainWithFreshAttempts) {
@@ -408,8 +408,8 @@ TEST(RequestLifecycle, RetryRunsAFailedRequestAgainWithFreshAttempts) {
   auto rel = when(given(h), record_release{ev::step_kind::allocate, std::vector<std::string>{}});
   h.insert(h.end(), rel.begin(), rel.end());
   ASSERT_EQ(given(h).state, lifecycle::rolled_back);
-  EXPECT_EQ(decide(given(completed_history()), lifecycle_command{"retry"}, ctx()).error().code, errc::conflict);
-  auto retry = when(given(h), lifecycle_command{"retry"});
+  EXPECT_EQ(decide(given(completed_history()), lifecycle_command{ev::lifecycle_action::retry}, ctx()).error().code, errc::conflict);
+  auto retry = when(given(h), lifecycle_command{ev::lifecycle_action::retry});
   ASSERT_EQ(types(retry), (std::vector<std::string>{"retry_requested"}));
   h.insert(h.end(), retry.begin(), retry.end());
   auto s = given(h);
