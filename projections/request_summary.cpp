@@ -452,8 +452,8 @@ result<std::optional<ev::request_state>> request_summary_projection::get(const r
 
 result<list_page> request_summary_projection::list(const list_query& q) {
   std::string prefix;
-  if (!q.tenant_id.empty() && q.state) prefix = "ts/" + q.tenant_id + '\x01' + ev::to_string(*q.state) + '\x01';
-  else if (!q.tenant_id.empty()) prefix = "t/" + q.tenant_id + '\x01';
+  if (!q.tenant_id.empty() && q.state) prefix = "ts/" + q.tenant_id.str() + '\x01' + ev::to_string(*q.state) + '\x01';
+  else if (!q.tenant_id.empty()) prefix = "t/" + q.tenant_id.str() + '\x01';
   else if (q.state) prefix = state_prefix(*q.state);
   else prefix = "c/";
   auto rows = impl_->store->scan(prefix, q.cursor.empty() ? "" : prefix + q.cursor, q.limit + 1);

@@ -25,7 +25,7 @@ namespace provisiond::projections {
 std::string render_request(const events::request_state& s);
 
 struct list_query {
-  std::string tenant_id;  ///< empty: all tenants
+  provisiond::tenant_id tenant_id;  ///< empty: all tenants
   std::optional<events::lifecycle> state;
   std::size_t limit = 50;
   std::string cursor;  ///< from a previous page's next_cursor

@@ -249,7 +249,7 @@ http_response pending_approvals(const api_backend& b, const route_call& c) {
       if (v != "pending") return error_response(bad("state", "expected pending"));
     } else if (k == "tenantId") {
       if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
-      q.tenant_id = v;
+      q.tenant_id = tenant_id{v};
     } else {
       return error_response(bad(k, "unknown query parameter; expected state, tenantId"));
     }

@@ -48,7 +48,7 @@ http_response list_requests(const api_backend& b, const route_call& c) {
   for (auto& [k, v] : c.req.query) {
     if (k == "tenantId") {
       if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
-      q.tenant_id = v;
+      q.tenant_id = tenant_id{v};
     } else if (k == "state") {
       auto s = ev::parse_lifecycle(v);
       if (!s) return error_response(bad("state", "expected one of " + join_names(ev::lifecycle_names)));

@@ -72,7 +72,7 @@ TEST_F(ProjectionTest, ListsByTenantAndStateWithCursorPages) {
   submit("b0", "bravo", true);
   ASSERT_TRUE(proj->catch_up());
   pj::list_query q;
-  q.tenant_id = "acme";
+  q.tenant_id = provisiond::tenant_id{"acme"};
   q.limit = 2;
   auto p1 = proj->list(q);
   ASSERT_TRUE(p1.has_value());
@@ -88,7 +88,7 @@ TEST_F(ProjectionTest, ListsByTenantAndStateWithCursorPages) {
   pj::list_query completed;
   completed.state = ev::lifecycle::completed;
   EXPECT_EQ(ids(*proj->list(completed)), (std::vector<std::string>{"a0", "a2", "a4", "b0"}));
-  completed.tenant_id = "acme";
+  completed.tenant_id = provisiond::tenant_id{"acme"};
   EXPECT_EQ(ids(*proj->list(completed)), (std::vector<std::string>{"a0", "a2", "a4"}));
   auto open = proj->unfinished();
   std::vector<std::string> open_ids;
