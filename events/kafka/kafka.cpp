@@ -15,6 +15,7 @@
 
 #include "events/codec.hpp"
 #include "events/json_mapping.hpp"
+#include "events/kafka/partitioning.hpp"
 
 namespace provisiond::events::kafka {
 
@@ -75,7 +76,7 @@ constexpr const char* lifecycle_topics[] = {
     "provisioning.started",   "provisioning.step-completed", "resource.allocated",
     "service.activated",      "provisioning.completed",      "provisioning.failed",
     "service.suspended",      "service.reactivated",         "provisioning.rolled-back"};
-constexpr const char* journal_topic = "provisioning.journal";
+constexpr const char* journal_topic_name = "provisioning.journal";
 
 // Which lifecycle topics a domain event goes to.
 std::vector<std::string> lifecycle_topics_for(const event& e) {
@@ -188,9 +189,11 @@ void add_details(json& data, const event& e, const request_state& after) {
 std::vector<std::string> event_topics(const kafka_config& cfg) {
   std::vector<std::string> out;
   for (auto* t : lifecycle_topics) out.push_back(cfg.topic_prefix + t);
-  out.push_back(cfg.topic_prefix + journal_topic);
+  out.push_back(journal_topic(cfg));
   return out;
 }
+
+std::string journal_topic(const kafka_config& cfg) { return cfg.topic_prefix + journal_topic_name; }
 
 std::string dlq_topic(const kafka_config& cfg) { return cfg.commands_topic + ".dlq"; }
 
@@ -241,9 +244,52 @@ std::vector<record> records_for(const envelope& env, const event& e, const reque
                 {"data", data}};
     return dump_json(ce);
   };
-  for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t)});
-  out.push_back(record{cfg.topic_prefix + journal_topic, request_id, cloud_event(journal_topic)});
+  for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t), {}});
+  // The changelog record carries the stored event as it is in the journal.
+  data["journal"] = {{"stream", env.stream},
+                     {"sequence", env.sequence},
+                     {"type", env.type},
+                     {"schemaVersion", env.schema_version},
+                     {"timeMs", env.time},
+                     {"fencingToken", env.fencing_token},
+                     {"payload", env.payload}};
+  out.push_back(record{journal_topic(cfg), request_id, cloud_event(journal_topic_name), after.spec.tenant_id});
   return out;
+}
+
+result<envelope> parse_journal_record(std::string_view value) {
+  auto parsed = parse_json(value, "record");
+  if (!parsed) return parsed.error();
+  const json& ce = *parsed;
+  auto bad = [](const std::string& field, const std::string& expected) {
+    return make_error(errc::invalid_argument, "expected " + expected, field);
+  };
+  if (!ce.is_object() || !ce.contains("data") || !ce["data"].is_object()) return bad("data", "an object");
+  const auto& d = ce["data"];
+  if (!d.contains("journal") || !d["journal"].is_object()) return bad("data.journal", "an object");
+  const auto& j = d["journal"];
+  envelope env;
+  auto text = [&](const char* k, std::string& out) -> bool {
+    if (!j.contains(k) || !j[k].is_string() || j[k].get_ref<const std::string&>().empty()) return false;
+    out = j[k].get<std::string>();
+    return true;
+  };
+  auto number = [&](const char* k, auto& out) -> bool {
+    if (!j.contains(k) || !j[k].is_number_unsigned()) return false;
+    out = j[k].get<std::remove_reference_t<decltype(out)>>();
+    return true;
+  };
+  if (!text("stream", env.stream) || request_of_stream(env.stream).empty())
+    return bad("data.journal.stream", "a request stream name");
+  if (!number("sequence", env.sequence) || env.sequence == 0) return bad("data.journal.sequence", "an integer >= 1");
+  if (!text("type", env.type)) return bad("data.journal.type", "an event type");
+  if (!number("schemaVersion", env.schema_version)) return bad("data.journal.schemaVersion", "an integer");
+  if (!j.contains("timeMs") || !j["timeMs"].is_number_integer()) return bad("data.journal.timeMs", "an integer");
+  env.time = j["timeMs"].get<time_ms>();
+  if (!number("fencingToken", env.fencing_token)) return bad("data.journal.fencingToken", "an integer >= 0");
+  if (!text("payload", env.payload)) return bad("data.journal.payload", "the event's JSON text");
+  env.event_id = request_of_stream(env.stream) + ":" + std::to_string(env.sequence);
+  return env;
 }
 
 struct outbox_relay::impl {
@@ -272,6 +318,24 @@ struct outbox_relay::impl {
   // Folded states of requests in flight, so `data` can carry tenant, order
   // and state (bounded: at rest they leave, and at most 10,000 are kept).
   std::unordered_map<std::string, request_state> states;
+  // Partition counts of the topics records are placed on by partition_key.
+  std::unordered_map<std::string, int> partitions;
+
+  // The partition count of `topic` from the cluster's metadata (cached);
+  // 0 while the brokers cannot say (the caller stops and tries later).
+  int partition_count(const std::string& topic) {
+    if (auto it = partitions.find(topic); it != partitions.end()) return it->second;
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    int n = 0;
+    if (rd_kafka_metadata(producer, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
+      if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) n = md->topics[0].partition_cnt;
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+    if (n > 0) partitions[topic] = n;
+    return n;
+  }
 
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
     auto* self = static_cast<impl*>(opaque);
@@ -331,11 +395,19 @@ struct outbox_relay::impl {
     auto after = state_after(env, *e);
     if (!after) return false;
     auto records = records_for(env, *e, *after, cfg);
+    std::vector<std::int32_t> placed(records.size(), RD_KAFKA_PARTITION_UA);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (records[i].partition_key.empty()) continue;
+      int n = partition_count(records[i].topic);
+      if (n == 0) return false;  // no metadata yet: this entry waits, order kept
+      placed[i] = partition_of(records[i].partition_key, n);
+    }
     auto generation = next_generation++ & 0xffff;
     in_flight[pos] = flight{static_cast<int>(records.size()), generation};
     auto tag = (generation << position_bits) | pos;
-    for (auto& r : records) {
-      auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()),
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      auto& r = records[i];
+      auto err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(r.topic.c_str()), RD_KAFKA_V_PARTITION(placed[i]),
                                    RD_KAFKA_V_KEY(r.key.data(), r.key.size()),
                                    RD_KAFKA_V_VALUE(r.value.data(), r.value.size()),
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

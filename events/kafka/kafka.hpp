@@ -53,13 +53,28 @@ struct record {
   std::string topic;
   std::string key;
   std::string value;
+  /// Non-empty: the record goes to partition_of(partition_key, partitions)
+  /// (events/kafka/partitioning.hpp), not where its key would hash.
+  std::string partition_key;
 };
 
 /// The records for one journal event: its CloudEvent on `provisioning.journal`
 /// and, for lifecycle events, on its own topic. `after` is the request's state
 /// once the event is applied. Deterministic: re-publishing gives the same bytes.
+/// The journal record is the changelog: keyed by request id, placed on the
+/// tenant's partition, and its `data.journal` holds the stored event itself
+/// (stream, sequence, type, schema version, time, fencing token, payload) so
+/// another instance can restore it byte for byte (parse_journal_record).
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
                                 const kafka_config& cfg);
+
+/// The stored event inside a `provisioning.journal` record (its
+/// `global_position` is 0: positions are each journal's own). Errors name
+/// the field that is missing or malformed; never throws.
+result<envelope> parse_journal_record(std::string_view value);
+
+/// `provisioning.journal` with the prefix.
+std::string journal_topic(const kafka_config& cfg);
 
 /// Publishes the journal's outbox with an idempotent producer (acks=all) and
 /// acknowledges entries only on successful delivery reports. Runs on its own
