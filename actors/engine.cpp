@@ -182,6 +182,14 @@ bool engine::shutdown(std::chrono::milliseconds grace) {
   return true;
 }
 
+void engine::evict(std::function<bool(const tenant_id&)> which) {
+  if (impl_->registry) caf::anon_send(impl_->registry, evict_atom::value, evict_msg{std::move(which)});
+}
+
+std::size_t engine::calls_in_flight(const std::function<bool(const tenant_id&)>& which) const {
+  return impl_->ctx->calls_in_flight(which);
+}
+
 std::size_t engine::live_actors() const {
   return impl_->ctx->live.load();
 }

@@ -66,6 +66,13 @@ struct engine_options {
   /// after). Off, shutdown waits for them (in-process embedders and tests
   /// that reopen the same ledger or journal in the same process).
   bool abandon_calls_after_grace = false;
+  /// Scale-out: the fencing token this instance holds for a tenant's
+  /// partition now (a valid lease), or nullopt when another instance owns
+  /// it. Every append carries the token, and nothing is appended and no
+  /// provider is called for a tenant without one: the append answers
+  /// errc::fenced and the actor stops. Null: one instance owns everything
+  /// (token 0).
+  std::function<std::optional<std::uint64_t>(const tenant_id&)> fencing;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.
@@ -151,6 +158,15 @@ class engine {
   /// should then exit the process once its own state is flushed. Safe to
   /// call twice.
   bool shutdown(std::chrono::milliseconds grace);
+
+  /// Stops the request actors and tenant supervisors of the tenants `which`
+  /// selects (a partition moved to another instance): what they owe is
+  /// answered errc::fenced, and they are rebuilt from the journal if the
+  /// tenants come back. Asynchronous.
+  void evict(std::function<bool(const tenant_id&)> which);
+
+  /// Provider calls queued or running for the tenants `which` selects.
+  std::size_t calls_in_flight(const std::function<bool(const tenant_id&)>& which) const;
 
   /// Request actors alive now (idle finished ones are passivated).
   std::size_t live_actors() const;

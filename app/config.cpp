@@ -52,6 +52,14 @@ void parse_steps(const json& j, const std::string& path, std::array<step_faults,
     if (j.contains(names[i])) parse_faults(j[names[i]], path + "." + names[i], out[i], err);
 }
 
+// "http://host[:port][/...]": plain HTTP only (the sim-cloud serves no TLS).
+bool is_http_url(const std::string& url) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0 || url.size() == scheme.size()) return false;
+  if (url[scheme.size()] == '/' || url[scheme.size()] == ':') return false;  // no host
+  return std::none_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch >= 0x7f; });
+}
+
 }  // namespace
 
 result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
@@ -75,9 +83,26 @@ result<config> parse_config(const std::string& text, config c) {
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "shutdownGraceMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate", "secretKeyFile", "http"}))
+                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis"}))
     return *err;
   r.string("dataDir", c.data_dir, err);
+  r.string("instanceId", c.instance_id, err);
+  if (!err && j.contains("instanceId") && !is_valid_id(c.instance_id))
+    err = make_error(errc::invalid_argument, "expected 1-64 letters, digits, '.', '_' or '-'", "instanceId");
+  if (!err && j.contains("advertise")) {
+    r.string("advertise", c.advertise, err);
+    if (!err)
+      if (auto hp = parse_host_port(c.advertise, "advertise"); !hp) err = hp.error();
+  }
+  if (!err && j.contains("redis")) {
+    reader rr{j["redis"], "redis"};
+    if (rr.check_object(err, {"url", "leaseTtlMs"})) {
+      rr.string("url", c.redis_url, err);
+      rr.number("leaseTtlMs", c.lease_ttl_ms, err, 500, 600'000);
+      if (!err && c.redis_url.rfind("redis://", 0) != 0 && c.redis_url.rfind("unix://", 0) != 0)
+        err = make_error(errc::invalid_argument, "expected redis://host:port or unix:///path", "redis.url");
+    }
+  }
   if (!err && j.contains("listen")) {
     std::string listen;
     r.string("listen", listen, err);
@@ -112,8 +137,13 @@ result<config> parse_config(const std::string& text, config c) {
   if (!err && j.contains("simulation")) {
     const auto& s = j["simulation"];
     reader sr{s, "simulation"};
-    if (sr.check_object(err, {"seed", "steps", "releaseFailureRate", "minDelayMs", "maxDelayMs", "clusters"})) {
+    if (sr.check_object(err, {"seed", "steps", "releaseFailureRate", "minDelayMs", "maxDelayMs", "clusters",
+                              "cloudUrl"})) {
       sr.number("seed", c.simulation.seed, err, 0, 1.8e19);
+      sr.string("cloudUrl", c.simulation_cloud_url, err);
+      if (!err && s.contains("cloudUrl") && !is_http_url(c.simulation_cloud_url))
+        err = make_error(errc::invalid_argument, "expected an http:// URL of a sim-cloud, e.g. http://127.0.0.1:9300",
+                         "simulation.cloudUrl");
       sr.number("releaseFailureRate", c.simulation.release_failure, err, 0, 1);
       sr.number("minDelayMs", c.simulation.min_delay_ms, err, 0, 3.6e6);
       sr.number("maxDelayMs", c.simulation.max_delay_ms, err, 0, 3.6e6);

@@ -27,6 +27,10 @@ struct config {
   durability journal_durability = durability::durable;
   retry_policy retry;
   simulation_config simulation;
+  /// `simulation.cloudUrl`: a shared simulation cloud (`provisiond sim-cloud`)
+  /// that simulation clusters are forwarded to instead of a local ledger.
+  /// Empty: the in-process simulation provider.
+  std::string simulation_cloud_url;
   /// Seeded into the cluster registry at start when their id is new there;
   /// after that the API (/v1/clusters) owns them.
   std::vector<cluster_config> clusters;
@@ -45,6 +49,14 @@ struct config {
   int max_in_flight_per_tenant = 5;  ///< working requests per tenant; the rest wait FIFO
   gate_config gate;
   kafka_config kafka;
+  /// Scale-out (README "Several instances"): with `redis.url` set (and
+  /// `kafka.bootstrap`), instances share the work by partition.
+  std::string instance_id;  ///< unique per instance; empty: the host name and pid
+  std::string advertise;    ///< host:port others forward writes to; empty: the HTTP listener's
+  std::string redis_url;    ///< redis://host:port or unix:///path
+  time_ms lease_ttl_ms = 10'000;
+  /// `provisiond kafka-dev`: partitions of each topic it creates.
+  int dev_partitions = 4;
 };
 
 /// The embedded default: simulation clusters in eu-west-1 and us-east-1.

@@ -17,6 +17,8 @@
 #include "actors/read_side.hpp"
 #include "common/secret_box.hpp"
 #include "app/config.hpp"
+#include "app/scale_out.hpp"
+#include "app/sim_cloud.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 #include "events/kafka/kafka.hpp"
@@ -30,6 +32,7 @@
 #include "providers/kubernetes/kubernetes_provider.hpp"
 #include "providers/manual/manual_provider.hpp"
 #include "providers/openstack/openstack_provider.hpp"
+#include "providers/simulation/remote_simulation_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
 
 using namespace provisiond;
@@ -40,7 +43,13 @@ const char* usage =
     "usage: provisiond [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--durability durable|fast]\n"
     "       provisiond history REQUEST_ID [--at SEQ] [--data-dir DIR]\n"
     "                                       print a request's events and its state after them (audit)\n"
-    "       provisiond kafka-dev [--config FILE]             run only the embedded Kafka (mock cluster)\n"
+    "       provisiond kafka-dev [--config FILE] [--partitions N]\n"
+    "                                       run only the embedded Kafka (mock cluster; N partitions per topic, 4)\n"
+    "       provisiond sim-cloud [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
+    "                                       serve one simulated cloud (the config's `simulation` faults,\n"
+    "                                       ledger in DIR/simulation-ledger) to instances whose config\n"
+    "                                       sets simulation.cloudUrl; listens on 127.0.0.1:0 unless told,\n"
+    "                                       prints SIM_CLOUD=http://HOST:PORT; no authentication\n"
     "\n"
     "With no arguments: data in ./var/provisiond, HTTP on 127.0.0.1:8080, simulation\n"
     "clusters in eu-west-1 and us-east-1, an embedded Kafka (librdkafka mock cluster).\n"
@@ -61,7 +70,7 @@ struct options {
 
 result<options> parse_args(int argc, char** argv) {
   options o;
-  std::string config_file, data_dir, listen, durability_flag, at;
+  std::string config_file, data_dir, listen, durability_flag, at, partitions;
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {
     o.command = argv[1];
@@ -69,10 +78,11 @@ result<options> parse_args(int argc, char** argv) {
       if (argc < 3) return make_error(errc::invalid_argument, "expected a request id", "history");
       o.request_id = argv[2];
       i = 3;
-    } else if (o.command == "kafka-dev") {
+    } else if (o.command == "kafka-dev" || o.command == "sim-cloud") {
       i = 2;
     } else {
-      return make_error(errc::invalid_argument, "unknown command; expected history or kafka-dev", o.command);
+      return make_error(errc::invalid_argument, "unknown command; expected history, kafka-dev or sim-cloud",
+                        o.command);
     }
   }
   for (; i < argc; ++i) {
@@ -93,6 +103,7 @@ result<options> parse_args(int argc, char** argv) {
     else if (name == "--listen") okv = value(listen);
     else if (name == "--durability") okv = value(durability_flag);
     else if (name == "--at" && o.command == "history") okv = value(at);
+    else if (name == "--partitions" && o.command == "kafka-dev") okv = value(partitions);
     else if (name == "--help" || name == "-h") return make_error(errc::unsupported, usage);
     else return make_error(errc::invalid_argument, std::string("unknown flag\n") + usage, a);
     if (!okv) return make_error(errc::invalid_argument, "expected a value", name);
@@ -103,7 +114,10 @@ result<options> parse_args(int argc, char** argv) {
     o.cfg = std::move(*c);
   }
   if (!data_dir.empty()) o.cfg.data_dir = data_dir;
-  if (!listen.empty()) {
+  if (listen.empty() && o.command == "sim-cloud") {
+    o.cfg.listen_host = "127.0.0.1";  // the config's `listen` is the instance's, not the sim-cloud's
+    o.cfg.listen_port = 0;
+  } else if (!listen.empty()) {
     auto hp = parse_host_port(listen, "--listen");
     if (!hp) return hp.error();
     o.cfg.listen_host = hp->first;
@@ -113,6 +127,12 @@ result<options> parse_args(int argc, char** argv) {
     if (at.find_first_not_of("0123456789") != std::string::npos || at.size() > 12 || std::stoull(at) == 0)
       return make_error(errc::invalid_argument, "expected an event sequence number (1, 2, ...)", "--at");
     o.at = std::stoull(at);
+  }
+  if (!partitions.empty()) {
+    if (partitions.find_first_not_of("0123456789") != std::string::npos || partitions.size() > 3 ||
+        std::stoi(partitions) < 1)
+      return make_error(errc::invalid_argument, "expected a partition count (1-999)", "--partitions");
+    o.cfg.dev_partitions = std::stoi(partitions);
   }
   if (!durability_flag.empty()) {
     if (durability_flag == "durable") o.cfg.journal_durability = durability::durable;
@@ -164,7 +184,7 @@ std::vector<std::string> all_topics(const kafka_config& k) {
 // Only the mock cluster, for tests and several local processes to share.
 int kafka_dev(const options& o) {
   auto signals = block_signals();
-  auto mock = events::kafka::mock_cluster::start(3, all_topics(o.cfg.kafka));
+  auto mock = events::kafka::mock_cluster::start(3, all_topics(o.cfg.kafka), o.cfg.dev_partitions);
   if (!mock) return fail(mock.error());
   std::printf("BOOTSTRAP=%s\n", (*mock)->bootstrap().c_str());
   std::fflush(stdout);
@@ -187,6 +207,8 @@ int main(int argc, char** argv) {
   auto& o = *parsed;
   if (o.command == "history") return history(o);
   if (o.command == "kafka-dev") return kafka_dev(o);
+  if (o.command == "sim-cloud")
+    return run_sim_cloud(o.cfg.listen_host, o.cfg.listen_port, o.cfg.data_dir, o.cfg.simulation);
   const auto& cfg = o.cfg;
 
   // Signals are taken by sigwait below; every thread created later inherits the mask.
@@ -201,10 +223,19 @@ int main(int argc, char** argv) {
   if (auto st = summaries->catch_up(); !st) return fail(st.error());
   summaries->start();
 
-  auto sim = providers::simulation::simulation_provider::open(cfg.data_dir + "/simulation-ledger", cfg.simulation, clk);
-  if (!sim) return fail(sim.error());
+  // simulation.cloudUrl: a sim-cloud shared with other instances holds the
+  // ledger and the faults; otherwise they are this process's own.
+  std::shared_ptr<providers::simulation::simulation_provider> sim;
+  if (!cfg.simulation_cloud_url.empty()) {
+    sim = providers::simulation::make_remote_simulation_provider(cfg.simulation_cloud_url, clk);
+  } else {
+    auto local =
+        providers::simulation::simulation_provider::open(cfg.data_dir + "/simulation-ledger", cfg.simulation, clk);
+    if (!local) return fail(local.error());
+    sim = *local;
+  }
   auto registry = std::make_shared<providers::provider_registry>();
-  registry->add(*sim);
+  registry->add(sim);
   registry->add(providers::manual::make_manual_provider());
 
   auto governance = std::make_shared<actors::governance>(journal, clk);
@@ -224,6 +255,25 @@ int main(int argc, char** argv) {
       [clusters](const std::string& id) { return clusters->connection(id); }, clk,
       providers::kubernetes::distribution::kubernetes));
 
+  // Several instances (redis.url): the changelog is restored before anything
+  // runs; partitions are then driven as the consumer group assigns them.
+  std::unique_ptr<app::scale_out> scale;
+  if (!cfg.redis_url.empty()) {
+    if (!cfg.kafka.enabled || cfg.kafka.bootstrap.empty())
+      return fail(make_error(errc::invalid_argument, "instances share the work over Kafka: set kafka.bootstrap too",
+                             "redis.url"));
+    char host[256] = "provisiond";
+    ::gethostname(host, sizeof host - 1);
+    app::scale_out_settings ss;
+    ss.instance_id = cfg.instance_id.empty() ? std::string(host) + "-" + std::to_string(::getpid()) : cfg.instance_id;
+    ss.redis_url = cfg.redis_url;
+    ss.lease_ttl_ms = cfg.lease_ttl_ms;
+    ss.grace_ms = cfg.shutdown_grace_ms;
+    auto s = app::scale_out::open(ss, cfg.kafka.bootstrap, cfg.kafka, journal, summaries.get(), cfg.data_dir);
+    if (!s) return fail(s.error());
+    scale = std::move(*s);
+  }
+
   actors::engine_options eo;
   eo.rules = governance;
   eo.max_in_flight_per_tenant = cfg.max_in_flight_per_tenant;
@@ -239,6 +289,7 @@ int main(int argc, char** argv) {
   eo.retry = cfg.retry;
   eo.provider_threads = cfg.provider_threads;
   eo.abandon_calls_after_grace = true;  // SIGTERM: shutdownGraceMs is a hard limit
+  if (scale) eo.fencing = scale->fencing();
   auto engine = std::make_unique<actors::engine>(std::move(eo));
 
   // Kafka: the embedded mock cluster unless brokers are configured.
@@ -257,7 +308,9 @@ int main(int argc, char** argv) {
     relay = std::make_unique<events::kafka::outbox_relay>(journal, bootstrap, cfg.kafka);
     if (auto st = relay->start(); !st) return fail(st.error());
     intake = std::make_unique<gateway::kafka_intake>(engine.get(), bootstrap, cfg.kafka, cfg.data_dir + "/intake");
-    if (auto st = intake->start(); !st) return fail(st.error());
+    // Scaled out, the intake joins the group once ownership is wired (below).
+    if (!scale)
+      if (auto st = intake->start(); !st) return fail(st.error());
   }
 
   std::atomic<bool> ready{false};
@@ -269,7 +322,7 @@ int main(int argc, char** argv) {
   backend.secrets = secrets.get();
   backend.summaries = summaries.get();
   backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
-  backend.simulation_ledger = [s = *sim]() -> result<std::string> {
+  backend.simulation_ledger = [s = sim]() -> result<std::string> {
     auto l = s->ledger();
     if (!l) return l.error();
     return providers::simulation::ledger_to_json(*l);
@@ -321,6 +374,7 @@ int main(int argc, char** argv) {
     metrics.gauge("provisiond_kafka_published_entries", "Outbox entries confirmed by Kafka since this process started", {},
                   [r = relay.get()] { return static_cast<double>(r->published()); });
 
+  if (scale) backend.forward = scale->forwarder();
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
                                             [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); },
                                             cfg.http);
@@ -328,7 +382,14 @@ int main(int argc, char** argv) {
 
   auto unfinished = summaries->unfinished();
   if (!unfinished) return fail(unfinished.error());
-  engine->resume(*unfinished);
+  if (scale) {
+    // Only the partitions the group assigns are resumed, as they are taken.
+    auto advertise = cfg.advertise.empty() ? cfg.listen_host + ":" + std::to_string((*server)->port()) : cfg.advertise;
+    scale->attach(engine.get(), intake.get(), advertise);
+    if (auto st = intake->start(); !st) return fail(st.error());
+  } else {
+    engine->resume(*unfinished);
+  }
   ready = true;
   std::printf("provisiond listening on http://%s:%u (data in %s, journal %s, %zu unfinished requests resumed)\n",
               cfg.listen_host.c_str(), (*server)->port(), cfg.data_dir.c_str(),
@@ -355,6 +416,7 @@ int main(int argc, char** argv) {
   if (intake) intake->stop();
   // In-flight calls get shutdownGraceMs to finish and be persisted, not more.
   bool clean = engine->shutdown(std::chrono::milliseconds(cfg.shutdown_grace_ms));
+  if (scale) scale->stop();  // leases released (the group was left above: partitions move at once)
   metrics.remove_gauges("provisiond_request_actors");
   metrics.remove_gauges("provisiond_tenant_supervisors");
   if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox

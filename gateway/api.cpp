@@ -33,6 +33,8 @@ http_response error_response(const error& e) {
 
 http_response handle(const api_backend& backend, const http_request& req) {
   try {
+    if (backend.forward)
+      if (auto answered = backend.forward(req)) return std::move(*answered);
     return dispatch(backend, req);
   } catch (const std::exception& e) {
     return error_response(make_error(errc::internal, std::string("unexpected error: ") + e.what()));

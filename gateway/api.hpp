@@ -4,6 +4,7 @@
 /// handler (handlers/), the engine and projections answer.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct api_backend {
   std::function<bool()> ready;
   /// GET /v1/system body (Kafka bootstrap, version, ...).
   std::function<std::string()> system_info;
+  /// Scale-out: answers writes for tenants another instance owns
+  /// (gateway/forwarding.hpp); null on a single instance.
+  std::function<std::optional<http_response>(const http_request&)> forward;
 };
 
 /// Handles one request through the route table. Thread-safe; never throws

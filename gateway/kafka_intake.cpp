@@ -31,7 +31,8 @@ bool injected_unavailable() {
 
 // Engine errors that pass: the same command is tried again.
 bool worth_waiting_for(errc code) {
-  return code == errc::unavailable || code == errc::internal || code == errc::retryable;
+  // fenced: the partition is being handed over; its new owner takes it.
+  return code == errc::unavailable || code == errc::internal || code == errc::retryable || code == errc::fenced;
 }
 
 }  // namespace
@@ -40,6 +41,12 @@ kafka_intake::kafka_intake(actors::engine* engine, std::string bootstrap, kafka_
     : engine_(engine),
       consumer_(std::move(bootstrap), std::move(cfg), std::move(state_dir),
                 [this](const kafka::consumed_message& m) { return handle(m); }) {}
+
+void kafka_intake::scale_out(std::function<std::optional<std::int32_t>(const kafka_command&)> partition_for,
+                             kafka::rebalance_hooks hooks) {
+  partition_for_ = std::move(partition_for);
+  consumer_.set_rebalance_hooks(std::move(hooks));
+}
 
 status kafka_intake::start() {
   return consumer_.start();
@@ -77,6 +84,12 @@ kafka::verdict kafka_intake::handle(const kafka::consumed_message& m) {
     auto cmd = parse_command(m.value);
     if (!cmd) return kafka::verdict::dead_letter(cmd.error());
     held_ = held_command{m.partition, m.offset, std::move(*cmd)};
+  }
+  if (partition_for_) {
+    if (auto home = partition_for_(held_->command); home && *home != m.partition) {
+      held_.reset();
+      return kafka::verdict::forward(*home);
+    }
   }
   auto r = execute(held_->command);
   if (!r && worth_waiting_for(r.error().code)) {

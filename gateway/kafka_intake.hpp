@@ -28,6 +28,12 @@ class kafka_intake {
   /// that keeps killing the process is dead-lettered after the restarts
   /// (empty: not tracked).
   kafka_intake(actors::engine* engine, std::string bootstrap, kafka_config cfg, std::string state_dir = {});
+  /// Scale-out, before start(): `partition_for` says on which partition a
+  /// command belongs (its tenant's); a command consumed on another one is
+  /// produced there unchanged and committed here, so only the tenant's
+  /// owner runs it. `hooks` follow the group's assignment.
+  void scale_out(std::function<std::optional<std::int32_t>(const kafka_command&)> partition_for,
+                 events::kafka::rebalance_hooks hooks);
   status start();
   /// Leaves the group; uncommitted commands are redelivered to whoever
   /// consumes next. Safe to call twice.
@@ -45,6 +51,7 @@ class kafka_intake {
   result<bool> execute(const kafka_command& cmd);
 
   actors::engine* engine_;
+  std::function<std::optional<std::int32_t>(const kafka_command&)> partition_for_;
   std::atomic<std::uint64_t> accepted_{0};
   // The command being retried, parsed once (consumer thread only).
   struct held_command {

@@ -6,6 +6,32 @@
 
 namespace provisiond::actors::detail {
 
+void context::call_started(const std::string& tenant) {
+  std::lock_guard lock{calls_mutex_};
+  ++calls_[tenant];
+}
+
+void context::call_ended(const std::string& tenant) {
+  std::lock_guard lock{calls_mutex_};
+  auto it = calls_.find(tenant);
+  if (it != calls_.end() && --it->second == 0) calls_.erase(it);
+}
+
+std::size_t context::calls_in_flight(const std::function<bool(const tenant_id&)>& which) {
+  std::lock_guard lock{calls_mutex_};
+  std::size_t n = 0;
+  for (auto& [tenant, count] : calls_)
+    if (which(tenant_id{tenant})) n += count;
+  return n;
+}
+
+void context::count_refusal() {
+  static auto& refused = metrics::registry::global().get_counter(
+      "provisiond_fencing_refusals_total", "Writes and provider calls refused to a writer that does not own the stream",
+      {{"where", "lease"}});
+  refused.inc();
+}
+
 context::context(engine_options o) : opts(std::move(o)), pool(std::max(1, opts.provider_threads)) {}
 
 context::~context() {

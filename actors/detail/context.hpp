@@ -32,6 +32,25 @@ struct context {
   explicit context(engine_options o);
   ~context();
   time_ms now() const { return opts.time->now(); }
+  /// The fencing token for a tenant's appends and provider calls; nullopt
+  /// when this instance does not own the tenant now (engine_options::fencing).
+  std::optional<std::uint64_t> token_for(const std::string& tenant) const {
+    if (!opts.fencing) return std::uint64_t{0};
+    return opts.fencing(tenant_id{tenant});
+  }
+  /// Counts a write or provider call refused for want of a valid lease
+  /// (`provisiond_fencing_refusals_total{where="lease"}`).
+  static void count_refusal();
+  /// errc::fenced for a tenant this instance does not own.
+  static error not_owner(const std::string& tenant) {
+    return make_error(errc::fenced, "tenant " + tenant + " is owned by another instance now", "tenantId");
+  }
+
+  /// Provider calls queued or running, per tenant (a partition's handover
+  /// waits for its tenants' calls). Thread-safe.
+  void call_started(const std::string& tenant);
+  void call_ended(const std::string& tenant);
+  std::size_t calls_in_flight(const std::function<bool(const tenant_id&)>& which);
 
   /// The gate of a cluster, created on first use. Gates live as long as the
   /// engine. Thread-safe.
@@ -50,6 +69,8 @@ struct context {
   void sweep();
 
  private:
+  std::mutex calls_mutex_;
+  std::unordered_map<std::string, std::size_t> calls_;  // by tenant
   std::mutex gates_mutex_;
   std::map<std::string, std::unique_ptr<provider_gate>> gates_;  // by cluster id
   std::mutex cluster_actors_mutex_;

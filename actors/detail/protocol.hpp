@@ -94,6 +94,10 @@ struct release_msg {
 struct cluster_usage_reply {
   result<cluster_usage> usage;
 };
+/// Stop the actors of the tenants `which` selects (their partition moved).
+struct evict_msg {
+  std::function<bool(const tenant_id&)> which;
+};
 struct complete_msg {
   std::string id;
   complete_manual details;
@@ -119,6 +123,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::detail::reserve_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::detail::release_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::detail::cluster_usage_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::detail::complete_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(provisiond::actors::detail::evict_msg)
 
 namespace provisiond::actors::detail {
 
@@ -144,5 +149,6 @@ using clusters_atom = caf::atom_constant<caf::atom("clusters")>;
 using stuck_atom = caf::atom_constant<caf::atom("stuck")>;
 using complete_atom = caf::atom_constant<caf::atom("complete")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using evict_atom = caf::atom_constant<caf::atom("evict")>;
 
 }  // namespace provisiond::actors::detail

@@ -126,6 +126,20 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
         auto a = spawn_request(self, ctx, m.id);
         return self->delegate(a, lifecycle_atom::value, std::move(m));
       },
+      [=](evict_atom, evict_msg& m) {
+        // Supervisors of those tenants go now (rebuilt from the read side if
+        // the tenants come back); request actors check their own tenant.
+        auto& sups = self->state.supervisors;
+        for (auto it = sups.begin(); it != sups.end();) {
+          if (m.which(tenant_id{it->first})) {
+            self->send(it->second, stop_atom::value);
+            it = sups.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        for (auto& [id, a] : self->state.live) self->send(a, evict_atom::value, m);
+      },
       [=](stop_atom) {
         self->state.stopping = true;
         for (auto& [id, a] : self->state.live) self->send_exit(a, caf::exit_reason::user_shutdown);

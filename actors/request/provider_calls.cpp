@@ -32,14 +32,31 @@ providers::step_call make_call(const request_state& s, step_kind step) {
 // Runs a provider call on the I/O pool through the cluster's gate. `fn`
 // sends its result to the actor and returns whether it failed retryably (the
 // breaker counts those); `reject` answers instead while the breaker is open.
+// Right before the call, the instance must still own the tenant (a valid
+// lease): a paused instance that lost it calls no cloud; its actor stops.
 template <class Fn, class Reject>
 void on_gate(request_actor* self, context* ctx, const std::string& cluster, Fn fn, Reject reject) {
   auto me = caf::actor_cast<caf::actor>(self);
   self->state.busy = true;
   auto* gate = &ctx->gate(cluster);
+  auto tenant = self->state.req.spec.tenant_id;
+  ctx->call_started(tenant);
   gate->submit(
-      ctx->pool, [me, gate, fn = std::move(fn)]() mutable { gate->done(fn(me)); },
-      [me, reject = std::move(reject)]() mutable { reject(me); });
+      ctx->pool,
+      [me, gate, ctx, tenant, fn = std::move(fn)]() mutable {
+        if (!ctx->token_for(tenant)) {
+          context::count_refusal();
+          caf::anon_send(me, evict_atom::value, evict_msg{[](const tenant_id&) { return true; }});
+          gate->done(false);
+        } else {
+          gate->done(fn(me));
+        }
+        ctx->call_ended(tenant);
+      },
+      [me, ctx, tenant, reject = std::move(reject)]() mutable {
+        reject(me);
+        ctx->call_ended(tenant);
+      });
 }
 
 error circuit_open(const std::string& cluster) {

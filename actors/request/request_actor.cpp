@@ -143,7 +143,18 @@ bool stage(request_actor* self, context* ctx, const command& c) {
 
 void flush(request_actor* self, context* ctx) {
   auto& st = self->state;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto token = ctx->token_for(st.req.spec.tenant_id);
+  if (!token) {
+    // Another instance owns the tenant now: nothing of this is written.
+    context::count_refusal();
+    st.pending.clear();
+    st.busy = true;
+    caf::anon_send(me, appended_atom::value, append_done{context::not_owner(st.req.spec.tenant_id)});
+    return;
+  }
   ev::append_request req;
+  req.fencing_token = *token;
   req.stream = ev::stream_for_request(st.req.id);
   req.expected_sequence = st.durable_version;
   auto now = ctx->now();
@@ -153,7 +164,6 @@ void flush(request_actor* self, context* ctx) {
   st.pending.clear();
   st.busy = true;
   ctx->appends_in_flight.fetch_add(1);
-  auto me = caf::actor_cast<caf::actor>(self);
   ctx->opts.journal->append_async(std::move(req), [me, ctx](result<ev::append_result> r) {
     caf::anon_send(me, appended_atom::value, append_done{std::move(r)});
     ctx->appends_in_flight.fetch_sub(1);
@@ -269,6 +279,16 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         flush(self, ctx);
       },
       [=](resume_atom) { drive(self, ctx); },
+      [=](evict_atom, const evict_msg& m) {
+        auto& st = self->state;
+        if (!st.req.exists || !m.which(tenant_id{st.req.spec.tenant_id})) return;
+        auto e = context::not_owner(st.req.spec.tenant_id);
+        if (st.submit_promise) st.submit_promise->deliver(submit_reply{e});
+        st.submit_promise.reset();
+        for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{e});
+        st.owed.clear();
+        self->quit();
+      },
       [=](decide_atom, decision_msg& m) {
         command c = m.approve ? command{approve_request{m.text}} : command{reject_request{m.text}};
         answer_command(self, ctx, m.id, c, {}, [&] {
@@ -325,12 +345,14 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         auto promise = std::move(st.submit_promise);
         st.submit_promise.reset();
         if (!d.r) {
-          // The in-memory state ran ahead of the journal: drop it and let the
-          // registry respawn this actor from the stream.
-          log_error(self, "append failed: " + d.r.error().message);
           if (promise) promise->deliver(submit_reply{d.r.error()});
           for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{d.r.error()});
           st.owed.clear();
+          // Fenced: the tenant's new owner carries on; this one just stops.
+          if (d.r.error().code == errc::fenced) return self->quit();
+          // The in-memory state ran ahead of the journal: drop it and let the
+          // registry respawn this actor from the stream.
+          log_error(self, "append failed: " + d.r.error().message);
           return self->quit(caf::sec::runtime_error);
         }
         if (d.r->duplicate_of && !promise) {

@@ -78,8 +78,39 @@ struct command_consumer::impl {
   std::atomic<bool> stopping{false};
   std::atomic<int> state{static_cast<int>(consumer_state::consuming)};
   std::atomic<std::uint64_t> dead{0};
+  rebalance_hooks hooks;
 
   void set_state(consumer_state s) { state = static_cast<int>(s); }
+
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque) {
+    auto* self = static_cast<impl*>(opaque);
+    std::vector<std::int32_t> ps;
+    for (int k = 0; k < parts->cnt; ++k) ps.push_back(parts->elems[k].partition);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_assign(rk, parts);
+      if (self->hooks.assigned) self->hooks.assigned(ps);
+    } else {
+      if (self->hooks.revoked) self->hooks.revoked(ps);
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  // Produces the message unchanged to another partition of its topic and
+  // waits for the delivery. False only when stopping first.
+  bool forward(const rd_kafka_message_t* m, std::int32_t partition) {
+    while (!stopping) {
+      auto err = rd_kafka_producev(dlq, RD_KAFKA_V_TOPIC(rd_kafka_topic_name(m->rkt)), RD_KAFKA_V_PARTITION(partition),
+                                   RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (!err && rd_kafka_flush(dlq, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        count_command("forwarded");
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return false;
+  }
 
   // Publishes the original bytes with the reason; waits for the delivery.
   // False only when stopping first.
@@ -126,6 +157,10 @@ struct command_consumer::impl {
       if (v.what == verdict::action::dead_letter) {
         set_state(consumer_state::consuming);
         return dead_letter(m, v.reason);
+      }
+      if (v.what == verdict::action::forward) {
+        set_state(consumer_state::consuming);
+        return forward(m, v.partition);
       }
       set_state(consumer_state::retrying);
       count_command("retried");
@@ -192,6 +227,10 @@ status command_consumer::start() {
   set(*cconf, "auto.offset.reset", "earliest");
   set(*cconf, "session.timeout.ms", "6000");
   set(*cconf, "fetch.message.max.bytes", "4194304");
+  if (impl_->hooks.assigned || impl_->hooks.revoked) {
+    rd_kafka_conf_set_rebalance_cb(*cconf, &impl::on_rebalance);
+    rd_kafka_conf_set_opaque(*cconf, impl_.get());
+  }
   impl_->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, *cconf, err, sizeof err);
   if (!impl_->consumer)
     return make_error(errc::unavailable, std::string("cannot create Kafka consumer: ") + err, "kafka");
@@ -215,6 +254,8 @@ status command_consumer::start() {
   impl_->thread = std::thread([i] { i->run(); });
   return ok();
 }
+
+void command_consumer::set_rebalance_hooks(rebalance_hooks hooks) { impl_->hooks = std::move(hooks); }
 
 void command_consumer::stop() {
   if (impl_->stopping.exchange(true) && !impl_->thread.joinable()) return;

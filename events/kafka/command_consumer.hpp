@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/settings.hpp"
 #include "common/result.hpp"
@@ -34,13 +35,24 @@ struct verdict {
     commit,       ///< its effect is durable: commit the offset
     dead_letter,  ///< publish it to the DLQ with `reason`, then commit
     retry,        ///< not taken for now (`reason`): offer it again after a backoff
+    forward,      ///< another partition's business: produce it there as it is, then commit
   };
   action what = action::commit;
   error reason;
+  std::int32_t partition = -1;  ///< forward: where to
 
   static verdict commit() { return {}; }
-  static verdict dead_letter(error e) { return {action::dead_letter, std::move(e)}; }
-  static verdict retry(error e) { return {action::retry, std::move(e)}; }
+  static verdict dead_letter(error e) { return {action::dead_letter, std::move(e), -1}; }
+  static verdict retry(error e) { return {action::retry, std::move(e), -1}; }
+  static verdict forward(std::int32_t partition) { return {action::forward, {}, partition}; }
+};
+
+/// Called on the consumer's thread when the group assigns or revokes
+/// partitions (before any message of an assigned partition is handed over,
+/// after the last one of a revoked partition). They may block.
+struct rebalance_hooks {
+  std::function<void(const std::vector<std::int32_t>&)> assigned;
+  std::function<void(const std::vector<std::int32_t>&)> revoked;
 };
 
 /// Runs on the consumer's thread, one message at a time; may block.
@@ -64,6 +76,8 @@ class command_consumer {
   command_consumer(const command_consumer&) = delete;
   command_consumer& operator=(const command_consumer&) = delete;
 
+  /// Set before start(): partition ownership follows the group's assignment.
+  void set_rebalance_hooks(rebalance_hooks hooks);
   /// Joins the group and starts the thread; registers the gauge
   /// `provisiond_intake_state`. Counts `provisiond_commands_total` with
   /// result `dead_lettered` and `retried`. Call once.

@@ -42,14 +42,19 @@ struct journal_replica::impl {
   std::condition_variable progress;
   std::vector<std::int64_t> next;  // per partition: the next offset to apply
   std::vector<std::int64_t> high;  // per partition: the last high watermark seen
+  std::vector<std::uint64_t> tokens;  // per partition: the highest fencing token seen
   replica_counts totals;
 
   void load_checkpoint() {
     if (checkpoint_file.empty()) return;
     std::ifstream in{checkpoint_file};
     long long p = 0, off = 0;
-    while (in >> p >> off)
-      if (p >= 0 && p < static_cast<long long>(next.size()) && off >= 0) next[p] = off;
+    unsigned long long token = 0;
+    while (in >> p >> off >> token)
+      if (p >= 0 && p < static_cast<long long>(next.size()) && off >= 0) {
+        next[p] = off;
+        tokens[p] = token;
+      }
   }
 
   // Written whole and renamed into place: a crash leaves the old or the new one.
@@ -58,7 +63,7 @@ struct journal_replica::impl {
     auto tmp = checkpoint_file + ".tmp";
     {
       std::ofstream out{tmp, std::ios::trunc};
-      for (std::size_t p = 0; p < next.size(); ++p) out << p << ' ' << next[p] << '\n';
+      for (std::size_t p = 0; p < next.size(); ++p) out << p << ' ' << next[p] << ' ' << tokens[p] << '\n';
     }
     std::error_code ec;
     std::filesystem::rename(tmp, checkpoint_file, ec);
@@ -74,6 +79,7 @@ struct journal_replica::impl {
     std::vector<item> items;
     replica_counts c;
     std::vector<std::int64_t> applied(next.size(), -1);
+    std::vector<std::uint64_t> seen_tokens(next.size(), 0);
     for (auto* m : batch) {
       if (m->err) continue;
       if (m->partition >= 0 && m->partition < static_cast<std::int32_t>(applied.size()))
@@ -84,6 +90,8 @@ struct journal_replica::impl {
         ++c.malformed;
         continue;
       }
+      if (m->partition >= 0 && m->partition < static_cast<std::int32_t>(seen_tokens.size()))
+        seen_tokens[m->partition] = std::max(seen_tokens[m->partition], env->fencing_token);
       items.push_back(item{std::move(*env)});
     }
     std::mutex done_mutex;
@@ -138,8 +146,10 @@ struct journal_replica::impl {
     count("gap", c.gaps);
     count("malformed", c.malformed);
     std::lock_guard lock{mutex};
-    for (std::size_t p = 0; p < applied.size(); ++p)
+    for (std::size_t p = 0; p < applied.size(); ++p) {
       if (applied[p] >= 0) next[p] = std::max(next[p], applied[p] + 1);
+      tokens[p] = std::max(tokens[p], seen_tokens[p]);
+    }
     totals.restored += c.restored;
     totals.held += c.held;
     totals.refused += c.refused;
@@ -216,6 +226,7 @@ status journal_replica::start() {
   if (n == 0) return make_error(errc::unavailable, "no metadata for " + impl_->topic, "kafka.bootstrap");
   impl_->next.assign(n, 0);
   impl_->high.assign(n, 0);
+  impl_->tokens.assign(n, 0);
   impl_->load_checkpoint();
   auto* list = rd_kafka_topic_partition_list_new(n);
   for (int p = 0; p < n; ++p)
@@ -272,6 +283,12 @@ std::int64_t journal_replica::lag() const {
 replica_counts journal_replica::counts() const {
   std::lock_guard lock{impl_->mutex};
   return impl_->totals;
+}
+
+std::uint64_t journal_replica::highest_token(std::int32_t partition) const {
+  std::lock_guard lock{impl_->mutex};
+  if (partition < 0 || partition >= static_cast<std::int32_t>(impl_->tokens.size())) return 0;
+  return impl_->tokens[partition];
 }
 
 std::int32_t journal_replica::partitions() const {

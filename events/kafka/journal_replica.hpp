@@ -37,7 +37,7 @@ struct replica_counts {
 
 class journal_replica {
  public:
-  /// `checkpoint_file` keeps "<partition> <next offset>" lines (empty: none,
+  /// `checkpoint_file` keeps "<partition> <next offset> <highest token>" lines (empty: none,
   /// every start reads the topic from the beginning).
   journal_replica(std::shared_ptr<journal> j, std::string bootstrap, kafka_config cfg, std::string checkpoint_file);
   ~journal_replica();
@@ -59,6 +59,9 @@ class journal_replica {
   std::int64_t lag() const;
   replica_counts counts() const;
   std::int32_t partitions() const;
+  /// The highest fencing token of any record seen on `partition` (the floor
+  /// for the next lease's token).
+  std::uint64_t highest_token(std::int32_t partition) const;
 
  private:
   struct impl;

@@ -35,7 +35,8 @@ struct mock_cluster::impl {
   int brokers = 0;
 };
 
-result<std::unique_ptr<mock_cluster>> mock_cluster::start(int brokers, const std::vector<std::string>& topics) {
+result<std::unique_ptr<mock_cluster>> mock_cluster::start(int brokers, const std::vector<std::string>& topics,
+                                                          int partitions) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
@@ -51,7 +52,7 @@ result<std::unique_ptr<mock_cluster>> mock_cluster::start(int brokers, const std
   m->impl_->host = host;
   m->impl_->cluster = cluster;
   m->impl_->brokers = brokers;
-  for (auto& t : topics) rd_kafka_mock_topic_create(cluster, t.c_str(), 4, std::min(brokers, 3));
+  for (auto& t : topics) rd_kafka_mock_topic_create(cluster, t.c_str(), partitions, std::min(brokers, 3));
   return m;
 }
 

@@ -24,8 +24,9 @@ namespace provisiond::events::kafka {
 /// librdkafka's mock cluster: a real Kafka protocol server on loopback, in this process.
 class mock_cluster {
  public:
-  /// Starts `brokers` brokers and creates `topics` (4 partitions each).
-  static result<std::unique_ptr<mock_cluster>> start(int brokers, const std::vector<std::string>& topics);
+  /// Starts `brokers` brokers and creates `topics` (`partitions` each).
+  static result<std::unique_ptr<mock_cluster>> start(int brokers, const std::vector<std::string>& topics,
+                                                     int partitions = 4);
   ~mock_cluster();
   /// "127.0.0.1:p1,127.0.0.1:p2,..."
   std::string bootstrap() const;

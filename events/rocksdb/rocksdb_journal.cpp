@@ -361,8 +361,9 @@ class rocksdb_journal final : public journal {
     static auto& events_total = m.get_counter("provisiond_journal_events_total", "Events appended to the journal");
     static auto& conflicts_total =
         m.get_counter("provisiond_journal_conflicts_total", "Appends refused for an unexpected stream sequence");
-    static auto& fenced_total = m.get_counter("provisiond_fencing_refusals_total",
-                                              "Appends refused because a newer owner (higher fencing token) wrote the stream");
+    static auto& fenced_total = m.get_counter(
+        "provisiond_fencing_refusals_total", "Writes and provider calls refused to a writer that does not own the stream",
+        {{"where", "journal"}});
     for (auto& r : results) {
       if (!r.has_value() && r.error().code == errc::conflict) conflicts_total.inc();
       if (!r.has_value() && r.error().code == errc::fenced) fenced_total.inc();

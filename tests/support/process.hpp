@@ -109,15 +109,18 @@ namespace provisiond::testing {
 /// outlives the provisiond processes a test kills.
 class kafka_dev_process {
  public:
-  bool start(const std::string& log_file) {
+  /// `args` follow `kafka-dev` (e.g. {"--partitions", "8"}).
+  bool start(const std::string& log_file, std::vector<std::string> args = {}) {
     pid_ = ::fork();
     if (pid_ == 0) {
       int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       std::string bin = PROVISIOND_BINARY, cmd = "kafka-dev";
-      char* argv[] = {bin.data(), cmd.data(), nullptr};
-      ::execv(bin.c_str(), argv);
+      std::vector<char*> argv{bin.data(), cmd.data()};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
       ::_exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -1,11 +1,13 @@
 #pragma once
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
 
 namespace provisiond::testing {
 
-/// A fresh directory under /tmp, removed on destruction.
+/// A fresh directory under /tmp, removed on destruction (kept when
+/// PROVISIOND_KEEP_TEST_DIRS is set, to read the logs of a failed run).
 class temp_dir {
  public:
   temp_dir() {
@@ -14,6 +16,7 @@ class temp_dir {
     std::filesystem::create_directories(path_);
   }
   ~temp_dir() {
+    if (std::getenv("PROVISIOND_KEEP_TEST_DIRS")) return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
   }

@@ -1,0 +1,129 @@
+#include "app/scale_out.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "events/redis/lease.hpp"
+#include "events/redis/redis_client.hpp"
+#include "events/kafka/partitioning.hpp"
+#include "gateway/forwarding.hpp"
+
+namespace provisiond::app {
+
+result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, const std::string& bootstrap,
+                                                   const kafka_config& kafka, std::shared_ptr<events::journal> journal,
+                                                   projections::request_summary_projection* summaries,
+                                                   const std::string& data_dir) {
+  std::unique_ptr<scale_out> so{new scale_out};
+  so->settings_ = s;
+  so->journal_ = journal;
+  so->summaries_ = summaries;
+  so->replica_ = std::make_unique<events::kafka::journal_replica>(journal, bootstrap, kafka, data_dir + "/replica-offsets");
+  if (auto st = so->replica_->start(); !st) return st.error();
+  if (!so->replica_->caught_up(std::chrono::seconds(120)))
+    return make_error(errc::unavailable, "the changelog did not restore within 120 s", "kafka.bootstrap");
+  auto redis = events::redis::client::connect(s.redis_url);
+  if (!redis) return make_error(redis.error().code, redis.error().message, "redis.url");
+  auto leases = std::make_shared<events::redis::lease_store>(std::shared_ptr<events::redis::client>(std::move(*redis)),
+                                                             "provisiond:" + kafka.group_id + ":");
+  so->leases_ = std::move(leases);
+  return so;
+}
+
+scale_out::~scale_out() { stop(); }
+
+std::function<std::optional<std::uint64_t>(const tenant_id&)> scale_out::fencing() {
+  // Nothing is owned before attach().
+  return [this](const tenant_id& t) -> std::optional<std::uint64_t> {
+    auto* o = live_.load();
+    return o ? o->token_for(t) : std::nullopt;
+  };
+}
+
+// The unfinished requests of these partitions, once the read model has
+// folded everything the journal holds (the restored changelog included).
+std::vector<request_id> scale_out::unfinished_in(const std::vector<std::int32_t>& partitions) {
+  summaries_->wait_for(journal_->last_position(), std::chrono::seconds(30));
+  std::vector<request_id> out;
+  auto ids = summaries_->unfinished();
+  if (!ids) return out;
+  for (auto& id : *ids) {
+    auto s = summaries_->get(id);
+    if (!s || !*s) continue;
+    auto p = owner_->partition_of((*s)->spec.tenant_id);
+    if (std::find(partitions.begin(), partitions.end(), p) != partitions.end()) out.push_back(id);
+  }
+  return out;
+}
+
+void scale_out::attach(actors::engine* engine, gateway::kafka_intake* intake, const std::string& advertise) {
+  engine_ = engine;
+  scaleout::ownership_options opts;
+  opts.instance_id = settings_.instance_id;
+  opts.advertise = advertise;
+  opts.partitions = replica_->partitions();
+  opts.leases = leases_;
+  opts.replica = replica_.get();
+  opts.lease_ttl_ms = settings_.lease_ttl_ms;
+  opts.grace = std::chrono::milliseconds(settings_.grace_ms);
+  auto in = [this](const std::vector<std::int32_t>& ps) {
+    return [this, ps](const tenant_id& t) {
+      return std::find(ps.begin(), ps.end(), owner_->partition_of(t.str())) != ps.end();
+    };
+  };
+  opts.calls_in_flight = [this, in](const std::vector<std::int32_t>& ps) { return engine_->calls_in_flight(in(ps)); };
+  opts.outbox_empty = [j = journal_] {
+    auto pending = j->read_outbox(0, 1);
+    return pending && pending->empty();
+  };
+  opts.gained = [this](const std::vector<std::int32_t>& ps) { engine_->resume(unfinished_in(ps)); };
+  opts.lost = [this, in](const std::vector<std::int32_t>& ps) { engine_->evict(in(ps)); };
+  owner_ = std::make_unique<scaleout::partition_owner>(std::move(opts));
+  live_ = owner_.get();
+  auto* o = owner_.get();
+  auto* summaries = summaries_;
+  intake->scale_out(
+      [o, summaries](const gateway::kafka_command& cmd) -> std::optional<std::int32_t> {
+        std::string tenant = cmd.is_provision() ? cmd.spec.tenant_id : cmd.tenant_id;
+        if (tenant.empty()) {
+          auto s = summaries->get(request_id{cmd.request_id});
+          if (!s || !*s) return std::nullopt;  // unknown here: handled (and answered) here
+          tenant = (*s)->spec.tenant_id;
+        }
+        return o->partition_of(tenant);
+      },
+      events::kafka::rebalance_hooks{[o](const std::vector<std::int32_t>& ps) { o->assigned(ps); },
+                                     [o](const std::vector<std::int32_t>& ps) { o->revoked(ps); }});
+  owner_->start();
+}
+
+gateway::forwarder scale_out::forwarder() {
+  gateway::ownership_view view;
+  view.instance_id = settings_.instance_id;
+  auto n = replica_->partitions();
+  view.partition_of = [n](const std::string& t) { return events::kafka::partition_of(t, n); };
+  view.owned_here = [this](std::int32_t p) {
+    auto* o = live_.load();
+    return o && o->token_for_partition(p).has_value();
+  };
+  // Before attach() every partition is still on its way here.
+  view.moving = [this](std::int32_t p) {
+    auto* o = live_.load();
+    return !o || o->moving(p);
+  };
+  view.owner_address = [this](std::int32_t p) -> std::optional<std::string> {
+    auto* o = live_.load();
+    if (!o) return std::nullopt;
+    auto h = o->holder_of(p);
+    if (!h || h->instance == o->instance_id()) return std::nullopt;
+    return h->address;
+  };
+  return gateway::make_forwarder(std::move(view), summaries_);
+}
+
+void scale_out::stop() {
+  if (owner_) owner_->release_all();
+  if (replica_) replica_->stop();
+}
+
+}  // namespace provisiond::app

@@ -1,0 +1,76 @@
+#include "gateway/forwarding.hpp"
+
+#include <memory>
+
+#include "common/json.hpp"
+#include "gateway/api.hpp"
+#include "projections/request_summary.hpp"
+#include "providers/http/http_client.hpp"
+
+namespace provisiond::gateway {
+
+namespace {
+
+constexpr const char* forwarded_header = "x-provisiond-forwarded";
+
+// The tenant a write is for, if the write is tenant-owned and says.
+std::optional<std::string> tenant_of(const http_request& req, projections::request_summary_projection* summaries) {
+  if (req.path == "/v1/requests") {
+    auto j = parse_json(req.body, "body");
+    if (!j || !j->is_object() || !j->contains("tenantId") || !(*j)["tenantId"].is_string()) return std::nullopt;
+    return (*j)["tenantId"].get<std::string>();
+  }
+  constexpr std::string_view prefix = "/v1/requests/";
+  if (req.path.rfind(prefix, 0) != 0 || !summaries) return std::nullopt;
+  auto rest = req.path.substr(prefix.size());
+  auto id = rest.substr(0, rest.find('/'));
+  if (id.empty() || id.size() == rest.size()) return std::nullopt;  // only actions on a request
+  auto s = summaries->get(request_id{id});
+  if (!s || !*s) return std::nullopt;
+  return (*s)->spec.tenant_id;
+}
+
+http_response moving(std::int32_t partition) {
+  auto r = error_response(make_error(
+      errc::unavailable, "the tenant's partition " + std::to_string(partition) + " is moving between instances; retry",
+      "tenantId"));
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+forwarder make_forwarder(ownership_view view, projections::request_summary_projection* summaries) {
+  auto client = std::make_shared<providers::http::client>();
+  return [view = std::move(view), summaries, client](const http_request& req) -> std::optional<http_response> {
+    try {
+      if (req.method != "POST" || !req.header(forwarded_header).empty()) return std::nullopt;
+      auto tenant = tenant_of(req, summaries);
+      if (!tenant) return std::nullopt;
+      auto p = view.partition_of(*tenant);
+      if (view.owned_here(p)) return std::nullopt;
+      if (view.moving(p)) return moving(p);
+      auto owner = view.owner_address(p);
+      if (!owner) return moving(p);
+      providers::http::request out;
+      out.method = req.method;
+      out.url = "http://" + *owner + req.target;
+      out.body = req.body;
+      for (const char* h : {"content-type", "idempotency-key", "authorization", "x-request-id"})
+        if (auto v = req.header(h); !v.empty()) out.headers.emplace_back(h, v);
+      out.headers.emplace_back(forwarded_header, view.instance_id);
+      auto r = client->send(out);
+      if (!r) return moving(p);  // the owner is going away: the partition moves
+      http_response answer;
+      answer.status = r->status;
+      answer.body = r->body;
+      if (auto ct = r->header("content-type"); !ct.empty()) answer.content_type = ct;
+      if (auto ra = r->header("retry-after"); !ra.empty()) answer.headers.emplace_back("Retry-After", ra);
+      return answer;
+    } catch (const std::exception& e) {
+      return error_response(make_error(errc::internal, std::string("forwarding failed: ") + e.what()));
+    }
+  };
+}
+
+}  // namespace provisiond::gateway

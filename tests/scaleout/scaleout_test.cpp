@@ -1,0 +1,289 @@
+// Several provisiond instances on loopback sharing `provisiond kafka-dev`,
+// a redis-server and one `provisiond sim-cloud`: partitions owned through
+// the consumer group and Redis leases, state restored from the changelog,
+// writes forwarded to the owner, failover. Label `scaleout`.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/kafka_reader.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/redis_server.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace provisiond::testing;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+// A process that prints "<PREFIX>=<value>" once it serves (sim-cloud).
+class announced_process {
+ public:
+  bool start(const std::vector<std::string>& args, const std::string& log, const std::string& prefix) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::string bin = PROVISIOND_BINARY;
+      std::vector<std::string> copy = args;
+      std::vector<char*> argv{bin.data()};
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 1000; ++i) {
+      std::ifstream in{log};
+      std::string line;
+      while (std::getline(in, line))
+        if (line.rfind(prefix + "=", 0) == 0) {
+          value_ = line.substr(prefix.size() + 1);
+          return true;
+        }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  const std::string& value() const { return value_; }
+  ~announced_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::string value_;
+};
+
+json parse(const http_reply& r) { return json::parse(r.body, nullptr, false); }
+
+struct ScaleOut : ::testing::Test {
+  temp_dir dir;
+  kafka_dev_process kafka;
+  std::unique_ptr<redis_server> redis;
+  announced_process sim;
+  std::vector<std::unique_ptr<provisiond_process>> instances;
+  std::vector<int> starts;
+  std::string last_refusal;
+
+  void SetUp() override {
+    ASSERT_TRUE(kafka.start(dir / "kafka-dev.log", {"--partitions", "8"}));
+    redis = std::make_unique<redis_server>(dir / "redis");
+    ASSERT_TRUE(redis->start());
+  }
+
+  void start_sim(const json& simulation) {
+    std::ofstream{dir / "sim.json"} << json{{"simulation", simulation}}.dump();
+    ASSERT_TRUE(sim.start({"sim-cloud", "--config", dir / "sim.json", "--data-dir", dir / "sim", "--listen",
+                           "127.0.0.1:0"},
+                          dir / "sim-cloud.log", "SIM_CLOUD"));
+  }
+
+  // Starts (or restarts) instance k.
+  void start_instance(std::size_t k, long long lease_ttl = 3000) {
+    if (instances.size() <= k) {
+      instances.resize(k + 1);
+      starts.resize(k + 1, 0);
+    }
+    json cfg{{"instanceId", "i" + std::to_string(k)},
+             {"redis", {{"url", redis->url()}, {"leaseTtlMs", lease_ttl}}},
+             {"kafka", {{"bootstrap", kafka.bootstrap()}}},
+             {"simulation", {{"cloudUrl", sim.value()}}},
+             {"maxInFlightPerTenant", 5}};
+    auto file = dir / ("i" + std::to_string(k) + ".json");
+    std::ofstream{file} << cfg.dump();
+    instances[k] = std::make_unique<provisiond_process>();
+    auto log = dir / ("i" + std::to_string(k) + "-" + std::to_string(++starts[k]) + ".log");
+    ASSERT_TRUE(instances[k]->start({"--config", file, "--data-dir", dir / ("data-" + std::to_string(k)), "--listen",
+                                     "127.0.0.1:0", "--durability", "fast"},
+                                    log))
+        << "instance " << k << " did not start; see " << log;
+  }
+
+  std::uint16_t port(std::size_t k) { return instances[k]->port(); }
+
+  double metric(std::size_t k, const std::string& name) {
+    auto text = http_call(port(k), "GET", "/metrics").body;
+    double sum = 0;
+    std::istringstream in{text};
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind(name, 0) == 0 && (line[name.size()] == ' ' || line[name.size()] == '{'))
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+    return sum;
+  }
+
+  // Waits until every live instance has applied the whole changelog.
+  void wait_no_lag(const std::vector<std::size_t>& which) {
+    for (int i = 0; i < 600; ++i) {
+      bool all = true;
+      for (auto k : which)
+        all = all && metric(k, "provisiond_replica_lag_records") == 0 && metric(k, "provisiond_projection_lag_events") == 0;
+      if (all) return;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  // Submits over HTTP to instance k (any instance answers: forwarded to the owner).
+  std::string submit_http(std::size_t k, const std::string& tenant, const std::string& order) {
+    json body{{"tenantId", tenant}, {"orderId", order}, {"type", "vps"}, {"region", "eu-west-1"},
+              {"resources", {{"cpu", 1}, {"memoryGb", 2}, {"storageGb", 20}}}};
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      auto r = http_call(port(k), "POST", "/v1/requests", body.dump(),
+                         {{"Content-Type", "application/json"}, {"Idempotency-Key", order}});
+      if (r.status == 202 || r.status == 200) return parse(r)["id"];
+      last_refusal = std::to_string(r.status) + " " + r.body;
+      std::this_thread::sleep_for(100ms);  // 503 while the partition moves: retry, same key
+    }
+    ADD_FAILURE() << "instance " << k << " kept refusing " << order << ": " << last_refusal;
+    return "";
+  }
+
+  static std::string kafka_command(const std::string& tenant, const std::string& order, const std::string& id) {
+    return json{{"commandId", "cmd-" + order}, {"command", "provision"}, {"tenantId", tenant}, {"orderId", order},
+                {"id", id}, {"type", "vps"}, {"region", "eu-west-1"},
+                {"resources", {{"cpu", 1}, {"memoryGb", 2}, {"storageGb", 20}}}}
+        .dump();
+  }
+
+  // The terminal state of each request as instance k's read model has it.
+  std::map<std::string, std::string> states(std::size_t k, const std::vector<std::string>& ids) {
+    std::map<std::string, std::string> out;
+    for (auto& id : ids) {
+      auto r = http_call(port(k), "GET", "/v1/requests/" + id);
+      out[id] = r.status == 200 ? parse(r)["state"].get<std::string>() : "(" + std::to_string(r.status) + ")";
+    }
+    return out;
+  }
+
+  bool all_terminal(std::size_t k, const std::vector<std::string>& ids, std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = states(k, ids);
+      if (std::all_of(s.begin(), s.end(), [](auto& kv) {
+            return kv.second == "Completed" || kv.second == "Failed" || kv.second == "RolledBack";
+          }))
+        return true;
+      std::this_thread::sleep_for(500ms);
+    }
+    return false;
+  }
+
+  // The invariants of the issue, read from instance k and the shared ledger.
+  void check_invariants(std::size_t k, const std::vector<std::string>& ids) {
+    auto s = states(k, ids);
+    auto ledger = json::parse(http_call(port(k), "GET", "/v1/simulation/ledger").body);
+    std::map<std::pair<std::string, std::string>, int> per_step;
+    for (auto& e : ledger) ++per_step[{e["requestId"].get<std::string>(), e["step"].get<std::string>()}];
+    for (auto& [key, n] : per_step) EXPECT_EQ(n, 1) << "resources of " << key.first << " " << key.second;
+    for (auto& id : ids) {
+      auto evs = json::parse(http_call(port(k), "GET", "/v1/requests/" + id + "/events").body);
+      ASSERT_TRUE(evs.is_array()) << id;
+      int terminal = 0;
+      for (std::size_t i = 0; i < evs.size(); ++i) {
+        EXPECT_EQ(evs[i]["seq"], i + 1) << id << ": sequence 1..n";
+        auto t = evs[i]["type"].get<std::string>();
+        terminal += t == "request_completed" || t == "request_failed" || t == "rolled_back";
+      }
+      EXPECT_GE(terminal, 1) << id << " (" << s[id] << ")";
+      if (s[id] == "RolledBack") {
+        for (auto step : {"allocate", "configure", "activate", "verify"})
+          EXPECT_EQ(per_step.count({id, step}), 0u) << id << " rolled back but holds " << step;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_F(ScaleOut, TwoInstancesShareTheTenantsAndEveryRequestReadsBackIdenticallyFromBoth) {
+  start_sim(json::object());
+  start_instance(0);
+  start_instance(1);
+  std::vector<std::string> ids;
+  std::vector<std::string> kafka_values;
+  std::mt19937 rng{42};
+  for (int i = 0; i < 120; ++i) {
+    std::string tenant = "tenant-" + std::to_string(i % 12), order = "o-" + std::to_string(i);
+    if (i % 2 == 0) {
+      auto id = submit_http(rng() % 2, tenant, order);
+      ASSERT_FALSE(id.empty()) << order;
+      ids.push_back(id);
+    } else {
+      ids.push_back("req-k" + std::to_string(i));
+      kafka_values.push_back(kafka_command(tenant, order, ids.back()));
+    }
+  }
+  // Keyed by order, not tenant: most land on a partition their tenant does
+  // not live on, and are forwarded to the right one.
+  for (auto& v : kafka_values)
+    ASSERT_TRUE(produce(kafka.bootstrap(), "provisioning.commands", {v}, json::parse(v)["orderId"]));
+  ASSERT_TRUE(all_terminal(0, ids, 120s));
+  wait_no_lag({0, 1});
+  for (auto& id : ids) {
+    auto a = http_call(port(0), "GET", "/v1/requests/" + id);
+    auto b = http_call(port(1), "GET", "/v1/requests/" + id);
+    EXPECT_EQ(a.status, 200) << id;
+    EXPECT_EQ(a.body, b.body) << id << " differs between the instances";
+  }
+  check_invariants(0, ids);
+  // Both did work: each owns some partitions.
+  EXPECT_GT(metric(0, "provisiond_partitions_owned"), 0);
+  EXPECT_GT(metric(1, "provisiond_partitions_owned"), 0);
+  EXPECT_EQ(metric(0, "provisiond_partitions_owned") + metric(1, "provisiond_partitions_owned"), 8);
+}
+
+TEST_F(ScaleOut, KillNineOneOfThreeMidRunItsPartitionsMoveAndNothingIsLostOrDoneTwice) {
+  start_sim({{"minDelayMs", 20}, {"maxDelayMs", 80},
+             {"steps", {{"allocate", {{"retryable", 0.1}, {"responseLost", 0.05}}}, {"configure", {{"permanent", 0.03}}}}}});
+  for (std::size_t k = 0; k < 3; ++k) start_instance(k);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    auto id = submit_http(i % 3, "tenant-" + std::to_string(i % 30), "o-" + std::to_string(i));
+    ASSERT_FALSE(id.empty());
+    ids.push_back(id);
+  }
+  std::this_thread::sleep_for(1s);
+  auto killed_at = std::chrono::steady_clock::now();
+  instances[2]->crash();
+  ASSERT_TRUE(all_terminal(0, ids, 240s));
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  wait_no_lag({0, 1});
+  check_invariants(0, ids);
+  EXPECT_EQ(metric(0, "provisiond_partitions_owned") + metric(1, "provisiond_partitions_owned"), 8)
+      << "the killed instance's partitions moved";
+  std::printf("scaleout/kill-9: %zu requests, all terminal %.1f s after the kill\n", ids.size(), seconds);
+}
+
+TEST_F(ScaleOut, AnInstancePausedPastItsLeaseWritesNothingWhenItWakesUp) {
+  start_sim({{"minDelayMs", 300}, {"maxDelayMs", 600}});
+  start_instance(0, 2000);
+  start_instance(1, 2000);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i) {
+    auto id = submit_http(i % 2, "tenant-" + std::to_string(i % 12), "o-" + std::to_string(i));
+    ASSERT_FALSE(id.empty());
+    ids.push_back(id);
+  }
+  std::this_thread::sleep_for(500ms);  // provider calls are in flight on both
+  instances[1]->signal(SIGSTOP);
+  std::this_thread::sleep_for(10s);  // past the lease (2 s) and the group's session (6 s)
+  instances[1]->signal(SIGCONT);
+  ASSERT_TRUE(all_terminal(0, ids, 180s));
+  wait_no_lag({0, 1});
+  check_invariants(0, ids);
+  EXPECT_GT(metric(1, "provisiond_fencing_refusals_total"), 0) << "the paused instance was refused";
+}
