@@ -76,6 +76,7 @@ void scale_out::attach(actors::engine* engine, gateway::kafka_intake* intake, co
     auto pending = j->read_outbox(0, 1);
     return pending && pending->empty();
   };
+  opts.settle = [this] { summaries_->wait_for(journal_->last_position(), std::chrono::seconds(30)); };
   opts.gained = [this](const std::vector<std::int32_t>& ps) { engine_->resume(unfinished_in(ps)); };
   opts.lost = [this, in](const std::vector<std::int32_t>& ps) { engine_->evict(in(ps)); };
   owner_ = std::make_unique<scaleout::partition_owner>(std::move(opts));

@@ -120,6 +120,7 @@ void partition_owner::restore(const std::vector<std::int32_t>& taken) {
   for (auto p : taken)
     if (!opts_.replica->caught_up(p, std::chrono::seconds(30)))
       std::fprintf(stderr, "provisiond: partition %d: the changelog did not catch up in 30 s; resuming anyway\n", p);
+  if (opts_.settle) opts_.settle();
   {
     std::lock_guard lock{mutex_};
     for (auto p : taken) slots_[p].ready = slots_[p].lease.has_value();
@@ -176,7 +177,7 @@ void partition_owner::revoked(const std::vector<std::int32_t>& partitions) {
   while (opts_.calls_in_flight && opts_.calls_in_flight(held) > 0 && steady::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (opts_.lost) opts_.lost(held);
-  auto flush_deadline = steady::now() + std::chrono::seconds(5);
+  auto flush_deadline = steady::now() + opts_.grace;
   while (opts_.outbox_empty && !opts_.outbox_empty() && steady::now() < flush_deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::lock_guard lock{mutex_};

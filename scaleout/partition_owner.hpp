@@ -44,6 +44,9 @@ struct ownership_options {
   std::function<std::size_t(const std::vector<std::int32_t>&)> calls_in_flight;
   /// True once the journal's outbox is published (the next owner restores it).
   std::function<bool()> outbox_empty;
+  /// Blocks until the read models have folded what the journal holds (so a
+  /// tenant supervisor rebuilt from them counts the previous owner's work).
+  std::function<void()> settle;
   /// Partitions now driven here: resume their unfinished requests.
   std::function<void(const std::vector<std::int32_t>&)> gained;
   /// Partitions no longer driven here: stop their actors.
