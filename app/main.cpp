@@ -18,6 +18,7 @@
 #include "common/secret_box.hpp"
 #include "app/config.hpp"
 #include "app/scale_out.hpp"
+#include "app/signals.hpp"
 #include "app/sim_cloud.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
@@ -164,16 +165,6 @@ int history(const options& o) {
   return 0;
 }
 
-sigset_t block_signals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-  return signals;
-}
-
 std::vector<std::string> all_topics(const kafka_config& k) {
   auto topics = events::kafka::event_topics(k);
   topics.push_back(k.commands_topic);
@@ -183,7 +174,7 @@ std::vector<std::string> all_topics(const kafka_config& k) {
 
 // Only the mock cluster, for tests and several local processes to share.
 int kafka_dev(const options& o) {
-  auto signals = block_signals();
+  auto signals = app::block_signals();
   auto mock = events::kafka::mock_cluster::start(3, all_topics(o.cfg.kafka), o.cfg.dev_partitions);
   if (!mock) return fail(mock.error());
   std::printf("BOOTSTRAP=%s\n", (*mock)->bootstrap().c_str());
@@ -212,7 +203,7 @@ int main(int argc, char** argv) {
   const auto& cfg = o.cfg;
 
   // Signals are taken by sigwait below; every thread created later inherits the mask.
-  auto signals = block_signals();
+  auto signals = app::block_signals();
 
   auto clk = make_system_clock();
   auto store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);

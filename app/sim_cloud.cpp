@@ -1,4 +1,5 @@
 #include "app/sim_cloud.hpp"
+#include "app/signals.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -146,12 +147,7 @@ int fail(const error& e) {
 int run_sim_cloud(const std::string& listen_host, std::uint16_t port, const std::string& data_dir,
                   const simulation_config& cfg) {
   // Taken by sigwait below; RocksDB's and the server's threads inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  auto signals = app::block_signals();
 
   auto sim = simulation_provider::open(data_dir + "/simulation-ledger", cfg, make_system_clock());
   if (!sim) return fail(sim.error());

@@ -15,56 +15,18 @@ namespace {
 /// `SIM_CLOUD=http://HOST:PORT` line it prints once it serves.
 class sim_cloud_process {
  public:
-  bool start(const std::vector<std::string>& args, const std::string& log_file) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string bin = PROVISIOND_BINARY;
-      std::vector<std::string> copy = args;
-      copy.insert(copy.begin(), "sim-cloud");
-      std::vector<char*> argv{bin.data()};
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::ifstream in{log_file};
-      std::string line;
-      while (std::getline(in, line))
-        if (line.rfind("SIM_CLOUD=", 0) == 0) {
-          url_ = line.substr(10);
-          port_ = static_cast<std::uint16_t>(std::stoi(url_.substr(url_.rfind(':') + 1)));
-          return true;
-        }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
+  bool start(std::vector<std::string> args, const std::string& log_file) {
+    args.insert(args.begin(), "sim-cloud");
+    if (!process_.start(args, log_file, "SIM_CLOUD")) return false;
+    port_ = static_cast<std::uint16_t>(std::stoi(url().substr(url().rfind(':') + 1)));
+    return true;
   }
-  /// SIGTERM, then reap; the exit status (or -1).
-  int terminate() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  const std::string& url() const { return url_; }
+  int terminate() { return process_.terminate(); }
+  const std::string& url() const { return process_.value(); }
   std::uint16_t port() const { return port_; }
-  ~sim_cloud_process() { terminate(); }
 
  private:
-  pid_t pid_ = -1;
-  std::string url_;
+  announced_process process_;
   std::uint16_t port_ = 0;
 };
 

@@ -26,49 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-// A process that prints "<PREFIX>=<value>" once it serves (sim-cloud).
-class announced_process {
- public:
-  bool start(const std::vector<std::string>& args, const std::string& log, const std::string& prefix) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string bin = PROVISIOND_BINARY;
-      std::vector<std::string> copy = args;
-      std::vector<char*> argv{bin.data()};
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
-    for (int i = 0; i < 1000; ++i) {
-      std::ifstream in{log};
-      std::string line;
-      while (std::getline(in, line))
-        if (line.rfind(prefix + "=", 0) == 0) {
-          value_ = line.substr(prefix.size() + 1);
-          return true;
-        }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-  const std::string& value() const { return value_; }
-  ~announced_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string value_;
-};
-
 json parse(const http_reply& r) { return json::parse(r.body, nullptr, false); }
 
 struct ScaleOut : ::testing::Test {

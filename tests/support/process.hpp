@@ -105,49 +105,75 @@ class provisiond_process {
 
 namespace provisiond::testing {
 
-/// `provisiond kafka-dev`: a mock Kafka cluster in its own process, so it
-/// outlives the provisiond processes a test kills.
-class kafka_dev_process {
+/// A `provisiond` subcommand that prints "<PREFIX>=<value>" once it serves
+/// (`kafka-dev` prints BOOTSTRAP=…, `sim-cloud` SIM_CLOUD=http://…);
+/// SIGTERM on destruction.
+class announced_process {
  public:
-  /// `args` follow `kafka-dev` (e.g. {"--partitions", "8"}).
-  bool start(const std::string& log_file, std::vector<std::string> args = {}) {
+  /// Starts `PROVISIOND_BINARY args...` with output in `log` and waits for
+  /// the line; false if the process exits first or 30 s pass.
+  bool start(const std::vector<std::string>& args, const std::string& log, const std::string& prefix) {
     pid_ = ::fork();
     if (pid_ == 0) {
-      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
-      std::string bin = PROVISIOND_BINARY, cmd = "kafka-dev";
-      std::vector<char*> argv{bin.data(), cmd.data()};
-      for (auto& a : args) argv.push_back(a.data());
+      std::string bin = PROVISIOND_BINARY;
+      std::vector<std::string> copy = args;
+      std::vector<char*> argv{bin.data()};
+      for (auto& a : copy) argv.push_back(a.data());
       argv.push_back(nullptr);
       ::execv(bin.c_str(), argv.data());
       ::_exit(127);
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in{log_file};
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::ifstream in{log};
       std::string line;
       while (std::getline(in, line))
-        if (line.rfind("BOOTSTRAP=", 0) == 0) {
-          bootstrap_ = line.substr(10);
+        if (line.rfind(prefix + "=", 0) == 0) {
+          value_ = line.substr(prefix.size() + 1);
           return true;
         }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
   }
-  const std::string& bootstrap() const { return bootstrap_; }
-  ~kafka_dev_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
+  /// SIGTERM, then reap; the exit status (or -1).
+  int terminate() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  const std::string& value() const { return value_; }
+  ~announced_process() { terminate(); }
 
  private:
   pid_t pid_ = -1;
-  std::string bootstrap_;
+  std::string value_;
+};
+
+/// `provisiond kafka-dev`: a mock Kafka cluster in its own process, so it
+/// outlives the provisiond processes a test kills.
+class kafka_dev_process {
+ public:
+  /// `args` follow `kafka-dev` (e.g. {"--partitions", "8"}).
+  bool start(const std::string& log_file, std::vector<std::string> args = {}) {
+    args.insert(args.begin(), "kafka-dev");
+    return process_.start(args, log_file, "BOOTSTRAP");
+  }
+  const std::string& bootstrap() const { return process_.value(); }
+
+ private:
+  announced_process process_;
 };
 
 /// Runs a shell command; returns its standard output.
