@@ -73,6 +73,10 @@ struct engine_options {
   /// errc::fenced and the actor stops. Null: one instance owns everything
   /// (token 0).
   std::function<std::optional<std::uint64_t>(const tenant_id&)> fencing;
+  /// Scale-out: false while the tenant's partition is being handed over —
+  /// calls already running finish and are recorded, no new one starts (the
+  /// actor stops; the next owner runs the call). Null: always true.
+  std::function<bool(const tenant_id&)> may_start_calls;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.

@@ -280,7 +280,10 @@ int main(int argc, char** argv) {
   eo.retry = cfg.retry;
   eo.provider_threads = cfg.provider_threads;
   eo.abandon_calls_after_grace = true;  // SIGTERM: shutdownGraceMs is a hard limit
-  if (scale) eo.fencing = scale->fencing();
+  if (scale) {
+    eo.fencing = scale->fencing();
+    eo.may_start_calls = scale->may_start_calls();
+  }
   auto engine = std::make_unique<actors::engine>(std::move(eo));
 
   // Kafka: the embedded mock cluster unless brokers are configured.

@@ -40,6 +40,13 @@ std::function<std::optional<std::uint64_t>(const tenant_id&)> scale_out::fencing
   };
 }
 
+std::function<bool(const tenant_id&)> scale_out::may_start_calls() {
+  return [this](const tenant_id& t) {
+    auto* o = live_.load();
+    return o && o->may_start_calls(t);
+  };
+}
+
 // The unfinished requests of these partitions, once the read model has
 // folded everything the journal holds (the restored changelog included).
 std::vector<request_id> scale_out::unfinished_in(const std::vector<std::int32_t>& partitions) {

@@ -42,6 +42,8 @@ class scale_out {
 
   /// The engine's fencing: the token of the tenant's partition while held here.
   std::function<std::optional<std::uint64_t>(const tenant_id&)> fencing();
+  /// The engine's may_start_calls: not while the tenant's partition is handed over.
+  std::function<bool(const tenant_id&)> may_start_calls();
   /// The gateway's forwarder of writes for tenants owned elsewhere (set
   /// before the HTTP server starts; until attach() it answers 503, retry).
   gateway::forwarder forwarder();

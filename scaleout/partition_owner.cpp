@@ -65,6 +65,12 @@ std::optional<std::uint64_t> partition_owner::token_for_partition(std::int32_t p
   return s.lease->token;
 }
 
+bool partition_owner::may_start_calls(const tenant_id& tenant) const {
+  auto p = partition_of(tenant.str());
+  std::lock_guard lock{mutex_};
+  return !slots_[p].draining;
+}
+
 bool partition_owner::moving(std::int32_t p) const {
   std::lock_guard lock{mutex_};
   const auto& s = slots_[p];

@@ -85,6 +85,9 @@ class partition_owner {
   /// its lease, else nullopt. Thread-safe; cheap.
   std::optional<std::uint64_t> token_for(const tenant_id& tenant) const;
   std::optional<std::uint64_t> token_for_partition(std::int32_t partition) const;
+  /// False while the tenant's partition is handed over (revoked, draining):
+  /// running calls finish, no new one starts.
+  bool may_start_calls(const tenant_id& tenant) const;
   std::int32_t partition_of(const std::string& tenant) const;
   /// True while the partition is assigned here but not ready (restoring) or
   /// being handed over: writes for it should be retried shortly.

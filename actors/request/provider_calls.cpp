@@ -44,8 +44,10 @@ void on_gate(request_actor* self, context* ctx, const std::string& cluster, Fn f
   gate->submit(
       ctx->pool,
       [me, gate, ctx, tenant, fn = std::move(fn)]() mutable {
-        if (!ctx->token_for(tenant)) {
-          context::count_refusal();
+        bool owned = ctx->token_for(tenant).has_value();
+        bool handing_over = ctx->opts.may_start_calls && !ctx->opts.may_start_calls(tenant_id{tenant});
+        if (!owned || handing_over) {
+          if (!owned) context::count_refusal();
           caf::anon_send(me, evict_atom::value, evict_msg{[](const tenant_id&) { return true; }});
           gate->done(false);
         } else {
