@@ -83,11 +83,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "instance %d did not start\n", k);
         return 1;
       }
-    // Let the group settle (every partition owned) before timing.
-    for (int i = 0; i < 600; ++i) {
+    // Let the group settle (every instance owns partitions, 8 in all) before timing.
+    for (int i = 0; i < 1200; ++i) {
       double owned = 0;
-      for (auto& p : r.instances) owned += metric(p->port(), "provisiond_partitions_owned");
-      if (owned == 8) break;
+      bool each = true;
+      for (auto& p : r.instances) {
+        double o = metric(p->port(), "provisiond_partitions_owned");
+        owned += o;
+        each = each && o > 0;
+      }
+      if (owned == 8 && each) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     std::atomic<int> next{0}, refused{0};
@@ -100,7 +105,7 @@ int main(int argc, char** argv) {
           json body{{"tenantId", "t-" + std::to_string(i % tenants)}, {"orderId", "o-" + std::to_string(i)},
                     {"type", "vps"}, {"region", "eu-west-1"},
                     {"resources", {{"cpu", 1}, {"memoryGb", 2}, {"storageGb", 20}}}};
-          for (int attempt = 0; attempt < 100 && ids[i].empty(); ++attempt) {
+          for (int attempt = 0; attempt < 1200 && ids[i].empty(); ++attempt) {
             auto& p = r.instances[(i + attempt) % r.instances.size()];
             auto rep = http_call(p->port(), "POST", "/v1/requests", body.dump(),
                                  {{"Content-Type", "application/json"}, {"Idempotency-Key", "o-" + std::to_string(i)}});
