@@ -75,6 +75,18 @@ class fields {
     });
   }
 
+  // An attempt number: an integer from 1 (what the engine sends), not a
+  // negative or a value nlohmann would silently wrap into an int.
+  int attempt(const char* key) {
+    if (err) return 1;
+    if (!j_.contains(key) || !j_[key].is_number_integer() || j_[key].get<long long>() < 1 ||
+        j_[key].get<long long>() > 1'000'000) {
+      fail(name(key), "expected an integer from 1 to 1000000");
+      return 1;
+    }
+    return j_[key].get<int>();
+  }
+
   std::optional<error> err;
 
  private:
@@ -148,7 +160,7 @@ result<step_call> step_call_from(const json& j) {
   c.cluster_id = provisiond::cluster_id{f.id("clusterId")};
   c.resources = f.mapped("resources", [](const json& r) { return events::from_json<events::resource_spec>(r); });
   c.step = f.step("step");
-  c.attempt = f.get<int>("attempt");
+  c.attempt = f.attempt("attempt");
   // The draw of faults and delays is keyed by it: without one every call would draw alike.
   c.idempotency_key = f.get<std::string>("idempotencyKey");
   c.inputs = f.get_or<events::string_map>("inputs", {});
@@ -184,7 +196,7 @@ result<release_call> release_call_from(const json& j) {
   c.request_id = provisiond::request_id{f.id("requestId")};
   c.cluster_id = provisiond::cluster_id{f.id("clusterId")};
   c.step = f.step("step");
-  c.attempt = f.get<int>("attempt");
+  c.attempt = f.attempt("attempt");
   c.known = f.refs("known", false);
   if (f.err) return *f.err;
   return c;
