@@ -45,7 +45,9 @@ TEST_F(Restart, KillMidPipelineThenRestartResumesEveryRequest) {
 }
 
 TEST_F(Restart, SigtermMidRunStopsCleanlyAndARestartFinishesEverythingOnce) {
-  write_config({{"simulation", {{"minDelayMs", 20}, {"maxDelayMs", 60}}}, {"maxInFlightPerTenant", 50}});
+  // Each step takes 100-300 ms, so a request needs at least 400 ms: the
+  // last ones posted are surely mid-run when SIGTERM arrives right after.
+  write_config({{"simulation", {{"minDelayMs", 100}, {"maxDelayMs", 300}}}, {"maxInFlightPerTenant", 50}});
   start_server();
   std::vector<std::string> ids;
   for (int i = 0; i < 200; ++i) {
@@ -53,7 +55,6 @@ TEST_F(Restart, SigtermMidRunStopsCleanlyAndARestartFinishesEverythingOnce) {
     ASSERT_EQ(r.status, 202);
     ids.push_back(body(r)["id"]);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
   auto stopped_at = std::chrono::steady_clock::now();
   EXPECT_EQ(proc.terminate(), 0) << "SIGTERM exits 0";
   auto stop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped_at).count();
