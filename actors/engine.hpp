@@ -27,6 +27,7 @@ namespace provisiond::actors {
 
 class governance;
 class cluster_directory;
+class shared_capacity;
 
 struct engine_options {
   std::shared_ptr<events::journal> journal;
@@ -77,6 +78,10 @@ struct engine_options {
   /// calls already running finish and are recorded, no new one starts (the
   /// actor stops; the next owner runs the call). Null: always true.
   std::function<bool(const tenant_id&)> may_start_calls;
+  /// Scale-out: capacity shared with the other instances (each cluster
+  /// actor reserves and releases through it). Null: each cluster actor's
+  /// own book decides.
+  std::shared_ptr<shared_capacity> capacity;
 };
 
 /// A validated request to provision. `spec.idempotency_key` may be empty.

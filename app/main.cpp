@@ -283,6 +283,7 @@ int main(int argc, char** argv) {
   if (scale) {
     eo.fencing = scale->fencing();
     eo.may_start_calls = scale->may_start_calls();
+    eo.capacity = scale->capacity();
   }
   auto engine = std::make_unique<actors::engine>(std::move(eo));
 

@@ -3,12 +3,80 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "actors/cluster/cluster_logic.hpp"
+#include "actors/cluster/shared_capacity.hpp"
+#include "events/redis/capacity_store.hpp"
 #include "events/redis/lease.hpp"
 #include "events/redis/redis_client.hpp"
 #include "events/kafka/partitioning.hpp"
 #include "gateway/forwarding.hpp"
 
 namespace provisiond::app {
+
+namespace {
+
+events::redis::amounts to_amounts(const cluster_capacity& c) { return {c.cpu, c.memory_gb, c.storage_gb, c.vm_slots}; }
+
+// Cluster capacity in Redis (events/redis/capacity_store.hpp). The
+// reconciler is here: when Redis says the counters are not known (it lost
+// them, or the cluster is new), what the read side says is held — every
+// partition's requests, restored from the changelog — is folded in once,
+// and the reservation is asked again.
+class redis_capacity final : public actors::shared_capacity {
+ public:
+  redis_capacity(std::shared_ptr<events::redis::client> redis, std::string prefix,
+                 projections::request_summary_projection* summaries)
+      : store_(std::move(redis), std::move(prefix)), summaries_(summaries) {}
+
+  result<std::string> reserve(const cluster_id& cluster, const request_id& request, const cluster_capacity& want,
+                              const cluster_capacity& total) override {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto r = store_.reserve(cluster.str(), request.str(), to_amounts(want), to_amounts(total));
+      if (!r) return r.error();
+      if (*r) return (*r)->empty() ? std::string{} : "not enough capacity (" + **r + ")";
+      if (auto st = reconcile(cluster); !st) return st.error();
+    }
+    return make_error(errc::unavailable, "the capacity of " + cluster.str() + " could not be restored", "redis.url");
+  }
+
+  status release(const cluster_id& cluster, const request_id& request) override {
+    auto r = store_.release(cluster.str(), request.str());
+    if (!r) return r.error();
+    return ok();
+  }
+
+  result<std::pair<cluster_capacity, std::size_t>> used(const cluster_id& cluster) override {
+    try {
+      auto r = store_.used(cluster.str());
+      if (!r) return r.error();
+      auto& a = r->first;
+      cluster_capacity c{static_cast<int>(a[0]), static_cast<int>(a[1]), static_cast<int>(a[2]), static_cast<int>(a[3])};
+      return std::pair{c, static_cast<std::size_t>(r->second)};
+    } catch (const std::exception&) {
+      return make_error(errc::internal, "the capacity counters of " + cluster.str() + " in Redis are not numbers");
+    }
+  }
+
+ private:
+  status reconcile(const cluster_id& cluster) {
+    auto holders = summaries_->cluster_holders(cluster);
+    if (!holders) return holders.error();
+    std::vector<std::pair<std::string, events::redis::amounts>> held;
+    for (auto& r : *holders)
+      if (r.capacity_held && r.cluster_id == cluster.str()) held.emplace_back(r.id, to_amounts(r.capacity));
+    auto done = store_.restore(cluster.str(), held);
+    if (!done) return done.error();
+    if (*done)
+      std::fprintf(stderr, "provisiond: capacity of cluster %s rebuilt in Redis from the journal (%zu holders)\n",
+                   cluster.str().c_str(), held.size());
+    return ok();
+  }
+
+  events::redis::capacity_store store_;
+  projections::request_summary_projection* summaries_;
+};
+
+}  // namespace
 
 result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, const std::string& bootstrap,
                                                    const kafka_config& kafka, std::shared_ptr<events::journal> journal,
@@ -27,6 +95,11 @@ result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, 
   auto leases = std::make_shared<events::redis::lease_store>(std::shared_ptr<events::redis::client>(std::move(*redis)),
                                                              "provisiond:" + kafka.group_id + ":");
   so->leases_ = std::move(leases);
+  // Its own connection with a short timeout: cluster actors call it.
+  auto cap = events::redis::client::connect(s.redis_url, std::chrono::milliseconds(500));
+  if (!cap) return make_error(cap.error().code, cap.error().message, "redis.url");
+  so->capacity_ = std::make_shared<redis_capacity>(std::shared_ptr<events::redis::client>(std::move(*cap)),
+                                                   "provisiond:" + kafka.group_id + ":", summaries);
   return so;
 }
 

@@ -44,6 +44,8 @@ class scale_out {
   std::function<std::optional<std::uint64_t>(const tenant_id&)> fencing();
   /// The engine's may_start_calls: not while the tenant's partition is handed over.
   std::function<bool(const tenant_id&)> may_start_calls();
+  /// The engine's shared cluster capacity (Redis).
+  std::shared_ptr<actors::shared_capacity> capacity() { return capacity_; }
   /// The gateway's forwarder of writes for tenants owned elsewhere (set
   /// before the HTTP server starts; until attach() it answers 503, retry).
   gateway::forwarder forwarder();
@@ -65,6 +67,7 @@ class scale_out {
   actors::engine* engine_ = nullptr;
   std::unique_ptr<events::kafka::journal_replica> replica_;
   std::shared_ptr<events::redis::lease_store> leases_;
+  std::shared_ptr<actors::shared_capacity> capacity_;
   std::unique_ptr<scaleout::partition_owner> owner_;
   std::atomic<scaleout::partition_owner*> live_{nullptr};  // owner_, once attached (read by actors)
 };

@@ -2,7 +2,10 @@
 /// One actor per cluster owns its capacity book: reservations at placement,
 /// releases once a request's capacity_released is durable. Rebuilt from the
 /// read side when first needed; its settings come from the cluster registry.
+/// With several instances (engine_options::capacity) the shared store holds
+/// the book instead, and the actor checks health and forwards.
 
+#include <set>
 #include <string>
 
 #include <caf/all.hpp>
@@ -14,7 +17,8 @@ namespace provisiond::actors::detail {
 
 struct cluster_state {
   std::string id;
-  capacity_book book;
+  capacity_book book;                     ///< one instance: this decides
+  std::set<std::string> pending_releases;  ///< scale-out: releases the shared store did not take yet
   static inline const char* name = "cluster";
 };
 

@@ -85,7 +85,8 @@ struct reserve_msg {
   cluster_capacity want;
 };
 struct reserve_reply {
-  std::string refusal;  // empty: reserved
+  std::string refusal;       // empty: reserved
+  bool unavailable = false;  // the shared capacity store could not decide: ask again later
 };
 struct release_msg {
   std::string cluster;

@@ -32,6 +32,10 @@ void try_candidate(request_actor* self, context* ctx, std::shared_ptr<placement_
   self->request(target ? target : st.registry, caf::infinite, reserve_atom::value, reserve_msg{id, st.req.id, p->want})
       .then(
           [=](reserve_reply& r) {
+            if (r.unavailable) {  // the shared capacity store cannot decide now: the whole placement again later
+              log_error(self, "placement on " + id + " waits: the shared capacity store is unavailable");
+              return send_after(ctx, caf::actor_cast<caf::actor>(self), 1000, wake_atom::value);
+            }
             if (!r.refusal.empty()) {
               p->plan.skipped.push_back(id + ": " + r.refusal);
               return try_candidate(self, ctx, p, i + 1);

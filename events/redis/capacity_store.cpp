@@ -6,9 +6,11 @@ namespace {
 
 const char* const dims[4] = {"cpu", "memoryGb", "storageGb", "vmSlots"};
 
-// KEYS[1] used (hash), KEYS[2] holders (hash request → "c,m,s,v");
-// ARGV[1] request, ARGV[2..5] want, ARGV[6..9] total.
+// KEYS[1] used (hash), KEYS[2] holders (hash request → "c,m,s,v"), KEYS[3]
+// known (the marker); ARGV[1] request, ARGV[2..5] want, ARGV[6..9] total.
+// Returns "\1" when the counters are not known.
 const std::string reserve_script = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 0 then return '\1' end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return '' end
 local dims = {'cpu', 'memoryGb', 'storageGb', 'vmSlots'}
 for i = 1, 4 do
@@ -38,7 +40,7 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 )lua";
 
-// KEYS[1] used, KEYS[2] holders; ARGV: request, c, m, s, v, request, c, m, s, v, ...
+// KEYS[1] used, KEYS[2] holders, KEYS[3] known; ARGV: request, c, m, s, v, request, c, m, s, v, ...
 const std::string rebuild_script = R"lua(
 redis.call('DEL', KEYS[1], KEYS[2])
 local dims = {'cpu', 'memoryGb', 'storageGb', 'vmSlots'}
@@ -47,22 +49,49 @@ for j = 1, #ARGV, 5 do
   for i = 1, 4 do redis.call('HINCRBY', KEYS[1], dims[i], ARGV[j + i]) end
   redis.call('HSET', KEYS[2], ARGV[j], ARGV[j + 1] .. ',' .. ARGV[j + 2] .. ',' .. ARGV[j + 3] .. ',' .. ARGV[j + 4])
 end
+redis.call('SET', KEYS[3], '1')
 return 1
 )lua";
+
+// The same keys and arguments: only when the marker is missing, and holders
+// Redis has already (reserved since the loss) are kept as they are.
+const std::string restore_script = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local dims = {'cpu', 'memoryGb', 'storageGb', 'vmSlots'}
+for i = 1, 4 do redis.call('HINCRBY', KEYS[1], dims[i], 0) end
+for j = 1, #ARGV, 5 do
+  if redis.call('HEXISTS', KEYS[2], ARGV[j]) == 0 then
+    for i = 1, 4 do redis.call('HINCRBY', KEYS[1], dims[i], ARGV[j + i]) end
+    redis.call('HSET', KEYS[2], ARGV[j], ARGV[j + 1] .. ',' .. ARGV[j + 2] .. ',' .. ARGV[j + 3] .. ',' .. ARGV[j + 4])
+  end
+end
+redis.call('SET', KEYS[3], '1')
+return 1
+)lua";
+
+std::vector<std::string> holder_args(const std::vector<std::pair<std::string, amounts>>& holders) {
+  std::vector<std::string> args;
+  for (auto& [id, a] : holders) {
+    args.push_back(id);
+    for (auto v : a) args.push_back(std::to_string(v));
+  }
+  return args;
+}
 
 }  // namespace
 
 capacity_store::capacity_store(std::shared_ptr<client> redis, std::string prefix)
     : redis_(std::move(redis)), prefix_(std::move(prefix)) {}
 
-result<std::string> capacity_store::reserve(const std::string& cluster, const std::string& request_id,
-                                            const amounts& want, const amounts& total) {
+result<std::optional<std::string>> capacity_store::reserve(const std::string& cluster, const std::string& request_id,
+                                                           const amounts& want, const amounts& total) {
   std::vector<std::string> args{request_id};
   for (auto v : want) args.push_back(std::to_string(v));
   for (auto v : total) args.push_back(std::to_string(v));
-  auto r = redis_->eval(reserve_script, {used_key(cluster), holders_key(cluster)}, args);
+  auto r = redis_->eval(reserve_script, {used_key(cluster), holders_key(cluster), known_key(cluster)}, args);
   if (!r) return r.error();
-  return r->str;
+  if (r->str == "\1") return std::optional<std::string>{};
+  return std::optional<std::string>{r->str};
 }
 
 result<bool> capacity_store::release(const std::string& cluster, const std::string& request_id) {
@@ -85,14 +114,18 @@ result<std::pair<amounts, long long>> capacity_store::used(const std::string& cl
 
 status capacity_store::rebuild(const std::string& cluster,
                                const std::vector<std::pair<std::string, amounts>>& holders) {
-  std::vector<std::string> args;
-  for (auto& [id, a] : holders) {
-    args.push_back(id);
-    for (auto v : a) args.push_back(std::to_string(v));
-  }
-  auto r = redis_->eval(rebuild_script, {used_key(cluster), holders_key(cluster)}, args);
+  auto r = redis_->eval(rebuild_script, {used_key(cluster), holders_key(cluster), known_key(cluster)},
+                        holder_args(holders));
   if (!r) return r.error();
   return ok();
+}
+
+result<bool> capacity_store::restore(const std::string& cluster,
+                                     const std::vector<std::pair<std::string, amounts>>& holders) {
+  auto r = redis_->eval(restore_script, {used_key(cluster), holders_key(cluster), known_key(cluster)},
+                        holder_args(holders));
+  if (!r) return r.error();
+  return r->integer == 1;
 }
 
 }  // namespace provisiond::events::redis

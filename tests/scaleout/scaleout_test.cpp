@@ -52,6 +52,8 @@ struct ScaleOut : ::testing::Test {
   }
 
   // Starts (or restarts) instance k.
+  json extra_config = json::object();  // merged into every instance's configuration
+
   void start_instance(std::size_t k, long long lease_ttl = 3000) {
     if (instances.size() <= k) {
       instances.resize(k + 1);
@@ -62,6 +64,7 @@ struct ScaleOut : ::testing::Test {
              {"kafka", {{"bootstrap", kafka.bootstrap()}}},
              {"simulation", {{"cloudUrl", sim.value()}}},
              {"maxInFlightPerTenant", 5}};
+    cfg.update(extra_config);
     auto file = dir / ("i" + std::to_string(k) + ".json");
     std::ofstream{file} << cfg.dump();
     instances[k] = std::make_unique<provisiond_process>();
@@ -100,8 +103,9 @@ struct ScaleOut : ::testing::Test {
 
   // Submits over HTTP to instance k (any instance answers: forwarded to the
   // owner); while k is down or refuses, the next one is tried.
-  std::string submit_http(std::size_t k, const std::string& tenant, const std::string& order) {
-    json body{{"tenantId", tenant}, {"orderId", order}, {"type", "vps"}, {"region", "eu-west-1"},
+  std::string submit_http(std::size_t k, const std::string& tenant, const std::string& order,
+                          const std::string& region = "eu-west-1") {
+    json body{{"tenantId", tenant}, {"orderId", order}, {"type", "vps"}, {"region", region},
               {"resources", {{"cpu", 1}, {"memoryGb", 2}, {"storageGb", 20}}}};
     for (int attempt = 0; attempt < 200; ++attempt) {
       auto r = http_call(port((k + attempt) % live), "POST", "/v1/requests", body.dump(),
@@ -369,4 +373,78 @@ TEST_F(ScaleOut, ARollingRestartOfEveryInstanceUnderLoadLosesNothingAndCreatesNo
   ASSERT_TRUE(all_terminal(0, ids, 300s));
   wait_no_lag({0, 1, 2});
   check_invariants(0, ids);
+}
+
+TEST_F(ScaleOut, ClusterCapacityIsSharedSoTwoInstancesNeverPlacePastItsTotalEvenAfterRedisLosesIt) {
+  // One cluster with room for 6 VMs, known to both instances.
+  extra_config = {{"clusters",
+                   {{{"id", "tiny"}, {"type", "simulation"}, {"region", "test-1"}, {"default", true},
+                     {"capacity", {{"cpu", 1000}, {"memoryGb", 1000}, {"storageGb", 100000}, {"vmSlots", 6}}},
+                     {"health", "online"}, {"provisioningEnabled", true}, {"connection", json::object()}}}}};
+  start_sim(json::object());
+  start_instance(0);
+  start_instance(1);
+  auto run = [&](int from, int to) {
+    std::vector<std::string> ids;
+    for (int i = from; i < to; ++i) {
+      auto id = submit_http(i % 2, "tenant-" + std::to_string(i % 10), "cap-" + std::to_string(i), "test-1");
+      EXPECT_FALSE(id.empty());
+      ids.push_back(id);
+    }
+    EXPECT_TRUE(all_terminal(0, ids, 120s));
+    return ids;
+  };
+  auto completed_of = [&](const std::vector<std::string>& ids) {
+    std::vector<std::string> out;
+    for (auto& [id, st] : states(0, ids))
+      if (st == "Completed") out.push_back(id);
+    return out;
+  };
+  auto first = run(0, 20);
+  auto completed = completed_of(first);
+  EXPECT_EQ(completed.size(), 6u) << "the 20 requests came through both instances; the cluster holds 6";
+  for (auto& [id, st] : states(0, first)) {
+    if (st == "Completed") continue;
+    EXPECT_EQ(st, "Failed") << id;
+    auto evs = json::parse(http_call(port(0), "GET", "/v1/requests/" + id + "/events").body);
+    EXPECT_NE(evs.dump().find("vmSlots needs 1, 0 free"), std::string::npos) << id << ": " << evs.dump();
+  }
+  wait_no_lag({0, 1});
+  for (std::size_t k : {0u, 1u}) {
+    auto c = json::parse(http_call(port(k), "GET", "/v1/clusters/tiny").body);
+    EXPECT_EQ(c["used"]["vmSlots"], 6) << "instance " << k << ": " << c.dump();
+  }
+
+  // Redis loses everything; two services are deprovisioned meanwhile. The
+  // counters are rebuilt from the journal at the next placement: 4 still held.
+  redis->stop();
+  ASSERT_TRUE(redis->start());
+  ASSERT_GE(completed.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    http_reply r;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      r = http_call(port(attempt % 2), "POST", "/v1/requests/" + completed[i] + "/deprovision", "{}",
+                    {{"Content-Type", "application/json"}});
+      if (r.status == 202 || r.status == 200) break;
+      std::this_thread::sleep_for(100ms);  // 503 while the leases are taken again
+    }
+    EXPECT_TRUE(r.status == 202 || r.status == 200) << r.status << " " << r.body;
+  }
+  auto deprovisioned = [&] {
+    auto s = states(0, {completed[0], completed[1]});
+    return s[completed[0]] == "RolledBack" && s[completed[1]] == "RolledBack";  // deprovisioned
+  };
+  for (int i = 0; i < 600 && !deprovisioned(); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(deprovisioned());
+  wait_no_lag({0, 1});
+  auto second = run(20, 30);
+  EXPECT_EQ(completed_of(second).size(), 2u) << "6 slots, 4 held: exactly 2 more fit";
+  wait_no_lag({0, 1});
+  for (std::size_t k : {0u, 1u}) {
+    auto c = json::parse(http_call(port(k), "GET", "/v1/clusters/tiny").body);
+    EXPECT_EQ(c["used"]["vmSlots"], 6) << "instance " << k << ": " << c.dump();
+  }
+  std::vector<std::string> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  check_invariants(0, all);
 }

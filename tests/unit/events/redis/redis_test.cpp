@@ -74,6 +74,8 @@ TEST_F(Redis, FencingTokensNeverGoBackwardsAcrossARestartWithoutPersistence) {
 TEST_F(Redis, CapacityIsReservedAtomicallyOncePerRequestAndReleasedOnce) {
   capacity_store cap{redis, "t:"};
   amounts total{8, 32, 1000, 2};
+  EXPECT_EQ(*cap.reserve("c1", "r1", {6, 8, 100, 1}, total), std::nullopt) << "nothing decided before the counters are known";
+  ASSERT_TRUE(*cap.restore("c1", {}));
   EXPECT_EQ(*cap.reserve("c1", "r1", {6, 8, 100, 1}, total), "");
   EXPECT_EQ(*cap.reserve("c1", "r1", {6, 8, 100, 1}, total), "") << "idempotent per request";
   EXPECT_EQ(*cap.reserve("c1", "r2", {4, 8, 100, 1}, total), "cpu needs 4, 2 free");
@@ -88,14 +90,18 @@ TEST_F(Redis, CapacityIsReservedAtomicallyOncePerRequestAndReleasedOnce) {
 TEST_F(Redis, ConcurrentReservationsNeverPassTheTotal) {
   capacity_store cap{redis, "t:"};
   amounts total{10, 1000, 1000, 1000};
+  ASSERT_TRUE(*cap.restore("c1", {}));
   std::atomic<int> granted{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       auto own = client::connect(server->url());
+      ASSERT_TRUE(own.has_value());
       capacity_store mine{std::shared_ptr<client>(std::move(*own)), "t:"};
       for (int i = 0; i < 10; ++i)
-        if (*mine.reserve("c1", "r" + std::to_string(t) + "-" + std::to_string(i), {1, 1, 1, 1}, total) == "") ++granted;
+        if (*mine.reserve("c1", "r" + std::to_string(t) + "-" + std::to_string(i), {1, 1, 1, 1}, total) ==
+            std::optional<std::string>{""})
+          ++granted;
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(granted.load(), 10);
@@ -104,9 +110,26 @@ TEST_F(Redis, ConcurrentReservationsNeverPassTheTotal) {
 
 TEST_F(Redis, CountersAreRebuiltFromWhatTheJournalSaysIsHeld) {
   capacity_store cap{redis, "t:"};
+  ASSERT_TRUE(*cap.restore("c1", {}));
   cap.reserve("c1", "stale", {5, 5, 5, 1}, {8, 8, 8, 8});
   ASSERT_TRUE(cap.rebuild("c1", {{"r1", {2, 4, 40, 1}}, {"r2", {1, 2, 20, 1}}}).has_value());
   EXPECT_EQ(cap.used("c1")->first, (amounts{3, 6, 60, 2}));
   EXPECT_TRUE(*cap.release("c1", "r2"));
   EXPECT_FALSE(*cap.release("c1", "stale"));
+}
+
+TEST_F(Redis, AfterARedisLossTheCountersAreRestoredOnceAndKeepWhatWasReservedSince) {
+  capacity_store cap{redis, "t:"};
+  amounts total{8, 64, 1000, 8};
+  ASSERT_TRUE(*cap.restore("c1", {}));
+  ASSERT_EQ(*cap.reserve("c1", "r1", {2, 4, 40, 1}, total), "");
+  server->stop();
+  ASSERT_TRUE(server->start());  // everything is gone
+  EXPECT_EQ(*cap.reserve("c1", "r2", {1, 1, 1, 1}, total), std::nullopt) << "no decision on lost counters";
+  // What the journal says is held: r1. Restored once; a second restore (another instance) is a no-op.
+  EXPECT_TRUE(*cap.restore("c1", {{"r1", {2, 4, 40, 1}}}));
+  EXPECT_EQ(*cap.reserve("c1", "r2", {1, 1, 1, 1}, total), "");
+  EXPECT_FALSE(*cap.restore("c1", {{"r1", {2, 4, 40, 1}}, {"r9", {5, 5, 5, 5}}}));
+  EXPECT_EQ(cap.used("c1")->first, (amounts{3, 5, 41, 2}));
+  EXPECT_EQ(*cap.reserve("c1", "r3", {6, 1, 1, 1}, total), "cpu needs 6, 5 free");
 }
