@@ -23,6 +23,7 @@
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 #include "events/kafka/kafka.hpp"
+#include "events/kafka/secret_replica.hpp"
 #include "events/rocksdb/rocksdb_journal.hpp"
 #include "events/rocksdb/rocksdb_secrets.hpp"
 #include "gateway/api.hpp"
@@ -167,6 +168,7 @@ int history(const options& o) {
 
 std::vector<std::string> all_topics(const kafka_config& k) {
   auto topics = events::kafka::event_topics(k);
+  topics.push_back(events::kafka::secrets_topic(k));
   topics.push_back(k.commands_topic);
   topics.push_back(events::kafka::dlq_topic(k));
   return topics;
@@ -229,23 +231,6 @@ int main(int argc, char** argv) {
   registry->add(sim);
   registry->add(providers::manual::make_manual_provider());
 
-  auto governance = std::make_shared<actors::governance>(journal, clk);
-  if (auto st = governance->load(); !st) return fail(st.error());
-
-  auto box = secret_box::from_key_file(cfg.secret_key_file.empty() ? cfg.data_dir + "/secret.key" : cfg.secret_key_file);
-  if (!box) return fail(box.error());
-  auto secrets = events::rocksdb_adapter::make_secret_store(*store, *box);
-  auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
-  if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
-  registry->add(providers::openstack::make_openstack_provider(
-      [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
-  registry->add(providers::kubernetes::make_kubernetes_provider(
-      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
-      providers::kubernetes::distribution::openshift));
-  registry->add(providers::kubernetes::make_kubernetes_provider(
-      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
-      providers::kubernetes::distribution::kubernetes));
-
   // Several instances (redis.url): the changelog is restored before anything
   // runs; partitions are then driven as the consumer group assigns them.
   std::unique_ptr<app::scale_out> scale;
@@ -264,6 +249,36 @@ int main(int argc, char** argv) {
     if (!s) return fail(s.error());
     scale = std::move(*s);
   }
+
+  auto governance = std::make_shared<actors::governance>(journal, clk);
+  if (scale) governance->share(scale->admin_token());
+  if (auto st = governance->load(); !st) return fail(st.error());
+
+  auto box = secret_box::from_key_file(cfg.secret_key_file.empty() ? cfg.data_dir + "/secret.key" : cfg.secret_key_file);
+  if (!box) return fail(box.error());
+  std::shared_ptr<events::secret_store> secrets = events::rocksdb_adapter::make_secret_store(*store, *box);
+  if (scale) {
+    // Every instance needs every secret: sealed on provisioning.secrets.
+    auto shared = std::make_shared<events::kafka::secret_replica>(secrets, *box, cfg.kafka.bootstrap, cfg.kafka);
+    if (auto st = shared->start(std::chrono::seconds(60)); !st) return fail(st.error());
+    secrets = shared;
+  }
+  auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
+  if (scale) clusters->share(scale->admin_token());
+  if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
+  if (scale)  // another instance's admin writes, as the replica restores them
+    scale->on_admin_change([governance, clusters] {
+      (void)governance->refresh();
+      (void)clusters->refresh();
+    });
+  registry->add(providers::openstack::make_openstack_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
+  registry->add(providers::kubernetes::make_kubernetes_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
+      providers::kubernetes::distribution::openshift));
+  registry->add(providers::kubernetes::make_kubernetes_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, clk,
+      providers::kubernetes::distribution::kubernetes));
 
   actors::engine_options eo;
   eo.rules = governance;

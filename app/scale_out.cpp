@@ -87,9 +87,19 @@ result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, 
   so->journal_ = journal;
   so->summaries_ = summaries;
   so->replica_ = std::make_unique<events::kafka::journal_replica>(journal, bootstrap, kafka, data_dir + "/replica-offsets");
+  so->replica_->on_applied([so = so.get()](const std::vector<std::string>& streams) {
+    if (std::none_of(streams.begin(), streams.end(), [](auto& s) { return events::is_admin_stream(s); })) return;
+    std::lock_guard lock{so->admin_mutex_};
+    if (so->admin_changed_) so->admin_changed_();
+  });
+  auto began = std::chrono::steady_clock::now();
   if (auto st = so->replica_->start(); !st) return st.error();
   if (!so->replica_->caught_up(std::chrono::seconds(120)))
     return make_error(errc::unavailable, "the changelog did not restore within 120 s", "kafka.bootstrap");
+  auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  auto restored = so->replica_->counts().restored;
+  std::fprintf(stderr, "provisiond: changelog restored: %llu events in %.2f s (%.0f events/s)\n",
+               static_cast<unsigned long long>(restored), took, took > 0 ? restored / took : 0.0);
   auto redis = events::redis::client::connect(s.redis_url);
   if (!redis) return make_error(redis.error().code, redis.error().message, "redis.url");
   auto leases = std::make_shared<events::redis::lease_store>(std::shared_ptr<events::redis::client>(std::move(*redis)),
@@ -104,6 +114,19 @@ result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, 
 }
 
 scale_out::~scale_out() { stop(); }
+
+std::function<std::optional<std::uint64_t>()> scale_out::admin_token() {
+  auto p = events::kafka::partition_of(events::kafka::admin_partition_key, replica_->partitions());
+  return [this, p]() -> std::optional<std::uint64_t> {
+    auto* o = live_.load();
+    return o ? o->token_for_partition(p) : std::nullopt;
+  };
+}
+
+void scale_out::on_admin_change(std::function<void()> fn) {
+  std::lock_guard lock{admin_mutex_};
+  admin_changed_ = std::move(fn);
+}
 
 std::function<std::optional<std::uint64_t>(const tenant_id&)> scale_out::fencing() {
   // Nothing is owned before attach().

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -44,6 +45,11 @@ class scale_out {
   std::function<std::optional<std::uint64_t>(const tenant_id&)> fencing();
   /// The engine's may_start_calls: not while the tenant's partition is handed over.
   std::function<bool(const tenant_id&)> may_start_calls();
+  /// The admin state's writer token: the token of the partition of
+  /// `admin_partition_key` while held here (governance, cluster registry).
+  std::function<std::optional<std::uint64_t>()> admin_token();
+  /// Called after the replica restored admin events another instance wrote.
+  void on_admin_change(std::function<void()> fn);
   /// The engine's shared cluster capacity (Redis).
   std::shared_ptr<actors::shared_capacity> capacity() { return capacity_; }
   /// The gateway's forwarder of writes for tenants owned elsewhere (set
@@ -68,6 +74,8 @@ class scale_out {
   std::unique_ptr<events::kafka::journal_replica> replica_;
   std::shared_ptr<events::redis::lease_store> leases_;
   std::shared_ptr<actors::shared_capacity> capacity_;
+  std::mutex admin_mutex_;
+  std::function<void()> admin_changed_;
   std::unique_ptr<scaleout::partition_owner> owner_;
   std::atomic<scaleout::partition_owner*> live_{nullptr};  // owner_, once attached (read by actors)
 };

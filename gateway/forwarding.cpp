@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "common/json.hpp"
+#include "events/kafka/partitioning.hpp"
 #include "gateway/api.hpp"
 #include "projections/request_summary.hpp"
 #include "providers/http/http_client.hpp"
@@ -13,8 +14,28 @@ namespace {
 
 constexpr const char* forwarded_header = "x-provisiond-forwarded";
 
-// The tenant a write is for, if the write is tenant-owned and says.
-std::optional<std::string> tenant_of(const http_request& req, projections::request_summary_projection* summaries) {
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Writes of admin state: the cluster registry, approval rules, quotas.
+bool is_admin_write(const http_request& req) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "DELETE") return false;
+  if (req.path == "/v1/clusters" || req.path == "/v1/approval-rules") return req.method == "POST";
+  if (starts_with(req.path, "/v1/clusters/"))  // PUT or DELETE a cluster; /test only reads
+    return req.method != "POST" && req.path.find('/', 13) == std::string::npos;
+  if (starts_with(req.path, "/v1/approval-rules/")) return req.method != "POST";
+  if (starts_with(req.path, "/v1/tenants/"))
+    return req.method == "PUT" && req.path.size() > 6 && req.path.compare(req.path.size() - 6, 6, "/quota") == 0;
+  return false;
+}
+
+// The partition key a write belongs to: the tenant for request writes, the
+// admin key for admin state; nullopt when it is this instance's to answer.
+std::optional<std::string> key_of(const http_request& req, projections::request_summary_projection* summaries) {
+  if (is_admin_write(req)) return std::string{events::kafka::admin_partition_key};
+  // Credentials are delivered once: by the owner, so two instances never both hand them out.
+  bool delivery = req.method == "GET" && req.path.size() > 12 &&
+                  req.path.compare(req.path.size() - 12, 12, "/credentials") == 0;
+  if (req.method != "POST" && !delivery) return std::nullopt;
   if (req.path == "/v1/requests") {
     auto j = parse_json(req.body, "body");
     if (!j || !j->is_object() || !j->contains("tenantId") || !(*j)["tenantId"].is_string()) return std::nullopt;
@@ -44,8 +65,8 @@ forwarder make_forwarder(ownership_view view, projections::request_summary_proje
   auto client = std::make_shared<providers::http::client>();
   return [view = std::move(view), summaries, client](const http_request& req) -> std::optional<http_response> {
     try {
-      if (req.method != "POST" || !req.header(forwarded_header).empty()) return std::nullopt;
-      auto tenant = tenant_of(req, summaries);
+      if (!req.header(forwarded_header).empty()) return std::nullopt;
+      auto tenant = key_of(req, summaries);
       if (!tenant) return std::nullopt;
       auto p = view.partition_of(*tenant);
       if (view.owned_here(p)) return std::nullopt;
@@ -56,7 +77,7 @@ forwarder make_forwarder(ownership_view view, projections::request_summary_proje
       out.method = req.method;
       out.url = "http://" + *owner + req.target;
       out.body = req.body;
-      for (const char* h : {"content-type", "idempotency-key", "authorization", "x-request-id"})
+      for (const char* h : {"content-type", "idempotency-key", "authorization", "x-request-id", "x-tenant-id"})
         if (auto v = req.header(h); !v.empty()) out.headers.emplace_back(h, v);
       out.headers.emplace_back(forwarded_header, view.instance_id);
       auto r = client->send(out);

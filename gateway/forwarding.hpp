@@ -2,7 +2,10 @@
 /// Scale-out: a write (POST) for a tenant another instance owns is answered
 /// by that instance. The tenant is the body's `tenantId` for
 /// POST /v1/requests, the request's own tenant (read model) for
-/// /v1/requests/{id}/...; the write is proxied to the owner's advertised
+/// /v1/requests/{id}/.... Admin writes (POST/PUT/DELETE of clusters and
+/// approval rules, PUT of a quota) belong to the partition of
+/// `admin_partition_key`, whose owner writes the admin streams. A GET of a
+/// request's credentials goes to the request's owner too (delivered once). The write is proxied to the owner's advertised
 /// address unchanged (one hop: a forwarded write is never forwarded again),
 /// and its answer (202, 400, 409, ...) is returned as it is. While the
 /// tenant's partition moves between instances the answer is 503 with

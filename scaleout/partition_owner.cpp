@@ -176,6 +176,7 @@ void partition_owner::revoked(const std::vector<std::int32_t>& partitions) {
     }
   }
   if (held.empty()) return;
+  auto started = steady::now();
   // In-flight provider calls finish and their outcomes are appended (the
   // lease is still ours), then the actors stop, the outbox is published so
   // the next owner restores everything, and the leases go.
@@ -194,6 +195,12 @@ void partition_owner::revoked(const std::vector<std::int32_t>& partitions) {
     s.ready = false;
     s.draining = false;
   }
+  std::printf("provisiond: %s handed over partition(s)", opts_.instance_id.c_str());
+  for (auto p : held) std::printf(" %d", p);
+  std::printf(" in %lld ms\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          steady::now() - started)
+                                                          .count()));
+  std::fflush(stdout);
 }
 
 void partition_owner::release_all() {

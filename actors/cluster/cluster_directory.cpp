@@ -12,47 +12,49 @@ namespace provisiond::actors {
 namespace ev = provisiond::events;
 using nlohmann::json;
 
-namespace {
-const std::string clusters_stream = "clusters";
-}  // namespace
-
 cluster_directory::cluster_directory(std::shared_ptr<ev::journal> journal, std::shared_ptr<clock> time,
                                      std::shared_ptr<ev::secret_store> secrets)
-    : journal_(std::move(journal)), clock_(std::move(time)), secrets_(std::move(secrets)) {}
+    : clock_(std::move(time)), secrets_(std::move(secrets)), stream_(std::move(journal), ev::clusters_stream) {}
+
+void cluster_directory::share(std::function<std::optional<std::uint64_t>()> token) {
+  std::lock_guard lock{mutex_};
+  stream_.share(std::move(token));
+}
+
+status cluster_directory::refresh_locked() {
+  auto evs = stream_.unread();
+  if (!evs) return evs.error();
+  for (auto& e : *evs) {
+    if (auto* s = std::get_if<ev::cluster_saved>(&e)) clusters_[s->cluster.id] = s->cluster;
+    if (auto* d = std::get_if<ev::cluster_deleted>(&e)) clusters_.erase(d->cluster_id);
+  }
+  next_id_ = std::max(next_id_, stream_.version() + 1);
+  return ok();
+}
+
+status cluster_directory::refresh() {
+  std::lock_guard lock{mutex_};
+  return refresh_locked();
+}
 
 status cluster_directory::load(const std::vector<cluster_config>& seed,
                                const std::map<std::string, std::map<std::string, std::string>>& seed_secrets) {
-  {
-    std::lock_guard lock{mutex_};
-    auto evs = journal_->read_stream(clusters_stream, 1);
-    if (!evs) return evs.error();
-    for (auto& env : *evs) {
-      auto e = ev::decode(env);
-      if (!e) return e.error();
-      if (auto* s = std::get_if<ev::cluster_saved>(&*e)) clusters_[s->cluster.id] = s->cluster;
-      if (auto* d = std::get_if<ev::cluster_deleted>(&*e)) clusters_.erase(d->cluster_id);
-      version_ = env.sequence;
-    }
-    next_id_ = version_ + 1;
-  }
+  if (auto st = refresh(); !st) return st;
   for (const auto& c : seed) {
     if (get(c.id)) continue;
     cluster_definition d{c, {}};
     if (auto it = seed_secrets.find(c.id); it != seed_secrets.end()) d.secrets = it->second;
+    if (stream_.shared()) {
+      // Every instance has the same configuration file: each holds its
+      // clusters itself, and only API writes travel on the changelog.
+      std::lock_guard lock{mutex_};
+      d.cluster.created_at = clock_->now();
+      if (auto st = store_secrets(c.id, d.secrets); !st) return st;
+      clusters_[c.id] = d.cluster;
+      continue;
+    }
     if (auto r = create(std::move(d)); !r) return r.error();
   }
-  return ok();
-}
-
-status cluster_directory::append(const ev::event& e) {
-  ev::append_request req;
-  req.stream = clusters_stream;
-  req.expected_sequence = version_;
-  req.events.push_back(ev::make_pending(e, clock_->now()));
-  req.to_outbox = false;  // admin state, not a request event; holds no secret anyway
-  auto r = journal_->append(std::move(req));
-  if (!r) return r.error();
-  version_ = r->last_sequence;
   return ok();
 }
 
@@ -65,6 +67,7 @@ status cluster_directory::store_secrets(const std::string& id, const std::map<st
 
 result<cluster_config> cluster_directory::create(cluster_definition d) {
   std::lock_guard lock{mutex_};
+  if (auto st = refresh_locked(); !st) return st.error();
   auto& c = d.cluster;
   if (c.id.empty()) {
     do c.id = "cluster-" + std::to_string(next_id_++);
@@ -74,7 +77,7 @@ result<cluster_config> cluster_directory::create(cluster_definition d) {
   if (clusters_.count(c.id)) return make_error(errc::conflict, "cluster " + c.id + " already exists", "id");
   c.created_at = clock_->now();
   if (auto st = store_secrets(c.id, d.secrets); !st) return st.error();
-  if (auto st = append(ev::cluster_saved{c}); !st) return st.error();
+  if (auto st = stream_.append(ev::cluster_saved{c}, clock_->now()); !st) return st.error();
   clusters_[c.id] = c;
   return c;
 }
@@ -110,6 +113,7 @@ std::string where_secrets_go_changed(const cluster_config& before, const cluster
 
 result<cluster_config> cluster_directory::update(const std::string& id, cluster_definition d) {
   std::lock_guard lock{mutex_};
+  if (auto st = refresh_locked(); !st) return st.error();
   auto it = clusters_.find(id);
   if (it == clusters_.end()) return make_error(errc::not_found, "no cluster " + id);
   auto& c = d.cluster;
@@ -130,16 +134,17 @@ result<cluster_config> cluster_directory::update(const std::string& id, cluster_
       c.secret_fields.push_back(f);
   std::sort(c.secret_fields.begin(), c.secret_fields.end());
   if (auto st = store_secrets(id, d.secrets); !st) return st.error();
-  if (auto st = append(ev::cluster_saved{c}); !st) return st.error();
+  if (auto st = stream_.append(ev::cluster_saved{c}, clock_->now()); !st) return st.error();
   it->second = c;
   return c;
 }
 
 status cluster_directory::remove(const std::string& id) {
   std::lock_guard lock{mutex_};
+  if (auto st = refresh_locked(); !st) return st;
   auto it = clusters_.find(id);
   if (it == clusters_.end()) return make_error(errc::not_found, "no cluster " + id);
-  if (auto st = append(ev::cluster_deleted{id}); !st) return st;
+  if (auto st = stream_.append(ev::cluster_deleted{id}, clock_->now()); !st) return st;
   for (auto& f : it->second.secret_fields) (void)secrets_->erase(ev::cluster_secret_name(id, f));
   clusters_.erase(it);
   return ok();

@@ -17,6 +17,7 @@
 #include "common/cluster.hpp"
 #include "common/result.hpp"
 #include "events/journal.hpp"
+#include "actors/governance/admin_stream.hpp"
 #include "events/secret_store.hpp"
 
 namespace provisiond::actors {
@@ -30,6 +31,14 @@ class cluster_directory {
   /// not know yet (config-file clusters), with its secrets. Call once.
   status load(const std::vector<cluster_config>& seed,
               const std::map<std::string, std::map<std::string, std::string>>& seed_secrets);
+
+  /// Scale-out: writes carry this token and reach the other instances
+  /// (admin_stream::share), and config-file clusters are held in memory by
+  /// every instance instead of being written. Call before load().
+  void share(std::function<std::optional<std::uint64_t>()> token);
+  /// Folds what the journal holds beyond what is folded (another instance's
+  /// writes, restored by the replica).
+  status refresh();
 
   /// Registers a cluster; the id is assigned when empty. conflict if it exists.
   result<cluster_config> create(cluster_definition d);
@@ -45,14 +54,13 @@ class cluster_directory {
   result<std::string> connection(const std::string& id) const;
 
  private:
-  status append(const events::event& e);
+  status refresh_locked();
   status store_secrets(const std::string& id, const std::map<std::string, std::string>& secrets);
 
-  std::shared_ptr<events::journal> journal_;
   std::shared_ptr<clock> clock_;
   std::shared_ptr<events::secret_store> secrets_;
   mutable std::mutex mutex_;
-  std::uint64_t version_ = 0;
+  admin_stream stream_;
   std::uint64_t next_id_ = 1;
   std::map<std::string, cluster_config> clusters_;
 };

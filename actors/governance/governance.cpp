@@ -6,51 +6,49 @@ namespace provisiond::actors {
 
 namespace ev = provisiond::events;
 
-namespace {
-const std::string quotas_stream = "tenant-quotas";
-const std::string rules_stream = "approval-rules";
-}  // namespace
-
 governance::governance(std::shared_ptr<ev::journal> journal, std::shared_ptr<clock> time)
-    : journal_(std::move(journal)), clock_(std::move(time)) {}
+    : clock_(std::move(time)), quotas_stream_(journal, ev::quotas_stream), rules_stream_(journal, ev::rules_stream) {}
 
-status governance::load() {
-  std::lock_guard lock{mutex_};
-  for (auto* stream : {&quotas_stream, &rules_stream}) {
-    auto evs = journal_->read_stream(*stream, 1);
+void governance::fold(const ev::event& e) {
+  if (auto* q = std::get_if<ev::quota_set>(&e)) quotas_[q->tenant_id] = q->limits;
+  if (auto* r = std::get_if<ev::approval_rule_saved>(&e)) {
+    auto it = std::find_if(rules_.begin(), rules_.end(), [&](auto& x) { return x.id == r->rule.id; });
+    if (it == rules_.end()) rules_.push_back(r->rule);
+    else *it = r->rule;
+  }
+  if (auto* d = std::get_if<ev::approval_rule_deleted>(&e))
+    std::erase_if(rules_, [&](auto& x) { return x.id == d->rule_id; });
+}
+
+status governance::refresh_locked() {
+  for (auto* stream : {&quotas_stream_, &rules_stream_}) {
+    auto evs = stream->unread();
     if (!evs) return evs.error();
-    for (auto& env : *evs) {
-      auto e = ev::decode(env);
-      if (!e) return e.error();
-      if (auto* q = std::get_if<ev::quota_set>(&*e)) quotas_[q->tenant_id] = q->limits;
-      if (auto* r = std::get_if<ev::approval_rule_saved>(&*e)) {
-        auto it = std::find_if(rules_.begin(), rules_.end(), [&](auto& x) { return x.id == r->rule.id; });
-        if (it == rules_.end()) rules_.push_back(r->rule);
-        else *it = r->rule;
-      }
-      if (auto* d = std::get_if<ev::approval_rule_deleted>(&*e))
-        std::erase_if(rules_, [&](auto& x) { return x.id == d->rule_id; });
-    }
-    (*stream == quotas_stream ? quotas_version_ : rules_version_) = evs->empty() ? 0 : evs->back().sequence;
+    for (auto& e : *evs) fold(e);
   }
   return ok();
 }
 
-status governance::append(const std::string& stream, std::uint64_t& version, const ev::event& e) {
-  ev::append_request req;
-  req.stream = stream;
-  req.expected_sequence = version;
-  req.events.push_back(ev::make_pending(e, clock_->now()));
-  req.to_outbox = false;  // admin streams are not request events
-  auto r = journal_->append(std::move(req));
-  if (!r) return r.error();
-  version = r->last_sequence;
-  return ok();
+status governance::load() {
+  std::lock_guard lock{mutex_};
+  return refresh_locked();
+}
+
+status governance::refresh() {
+  std::lock_guard lock{mutex_};
+  return refresh_locked();
+}
+
+void governance::share(std::function<std::optional<std::uint64_t>()> token) {
+  std::lock_guard lock{mutex_};
+  quotas_stream_.share(token);
+  rules_stream_.share(std::move(token));
 }
 
 result<ev::quota_amount> governance::set_quota(const std::string& tenant_id, const ev::quota_amount& limits) {
   std::lock_guard lock{mutex_};
-  auto st = append(quotas_stream, quotas_version_, ev::quota_set{tenant_id, limits});
+  if (auto st = refresh_locked(); !st) return st.error();
+  auto st = quotas_stream_.append(ev::quota_set{tenant_id, limits}, clock_->now());
   if (!st) return st.error();
   quotas_[tenant_id] = limits;
   return limits;
@@ -65,11 +63,12 @@ std::optional<ev::quota_amount> governance::quota(const std::string& tenant_id) 
 
 result<ev::approval_rule> governance::create_rule(ev::approval_rule rule) {
   std::lock_guard lock{mutex_};
-  if (rule.id.empty()) rule.id = "rule-" + std::to_string(rules_version_ + 1);
+  if (auto st = refresh_locked(); !st) return st.error();
+  if (rule.id.empty()) rule.id = "rule-" + std::to_string(rules_stream_.version() + 1);
   if (std::any_of(rules_.begin(), rules_.end(), [&](auto& x) { return x.id == rule.id; }))
     return make_error(errc::conflict, "approval rule " + rule.id + " already exists", "id");
   rule.created_at = clock_->now();
-  auto st = append(rules_stream, rules_version_, ev::approval_rule_saved{rule});
+  auto st = rules_stream_.append(ev::approval_rule_saved{rule}, clock_->now());
   if (!st) return st.error();
   rules_.push_back(rule);
   return rule;
@@ -77,10 +76,11 @@ result<ev::approval_rule> governance::create_rule(ev::approval_rule rule) {
 
 result<ev::approval_rule> governance::update_rule(ev::approval_rule rule) {
   std::lock_guard lock{mutex_};
+  if (auto st = refresh_locked(); !st) return st.error();
   auto it = std::find_if(rules_.begin(), rules_.end(), [&](auto& x) { return x.id == rule.id; });
   if (it == rules_.end()) return make_error(errc::not_found, "no approval rule " + rule.id);
   rule.created_at = it->created_at;
-  auto st = append(rules_stream, rules_version_, ev::approval_rule_saved{rule});
+  auto st = rules_stream_.append(ev::approval_rule_saved{rule}, clock_->now());
   if (!st) return st.error();
   *it = rule;
   return rule;
@@ -88,9 +88,10 @@ result<ev::approval_rule> governance::update_rule(ev::approval_rule rule) {
 
 status governance::delete_rule(const std::string& id) {
   std::lock_guard lock{mutex_};
+  if (auto st = refresh_locked(); !st) return st;
   auto it = std::find_if(rules_.begin(), rules_.end(), [&](auto& x) { return x.id == id; });
   if (it == rules_.end()) return make_error(errc::not_found, "no approval rule " + id);
-  auto st = append(rules_stream, rules_version_, ev::approval_rule_deleted{id});
+  auto st = rules_stream_.append(ev::approval_rule_deleted{id}, clock_->now());
   if (!st) return st;
   rules_.erase(it);
   return ok();

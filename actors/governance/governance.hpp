@@ -15,6 +15,7 @@
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
 #include "events/journal.hpp"
+#include "actors/governance/admin_stream.hpp"
 
 namespace provisiond::actors {
 
@@ -24,6 +25,12 @@ class governance {
 
   /// Replays both streams. Call once before use.
   status load();
+  /// Scale-out: writes carry this token and reach the other instances
+  /// (admin_stream::share). Call before use.
+  void share(std::function<std::optional<std::uint64_t>()> token);
+  /// Folds what the journal holds beyond what is folded (another instance's
+  /// writes, restored by the replica).
+  status refresh();
 
   /// Sets a tenant's quota (-1 = unlimited in that dimension).
   result<events::quota_amount> set_quota(const std::string& tenant_id, const events::quota_amount& limits);
@@ -39,13 +46,13 @@ class governance {
   std::optional<events::approval_rule> rule(const std::string& id) const;
 
  private:
-  status append(const std::string& stream, std::uint64_t& version, const events::event& e);
+  status refresh_locked();
+  void fold(const events::event& e);
 
-  std::shared_ptr<events::journal> journal_;
   std::shared_ptr<clock> clock_;
   mutable std::mutex mutex_;
-  std::uint64_t quotas_version_ = 0;
-  std::uint64_t rules_version_ = 0;
+  admin_stream quotas_stream_;
+  admin_stream rules_stream_;
   std::map<std::string, events::quota_amount> quotas_;
   std::vector<events::approval_rule> rules_;  ///< in creation order
 };

@@ -87,7 +87,9 @@ struct command_consumer::impl {
     auto* self = static_cast<impl*>(opaque);
     std::vector<std::int32_t> ps;
     for (int k = 0; k < parts->cnt; ++k) ps.push_back(parts->elems[k].partition);
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    std::fprintf(stderr, "provisiond: consumer group: %s %d partition(s)\n", assign ? "assigned" : "revoked", parts->cnt);
+    if (assign) {
       rd_kafka_assign(rk, parts);
       if (self->hooks.assigned) self->hooks.assigned(ps);
     } else {

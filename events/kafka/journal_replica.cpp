@@ -33,6 +33,7 @@ struct journal_replica::impl {
   std::string bootstrap;
   kafka_config cfg;
   std::string checkpoint_file;
+  std::function<void(const std::vector<std::string>&)> applied_hook;
   std::string topic;
   rd_kafka_t* consumer = nullptr;
   std::thread thread;
@@ -114,9 +115,11 @@ struct journal_replica::impl {
       std::unique_lock lock{done_mutex};
       done_cv.wait(lock, [&] { return remaining == 0; });
     }
+    std::vector<std::string> streams;
     for (auto& it : items) {
       if (it.outcome) {
         ++c.restored;
+        if (std::find(streams.begin(), streams.end(), it.env.stream) == streams.end()) streams.push_back(it.env.stream);
         continue;
       }
       auto code = it.outcome.error().code;
@@ -157,6 +160,7 @@ struct journal_replica::impl {
     totals.gaps += c.gaps;
     totals.malformed += c.malformed;
     save_checkpoint();
+    if (applied_hook && !streams.empty()) applied_hook(streams);
     progress.notify_all();
   }
 
@@ -197,6 +201,10 @@ journal_replica::journal_replica(std::shared_ptr<journal> j, std::string bootstr
 }
 
 journal_replica::~journal_replica() { stop(); }
+
+void journal_replica::on_applied(std::function<void(const std::vector<std::string>&)> fn) {
+  impl_->applied_hook = std::move(fn);
+}
 
 status journal_replica::start() {
   auto conf = make_conf(impl_->bootstrap, impl_->cfg);
@@ -274,7 +282,18 @@ bool journal_replica::caught_up(std::chrono::milliseconds timeout) {
 }
 
 std::int64_t journal_replica::lag() const {
+  // The brokers' high watermarks now (not the ones the last fetch brought),
+  // so a lag of 0 means every record on the topic is applied.
+  std::vector<std::int64_t> now;
+  for (std::int32_t p = 0; p < partitions(); ++p) {
+    std::int64_t lo = 0, hi = -1;
+    if (impl_->consumer && rd_kafka_query_watermark_offsets(impl_->consumer, impl_->topic.c_str(), p, &lo, &hi, 1000) !=
+                               RD_KAFKA_RESP_ERR_NO_ERROR)
+      hi = -1;
+    now.push_back(hi);
+  }
   std::lock_guard lock{impl_->mutex};
+  for (std::size_t p = 0; p < now.size() && p < impl_->high.size(); ++p) impl_->high[p] = std::max(impl_->high[p], now[p]);
   std::int64_t lag = 0;
   for (std::size_t p = 0; p < impl_->next.size(); ++p) lag += std::max<std::int64_t>(0, impl_->high[p] - impl_->next[p]);
   return lag;

@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ class journal_replica {
   ~journal_replica();
   journal_replica(const journal_replica&) = delete;
   journal_replica& operator=(const journal_replica&) = delete;
+
+  /// Called on the replica's thread after each batch with the streams it
+  /// appended to (the admin state refreshes from it). Set before start().
+  void on_applied(std::function<void(const std::vector<std::string>& streams)> fn);
 
   /// Reads the topic's partitions, assigns them from the checkpoint and
   /// starts the thread. Registers `provisiond_replica_lag_records` and

@@ -223,6 +223,20 @@ result<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const kafka_con
   return conf;
 }
 
+namespace {
+
+json stored_event(const envelope& env) {
+  return {{"stream", env.stream},
+          {"sequence", env.sequence},
+          {"type", env.type},
+          {"schemaVersion", env.schema_version},
+          {"timeMs", env.time},
+          {"fencingToken", env.fencing_token},
+          {"payload", env.payload}};
+}
+
+}  // namespace
+
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
                                 const kafka_config& cfg) {
   std::vector<record> out;
@@ -247,15 +261,21 @@ std::vector<record> records_for(const envelope& env, const event& e, const reque
   };
   for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t), {}});
   // The changelog record carries the stored event as it is in the journal.
-  data["journal"] = {{"stream", env.stream},
-                     {"sequence", env.sequence},
-                     {"type", env.type},
-                     {"schemaVersion", env.schema_version},
-                     {"timeMs", env.time},
-                     {"fencingToken", env.fencing_token},
-                     {"payload", env.payload}};
+  data["journal"] = stored_event(env);
   out.push_back(record{journal_topic(cfg), request_id, cloud_event(journal_topic_name), after.spec.tenant_id});
   return out;
+}
+
+record admin_record_for(const envelope& env, const kafka_config& cfg) {
+  json ce{{"specversion", "1.0"},
+          {"id", env.event_id},
+          {"source", cfg.source},
+          {"type", journal_topic_name},
+          {"subject", env.stream},
+          {"time", format_time(env.time)},
+          {"datacontenttype", "application/json"},
+          {"data", {{"eventType", env.type}, {"sequence", env.sequence}, {"journal", stored_event(env)}}}};
+  return record{journal_topic(cfg), env.stream, dump_json(ce), std::string{admin_partition_key}};
 }
 
 result<envelope> parse_journal_record(std::string_view value) {
@@ -280,8 +300,8 @@ result<envelope> parse_journal_record(std::string_view value) {
     out = j[k].get<std::remove_reference_t<decltype(out)>>();
     return true;
   };
-  if (!text("stream", env.stream) || request_of_stream(env.stream).empty())
-    return bad("data.journal.stream", "a request stream name");
+  if (!text("stream", env.stream) || (request_of_stream(env.stream).empty() && !is_admin_stream(env.stream)))
+    return bad("data.journal.stream", "a request stream name or an admin stream");
   if (!number("sequence", env.sequence) || env.sequence == 0) return bad("data.journal.sequence", "an integer >= 1");
   if (!text("type", env.type)) return bad("data.journal.type", "an event type");
   if (!number("schemaVersion", env.schema_version)) return bad("data.journal.schemaVersion", "an integer");
@@ -289,7 +309,8 @@ result<envelope> parse_journal_record(std::string_view value) {
   env.time = j["timeMs"].get<time_ms>();
   if (!number("fencingToken", env.fencing_token)) return bad("data.journal.fencingToken", "an integer >= 0");
   if (!text("payload", env.payload)) return bad("data.journal.payload", "the event's JSON text");
-  env.event_id = request_of_stream(env.stream) + ":" + std::to_string(env.sequence);
+  auto rid = request_of_stream(env.stream);
+  env.event_id = (rid.empty() ? env.stream : rid) + ":" + std::to_string(env.sequence);
   return env;
 }
 
@@ -393,9 +414,14 @@ struct outbox_relay::impl {
       std::fprintf(stderr, "provisiond: outbox %llu: %s\n", static_cast<unsigned long long>(pos), e.error().message.c_str());
       return false;
     }
-    auto after = state_after(env, *e);
-    if (!after) return false;
-    auto records = records_for(env, *e, *after, cfg);
+    std::vector<record> records;
+    if (is_admin_stream(env.stream)) {
+      records.push_back(admin_record_for(env, cfg));
+    } else {
+      auto after = state_after(env, *e);
+      if (!after) return false;
+      records = records_for(env, *e, *after, cfg);
+    }
     std::vector<std::int32_t> placed(records.size(), RD_KAFKA_PARTITION_UA);
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (records[i].partition_key.empty()) continue;

@@ -69,6 +69,11 @@ struct record {
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
                                 const kafka_config& cfg);
 
+/// Scale-out: the changelog record of an admin event (clusters, quotas,
+/// approval rules): only the journal record, keyed by stream, on the
+/// partition of `admin_partition_key`.
+record admin_record_for(const envelope& env, const kafka_config& cfg);
+
 /// The stored event inside a `provisioning.journal` record (its
 /// `global_position` is 0: positions are each journal's own). Errors name
 /// the field that is missing or malformed; never throws.

@@ -12,6 +12,10 @@
 
 namespace provisiond::events::kafka {
 
+/// The admin streams (clusters, quotas, approval rules) live on the partition
+/// of this key, as if it were a tenant: its owner is their one writer.
+inline constexpr std::string_view admin_partition_key = "provisiond-admin";
+
 /// Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2).
 inline std::uint32_t murmur2(std::string_view key) noexcept {
   constexpr std::uint32_t seed = 0x9747b28c;

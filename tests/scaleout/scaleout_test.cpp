@@ -63,7 +63,8 @@ struct ScaleOut : ::testing::Test {
              {"redis", {{"url", redis->url()}, {"leaseTtlMs", lease_ttl}}},
              {"kafka", {{"bootstrap", kafka.bootstrap()}}},
              {"simulation", {{"cloudUrl", sim.value()}}},
-             {"maxInFlightPerTenant", 5}};
+             {"maxInFlightPerTenant", 5},
+             {"secretKeyFile", dir / "secret.key"}};  // one key for every instance
     cfg.update(extra_config);
     auto file = dir / ("i" + std::to_string(k) + ".json");
     std::ofstream{file} << cfg.dump();
@@ -90,8 +91,19 @@ struct ScaleOut : ::testing::Test {
     return sum;
   }
 
-  // Waits until every live instance has applied the whole changelog.
+  // Waits until everything any of them wrote is on Kafka, then until every
+  // one of them has applied the whole changelog and folded it.
   void wait_no_lag(const std::vector<std::size_t>& which) {
+    auto settled = [&](const char* name) {
+      for (int i = 0; i < 600; ++i) {
+        bool all = true;
+        for (auto k : which) all = all && metric(k, name) == 0;
+        if (all) return true;
+        std::this_thread::sleep_for(50ms);
+      }
+      return false;
+    };
+    EXPECT_TRUE(settled("provisiond_outbox_pending")) << "the outboxes did not empty in 30 s";
     for (int i = 0; i < 600; ++i) {
       bool all = true;
       for (auto k : which)
@@ -99,6 +111,7 @@ struct ScaleOut : ::testing::Test {
       if (all) return;
       std::this_thread::sleep_for(50ms);
     }
+    ADD_FAILURE() << "the replicas did not catch up in 30 s";
   }
 
   // Submits over HTTP to instance k (any instance answers: forwarded to the
@@ -447,4 +460,99 @@ TEST_F(ScaleOut, ClusterCapacityIsSharedSoTwoInstancesNeverPlacePastItsTotalEven
   std::vector<std::string> all = first;
   all.insert(all.end(), second.begin(), second.end());
   check_invariants(0, all);
+}
+
+TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthersAndNoPlaintextIsOnKafka) {
+  start_sim(json::object());
+  start_instance(0);
+  start_instance(1);
+  // Admin writes retry while the admin partition's lease is still being taken.
+  auto write = [&](std::size_t k, const std::string& method, const std::string& path, const json& body) {
+    http_reply r;
+    for (int attempt = 0; attempt < 300; ++attempt) {
+      r = http_call(port(k), method, path, body.dump(), {{"Content-Type", "application/json"}});
+      if (r.status != 503) break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return r;
+  };
+  const std::string token = "cluster-token-Zq81xW", password = "delivered-pw-8Hn2Lk";
+  auto created = write(1, "POST", "/v1/clusters",
+                       {{"id", "api-sim"}, {"type", "simulation"}, {"region", "api-1"}, {"default", true},
+                        {"capacity", {{"cpu", 100}, {"memoryGb", 100}, {"storageGb", 1000}, {"vmSlots", 10}}},
+                        {"connection", {{"apiToken", token}}}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  ASSERT_EQ(write(0, "POST", "/v1/clusters",
+                  {{"id", "api-manual"}, {"type", "manual"}, {"region", "api-1"},
+                   {"capacity", {{"cpu", 100}, {"memoryGb", 100}, {"storageGb", 1000}, {"vmSlots", 10}}}})
+                .status,
+            201);
+  auto again = write(0, "POST", "/v1/clusters",
+                     {{"id", "api-sim"}, {"type", "simulation"}, {"region", "api-1"},
+                      {"capacity", {{"cpu", 1}, {"memoryGb", 1}, {"storageGb", 1}, {"vmSlots", 1}}}});
+  EXPECT_EQ(again.status, 409) << "the same answer as on one instance: " << again.body;
+  ASSERT_EQ(write(0, "PUT", "/v1/tenants/t-quota/quota", {{"maxCpu", 2}}).status, 200);
+  ASSERT_EQ(write(1, "POST", "/v1/approval-rules", {{"name", "gate t-ruled"}, {"priority", 5}, {"tenantId", "t-ruled"}})
+                .status,
+            201);
+  wait_no_lag({0, 1});
+  for (std::size_t k : {0u, 1u}) {
+    auto c = http_call(port(k), "GET", "/v1/clusters/api-sim");
+    EXPECT_EQ(c.status, 200) << "instance " << k;
+    EXPECT_EQ(c.body.find(token), std::string::npos);
+    EXPECT_EQ(parse(http_call(port(k), "GET", "/v1/tenants/t-quota/quota"))["maxCpu"], 2) << "instance " << k;
+    EXPECT_EQ(parse(http_call(port(k), "GET", "/v1/approval-rules"))["items"].size(), 1u) << "instance " << k;
+  }
+
+  // Requests of tenants owned by either instance see the same admin state.
+  std::vector<std::string> placed, over_quota, gated;
+  for (int i = 0; i < 6; ++i) placed.push_back(submit_http(i % 2, "t-api-" + std::to_string(i), "api-" + std::to_string(i), "api-1"));
+  json big{{"tenantId", "t-quota"}, {"orderId", "q-1"}, {"type", "vps"}, {"region", "api-1"},
+           {"resources", {{"cpu", 4}, {"memoryGb", 2}, {"storageGb", 20}}}};
+  auto q = http_call(port(1), "POST", "/v1/requests", big.dump(), {{"Content-Type", "application/json"}});
+  ASSERT_EQ(q.status, 202) << q.body;
+  over_quota.push_back(parse(q)["id"]);
+  gated.push_back(submit_http(0, "t-ruled", "ruled-1", "api-1"));
+  ASSERT_TRUE(all_terminal(0, placed, 60s));
+  for (auto& [id, st] : states(1, placed)) EXPECT_EQ(st, "Completed") << id;
+  ASSERT_TRUE(all_terminal(0, over_quota, 60s));
+  EXPECT_EQ(parse(http_call(port(0), "GET", "/v1/requests/" + over_quota[0]))["failure"]["code"], "quota_exceeded");
+  std::string gated_state;
+  for (int i = 0; i < 100 && gated_state != "PendingApproval"; ++i, std::this_thread::sleep_for(100ms))
+    gated_state = states(1, gated)[gated[0]];
+  EXPECT_EQ(gated_state, "PendingApproval");
+
+  // A manual delivery completed through one instance; the tenant fetches the
+  // credential from the other, once.
+  auto manual = submit_http(0, "t-manual", "manual-1", "api-1");
+  json spec{{"tenantId", "t-manual"}, {"orderId", "manual-2"}, {"type", "vps"}, {"region", "api-1"},
+            {"provider", "manual"}, {"resources", {{"cpu", 1}, {"memoryGb", 1}, {"storageGb", 10}}}};
+  auto m = http_call(port(1), "POST", "/v1/requests", spec.dump(), {{"Content-Type", "application/json"}});
+  ASSERT_EQ(m.status, 202) << m.body;
+  std::string mid = parse(m)["id"];
+  json r;
+  for (int i = 0; i < 300; ++i, std::this_thread::sleep_for(50ms)) {
+    r = parse(http_call(port(0), "GET", "/v1/requests/" + mid));
+    if (r.contains("steps") && r["steps"][2]["status"] == "AwaitingManualInput") break;
+  }
+  ASSERT_EQ(r["steps"][2]["status"], "AwaitingManualInput") << r.dump();
+  auto done = write(0, "POST", "/v1/requests/" + mid + "/complete",
+                    {{"host", "10.9.8.7"}, {"username", "root"}, {"password", password}});
+  ASSERT_EQ(done.status, 200) << done.body;
+  ASSERT_TRUE(all_terminal(1, {mid, manual}, 60s));
+  auto cred = http_call(port(1), "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}});
+  ASSERT_EQ(cred.status, 200) << cred.body;
+  EXPECT_EQ(parse(cred)["password"], password);
+  EXPECT_EQ(http_call(port(0), "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}}).status,
+            404)
+      << "delivered once, whichever instance is asked";
+
+  // Sealed on provisioning.secrets; neither secret is in any record in the clear.
+  auto sealed = read_topic(kafka.bootstrap(), "provisioning.secrets");
+  EXPECT_GE(sealed.size(), 2u) << "the cluster token and the credential (and the credential's tombstone)";
+  for (const auto* topic : {"provisioning.secrets", "provisioning.journal", "provisioning.commands"})
+    for (auto& rec : read_topic(kafka.bootstrap(), topic)) {
+      EXPECT_EQ(rec.value.find(token), std::string::npos) << topic;
+      EXPECT_EQ(rec.value.find(password), std::string::npos) << topic;
+    }
 }
