@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <cstring>
 #include <pthread.h>
@@ -211,6 +212,31 @@ int main(int argc, char** argv) {
   auto store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
   if (!store) return fail(store.error());
   auto journal = events::rocksdb_adapter::make_journal(*store);
+  if (!cfg.redis_url.empty()) {
+    // Scaled out, events still in the outbox at start were never on Kafka:
+    // this instance stopped without publishing them (kill -9, Kafka down).
+    // Nobody was told of them, and their partitions have moved on without
+    // them, so the local journal may disagree with the changelog. It is set
+    // aside and rebuilt from the changelog, like a new instance's.
+    auto pending = journal->read_outbox(0, 1);
+    if (!pending) return fail(pending.error());
+    if (!pending->empty()) {
+      journal.reset();
+      store->reset();
+      auto aside = cfg.data_dir + "/journal.unpublished-" + std::to_string(clk->now());
+      std::error_code ec;
+      std::filesystem::rename(cfg.data_dir + "/journal", aside, ec);
+      if (ec) return fail(make_error(errc::unavailable, "cannot set the journal aside: " + ec.message(), "dataDir"));
+      std::filesystem::remove(cfg.data_dir + "/replica-offsets", ec);
+      std::fprintf(stderr,
+                   "provisiond: the journal held events never published to Kafka (an unclean stop); set aside as %s, "
+                   "restoring from the changelog\n",
+                   aside.c_str());
+      store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
+      if (!store) return fail(store.error());
+      journal = events::rocksdb_adapter::make_journal(*store);
+    }
+  }
   auto summaries = std::make_unique<projections::request_summary_projection>(
       journal, projections::rocksdb_adapter::make_view_store(*store));
   if (auto st = summaries->catch_up(); !st) return fail(st.error());
@@ -322,6 +348,13 @@ int main(int argc, char** argv) {
     if (!scale)
       if (auto st = intake->start(); !st) return fail(st.error());
   }
+  // Scaled out, the changelog is the record: nothing is acknowledged before
+  // Kafka has it, so what a crashed instance had not published was never
+  // promised to anyone (and is dropped at its next start, below).
+  std::function<bool()> published;
+  if (scale)
+    published = [r = relay.get(), journal] { return r->wait_published(journal->last_position(), std::chrono::seconds(10)); };
+  if (intake && published) intake->await_published(published);
 
   std::atomic<bool> ready{false};
   gateway::api_backend backend;
@@ -337,6 +370,7 @@ int main(int argc, char** argv) {
     if (!l) return l.error();
     return providers::simulation::ledger_to_json(*l);
   };
+  backend.await_published = published;
   backend.ready = [&ready, i = intake.get()] { return ready.load() && (!i || i->consuming()); };
   nlohmann::json system{{"service", "provisiond"},
                         {"pid", ::getpid()},

@@ -84,6 +84,10 @@ class journal {
   virtual result<std::vector<std::uint64_t>> read_outbox(std::uint64_t from_position, std::size_t max) = 0;
   /// Marks outbox entries as published. Idempotent.
   virtual status ack_outbox(const std::vector<std::uint64_t>& positions) = 0;
+  /// The dedupe record appended together with the event at `position` (kept
+  /// with its outbox entry until published, so the changelog carries it and
+  /// a command redelivered to another instance stays a no-op there).
+  virtual result<std::optional<dedupe_record>> outbox_dedupe(std::uint64_t position) = 0;
 
   /// Registers a callback invoked (on the writer thread) after each committed
   /// batch with the new last position. Register before appending starts.

@@ -35,7 +35,16 @@ http_response handle(const api_backend& backend, const http_request& req) {
   try {
     if (backend.forward)
       if (auto answered = backend.forward(req)) return std::move(*answered);
-    return dispatch(backend, req);
+    auto answer = dispatch(backend, req);
+    bool write = req.method == "POST" || req.method == "PUT" || req.method == "DELETE" ||
+                 req.path.find("/credentials") != std::string::npos;  // a delivery erases the credential
+    if (write && answer.status < 300 && backend.await_published && !backend.await_published()) {
+      auto r = error_response(make_error(
+          errc::unavailable, "recorded, but not yet on the changelog; retry (with the same Idempotency-Key)"));
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    return answer;
   } catch (const std::exception& e) {
     return error_response(make_error(errc::internal, std::string("unexpected error: ") + e.what()));
   }

@@ -36,6 +36,10 @@ struct api_backend {
   /// Scale-out: answers writes for tenants another instance owns
   /// (gateway/forwarding.hpp); null on a single instance.
   std::function<std::optional<http_response>(const http_request&)> forward;
+  /// Scale-out: a successful write is answered once everything journaled
+  /// so far is on the changelog (false: not within the deadline, 503 and
+  /// retry — with the same Idempotency-Key it is a duplicate). Null: at once.
+  std::function<bool()> await_published;
 };
 
 /// Handles one request through the route table. Thread-safe; never throws

@@ -97,6 +97,9 @@ kafka::verdict kafka_intake::handle(const kafka::consumed_message& m) {
     e.message = "command " + held_->command.command_id + ": " + e.message;
     return kafka::verdict::retry(std::move(e));
   }
+  if (r && published_ && !published_())
+    return kafka::verdict::retry(make_error(errc::unavailable, "command " + held_->command.command_id +
+                                                                   ": recorded, but not yet on the changelog"));
   held_.reset();
   if (!r) return kafka::verdict::dead_letter(r.error());
   ++accepted_;

@@ -34,6 +34,10 @@ class kafka_intake {
   /// owner runs it. `hooks` follow the group's assignment.
   void scale_out(std::function<std::optional<std::int32_t>(const kafka_command&)> partition_for,
                  events::kafka::rebalance_hooks hooks);
+  /// Scale-out: a command's offset is committed only once what it caused is
+  /// on the changelog (`published` true); false retries the command (the
+  /// dedupe record makes the retry a no-op). Call before start().
+  void await_published(std::function<bool()> published) { published_ = std::move(published); }
   status start();
   /// Leaves the group; uncommitted commands are redelivered to whoever
   /// consumes next. Safe to call twice.
@@ -52,6 +56,7 @@ class kafka_intake {
 
   actors::engine* engine_;
   std::function<std::optional<std::int32_t>(const kafka_command&)> partition_for_;
+  std::function<bool()> published_;
   std::atomic<std::uint64_t> accepted_{0};
   // The command being retried, parsed once (consumer thread only).
   struct held_command {

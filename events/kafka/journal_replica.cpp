@@ -75,6 +75,7 @@ struct journal_replica::impl {
   void apply(const std::vector<rd_kafka_message_t*>& batch) {
     struct item {
       envelope env;
+      std::optional<dedupe_record> dedupe;
       result<append_result> outcome = make_error(errc::internal, "not appended");
     };
     std::vector<item> items;
@@ -85,15 +86,16 @@ struct journal_replica::impl {
       if (m->err) continue;
       if (m->partition >= 0 && m->partition < static_cast<std::int32_t>(applied.size()))
         applied[m->partition] = std::max(applied[m->partition], m->offset);
+      std::optional<dedupe_record> dedupe;
       auto env = parse_journal_record(
-          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0));
+          std::string_view(static_cast<const char*>(m->payload), m->payload ? m->len : 0), &dedupe);
       if (!env) {
         ++c.malformed;
         continue;
       }
       if (m->partition >= 0 && m->partition < static_cast<std::int32_t>(seen_tokens.size()))
         seen_tokens[m->partition] = std::max(seen_tokens[m->partition], env->fencing_token);
-      items.push_back(item{std::move(*env)});
+      items.push_back(item{std::move(*env), std::move(dedupe)});
     }
     std::mutex done_mutex;
     std::condition_variable done_cv;
@@ -104,7 +106,8 @@ struct journal_replica::impl {
       req.expected_sequence = it.env.sequence - 1;
       req.events.push_back(pending_event{it.env.type, it.env.schema_version, it.env.payload, it.env.time});
       req.fencing_token = it.env.fencing_token;
-      req.to_outbox = false;  // on Kafka already
+      req.dedupe = it.dedupe;  // the command that caused it: a redelivery here is a no-op
+      req.to_outbox = false;   // on Kafka already
       j->append_async(std::move(req), [&, slot = &it](result<append_result> r) {
         std::lock_guard lock{done_mutex};
         slot->outcome = std::move(r);
@@ -117,6 +120,10 @@ struct journal_replica::impl {
     }
     std::vector<std::string> streams;
     for (auto& it : items) {
+      if (it.outcome && it.outcome->duplicate_of) {
+        ++c.held;  // this journal has the command already: it wrote the event itself
+        continue;
+      }
       if (it.outcome) {
         ++c.restored;
         if (std::find(streams.begin(), streams.end(), it.env.stream) == streams.end()) streams.push_back(it.env.stream);

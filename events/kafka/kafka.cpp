@@ -225,20 +225,22 @@ result<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const kafka_con
 
 namespace {
 
-json stored_event(const envelope& env) {
-  return {{"stream", env.stream},
-          {"sequence", env.sequence},
-          {"type", env.type},
-          {"schemaVersion", env.schema_version},
-          {"timeMs", env.time},
-          {"fencingToken", env.fencing_token},
-          {"payload", env.payload}};
+json stored_event(const envelope& env, const std::optional<dedupe_record>& dedupe = std::nullopt) {
+  json out{{"stream", env.stream},
+           {"sequence", env.sequence},
+           {"type", env.type},
+           {"schemaVersion", env.schema_version},
+           {"timeMs", env.time},
+           {"fencingToken", env.fencing_token},
+           {"payload", env.payload}};
+  if (dedupe) out["dedupe"] = {{"key", dedupe->key}, {"value", dedupe->value}};
+  return out;
 }
 
 }  // namespace
 
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
-                                const kafka_config& cfg) {
+                                const kafka_config& cfg, const std::optional<dedupe_record>& dedupe) {
   std::vector<record> out;
   auto request_id = request_of_stream(env.stream);
   json data{{"requestId", request_id},
@@ -261,7 +263,7 @@ std::vector<record> records_for(const envelope& env, const event& e, const reque
   };
   for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t), {}});
   // The changelog record carries the stored event as it is in the journal.
-  data["journal"] = stored_event(env);
+  data["journal"] = stored_event(env, dedupe);
   out.push_back(record{journal_topic(cfg), request_id, cloud_event(journal_topic_name), after.spec.tenant_id});
   return out;
 }
@@ -278,7 +280,7 @@ record admin_record_for(const envelope& env, const kafka_config& cfg) {
   return record{journal_topic(cfg), env.stream, dump_json(ce), std::string{admin_partition_key}};
 }
 
-result<envelope> parse_journal_record(std::string_view value) {
+result<envelope> parse_journal_record(std::string_view value, std::optional<dedupe_record>* dedupe) {
   auto parsed = parse_json(value, "record");
   if (!parsed) return parsed.error();
   const json& ce = *parsed;
@@ -309,6 +311,13 @@ result<envelope> parse_journal_record(std::string_view value) {
   env.time = j["timeMs"].get<time_ms>();
   if (!number("fencingToken", env.fencing_token)) return bad("data.journal.fencingToken", "an integer >= 0");
   if (!text("payload", env.payload)) return bad("data.journal.payload", "the event's JSON text");
+  if (j.contains("dedupe")) {
+    const auto& d = j["dedupe"];
+    if (!d.is_object() || !d.contains("key") || !d["key"].is_string() || d["key"].get_ref<const std::string&>().empty() ||
+        !d.contains("value") || !d["value"].is_string())
+      return bad("data.journal.dedupe", "an object with the strings key and value");
+    if (dedupe) *dedupe = dedupe_record{d["key"].get<std::string>(), d["value"].get<std::string>()};
+  }
   auto rid = request_of_stream(env.stream);
   env.event_id = (rid.empty() ? env.stream : rid) + ":" + std::to_string(env.sequence);
   return env;
@@ -420,7 +429,9 @@ struct outbox_relay::impl {
     } else {
       auto after = state_after(env, *e);
       if (!after) return false;
-      records = records_for(env, *e, *after, cfg);
+      auto dedupe = j->outbox_dedupe(pos);
+      if (!dedupe) return false;
+      records = records_for(env, *e, *after, cfg, *dedupe);
     }
     std::vector<std::int32_t> placed(records.size(), RD_KAFKA_PARTITION_UA);
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -479,9 +490,18 @@ struct outbox_relay::impl {
       if (!confirmed.empty()) {
         if (j->ack_outbox(confirmed)) published += confirmed.size();
         confirmed.clear();
+        acked.notify_all();
       }
     }
   }
+
+  // The lowest outbox entry still waiting, if any.
+  bool published_through(std::uint64_t position) {
+    auto pending = j->read_outbox(0, 1);
+    return pending && (pending->empty() || pending->front() > position);
+  }
+  std::mutex acked_mutex;
+  std::condition_variable acked;
 };
 
 outbox_relay::outbox_relay(std::shared_ptr<journal> j, std::string bootstrap, kafka_config cfg)
@@ -537,5 +557,15 @@ void outbox_relay::stop(std::chrono::milliseconds grace) {
 }
 
 std::uint64_t outbox_relay::published() const { return impl_->published.load(); }
+
+bool outbox_relay::wait_published(std::uint64_t position, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock{impl_->acked_mutex};
+  for (;;) {
+    if (impl_->published_through(position)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    impl_->acked.wait_for(lock, std::chrono::milliseconds(20));  // woken by acknowledgements
+  }
+}
 
 }  // namespace provisiond::events::kafka

@@ -66,8 +66,11 @@ struct record {
 /// tenant's partition, and its `data.journal` holds the stored event itself
 /// (stream, sequence, type, schema version, time, fencing token, payload) so
 /// another instance can restore it byte for byte (parse_journal_record).
+/// `dedupe`: the dedupe record appended with the event, carried in
+/// `data.journal.dedupe` so the instance that restores it also knows the
+/// command (a redelivery there is a no-op too).
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
-                                const kafka_config& cfg);
+                                const kafka_config& cfg, const std::optional<dedupe_record>& dedupe = std::nullopt);
 
 /// Scale-out: the changelog record of an admin event (clusters, quotas,
 /// approval rules): only the journal record, keyed by stream, on the
@@ -77,7 +80,7 @@ record admin_record_for(const envelope& env, const kafka_config& cfg);
 /// The stored event inside a `provisioning.journal` record (its
 /// `global_position` is 0: positions are each journal's own). Errors name
 /// the field that is missing or malformed; never throws.
-result<envelope> parse_journal_record(std::string_view value);
+result<envelope> parse_journal_record(std::string_view value, std::optional<dedupe_record>* dedupe = nullptr);
 
 /// `provisioning.journal` with the prefix.
 std::string journal_topic(const kafka_config& cfg);
@@ -94,6 +97,10 @@ class outbox_relay {
   void stop(std::chrono::milliseconds grace);
   /// Outbox entries published and acknowledged since start.
   std::uint64_t published() const;
+  /// Blocks until no outbox entry at or below `position` is still waiting
+  /// for Kafka (scale-out: a write is answered once the changelog has it).
+  /// False on timeout.
+  bool wait_published(std::uint64_t position, std::chrono::milliseconds timeout);
 
  private:
   struct impl;

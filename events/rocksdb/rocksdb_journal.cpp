@@ -230,6 +230,16 @@ class rocksdb_journal final : public journal {
     return out;
   }
 
+  result<std::optional<dedupe_record>> outbox_dedupe(std::uint64_t position) override {
+    std::string value;
+    auto st = db_->db()->Get(rocksdb::ReadOptions{}, db_->outbox(), be64(position), &value);
+    if (st.IsNotFound() || (st.ok() && value.empty())) return std::optional<dedupe_record>{};
+    if (!st.ok()) return make_error(errc::internal, st.ToString());
+    auto zero = value.find('\0');
+    if (zero == std::string::npos) return make_error(errc::internal, "malformed outbox entry");
+    return std::optional<dedupe_record>{dedupe_record{value.substr(0, zero), value.substr(zero + 1)}};
+  }
+
   status ack_outbox(const std::vector<std::uint64_t>& positions) override {
     rocksdb::WriteBatch batch;
     for (auto p : positions) batch.Delete(db_->outbox(), be64(p));
@@ -342,7 +352,10 @@ class rocksdb_journal final : public journal {
         auto pos_key = be64(env.global_position);
         batch.Put(db_->events(), pos_key, bytes);
         batch.Put(db_->streams(), stream_key(req.stream, env.sequence), bytes);
-        if (req.to_outbox) batch.Put(db_->outbox(), pos_key, rocksdb::Slice{});
+        // The batch's dedupe record rides on its first event's outbox entry: "<key>\0<value>".
+        std::string carried;
+        if (req.dedupe && env.global_position == r.first_position) carried = req.dedupe->key + '\0' + req.dedupe->value;
+        if (req.to_outbox) batch.Put(db_->outbox(), pos_key, carried);
       }
       r.last_position = req.events.empty() ? 0 : position;
       r.last_sequence = head;

@@ -312,6 +312,7 @@ struct throwing_dedupe_journal final : ev::journal {
     return inner->read_outbox(from, max);
   }
   status ack_outbox(const std::vector<std::uint64_t>& p) override { return inner->ack_outbox(p); }
+  result<std::optional<ev::dedupe_record>> outbox_dedupe(std::uint64_t p) override { return inner->outbox_dedupe(p); }
   void on_commit(std::function<void(std::uint64_t)> fn) override { inner->on_commit(std::move(fn)); }
 };
 

@@ -92,6 +92,38 @@ TEST(KafkaRecords, TheChangelogRecordGivesBackTheStoredEventByteForByte) {
   EXPECT_EQ(std::get<ev::resource_allocated>(*decoded).resource.id, "srv-9");
 }
 
+TEST(KafkaRecords, TheChangelogCarriesTheCommandsDedupeRecordAndAdminEventsOnTheAdminPartition) {
+  ev::event e = ev::resource_allocated{{"srv-9", "server", ev::step_kind::allocate, {}}};
+  auto env = envelope_of(e, 5, 11);
+  ev::dedupe_record d{"cmd/c-42", R"({"requestId":"r-1"})"};
+  auto records = kf::records_for(env, e, state_of_acme(), {}, d);
+  std::optional<ev::dedupe_record> back;
+  ASSERT_TRUE(kf::parse_journal_record(records.back().value, &back).has_value());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->key, d.key);
+  EXPECT_EQ(back->value, d.value);
+  std::optional<ev::dedupe_record> none;
+  ASSERT_TRUE(kf::parse_journal_record(kf::records_for(env, e, state_of_acme(), {}).back().value, &none).has_value());
+  EXPECT_FALSE(none.has_value());
+
+  ev::envelope admin;
+  admin.stream = ev::clusters_stream;
+  admin.sequence = 3;
+  admin.event_id = "clusters:3";
+  admin.type = "cluster_deleted";
+  admin.payload = R"({"clusterId":"c-1"})";
+  admin.fencing_token = 7;
+  auto r = kf::admin_record_for(admin, {});
+  EXPECT_EQ(r.topic, "provisioning.journal");
+  EXPECT_EQ(r.partition_key, kf::admin_partition_key) << "every admin stream on the admin partition";
+  auto restored = kf::parse_journal_record(r.value);
+  ASSERT_TRUE(restored.has_value()) << restored.error().message;
+  EXPECT_EQ(restored->stream, "clusters");
+  EXPECT_EQ(restored->event_id, "clusters:3");
+  EXPECT_EQ(restored->fencing_token, 7u);
+  EXPECT_EQ(restored->payload, admin.payload);
+}
+
 TEST(KafkaRecords, AMalformedChangelogRecordIsAnErrorNamingTheField) {
   auto field_of = [](const std::string& text) {
     auto r = kf::parse_journal_record(text);
@@ -104,6 +136,11 @@ TEST(KafkaRecords, AMalformedChangelogRecordIsAnErrorNamingTheField) {
   EXPECT_EQ(field_of(R"({"data":{"journal":{"stream":"request-r","sequence":1,"type":"t","schemaVersion":1,)"
                      R"("timeMs":1,"fencingToken":-1,"payload":"{}"}}})"),
             "data.journal.fencingToken");
+  EXPECT_EQ(field_of(R"({"data":{"journal":{"stream":"request-r","sequence":1,"type":"t","schemaVersion":1,)"
+                     R"("timeMs":1,"fencingToken":1,"payload":"{}","dedupe":{"key":""}}}})"),
+            "data.journal.dedupe");
+  EXPECT_EQ(field_of(R"({"data":{"journal":{"stream":"tenant-quotas-x","sequence":1}}})"), "data.journal.stream")
+      << "only the known admin streams";
   EXPECT_NE(field_of(std::string(100'000, '[')), "(accepted)") << "deep nesting is refused by the bounded parser";
   EXPECT_FALSE(kf::parse_journal_record("not json").has_value());
 }
