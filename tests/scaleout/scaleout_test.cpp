@@ -91,6 +91,23 @@ struct ScaleOut : ::testing::Test {
     return sum;
   }
 
+  // Waits until the group has settled: each of them owns partitions, and
+  // all 8 are owned.
+  void wait_owned(const std::vector<std::size_t>& which) {
+    for (int i = 0; i < 1200; ++i) {
+      double sum = 0;
+      bool each = true;
+      for (auto k : which) {
+        auto owned = metric(k, "provisiond_partitions_owned");
+        sum += owned;
+        each = each && owned > 0;
+      }
+      if (each && sum == 8) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "the partitions were not shared out in 60 s";
+  }
+
   // Waits until everything any of them wrote is on Kafka, then until every
   // one of them has applied the whole changelog and folded it.
   void wait_no_lag(const std::vector<std::size_t>& which) {
@@ -278,6 +295,7 @@ TEST_F(ScaleOut, AnInstancePausedPastItsLeaseWritesNothingWhenItWakesUp) {
   start_sim({{"minDelayMs", 300}, {"maxDelayMs", 600}});
   start_instance(0, 2000);
   start_instance(1, 2000);
+  wait_owned({0, 1});  // so that the paused one has work in hand
   std::vector<std::string> ids;
   for (int i = 0; i < 60; ++i) {
     auto id = submit_http(i % 2, "tenant-" + std::to_string(i % 12), "o-" + std::to_string(i));
