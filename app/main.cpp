@@ -271,6 +271,7 @@ int main(int argc, char** argv) {
     ss.redis_url = cfg.redis_url;
     ss.lease_ttl_ms = cfg.lease_ttl_ms;
     ss.grace_ms = cfg.shutdown_grace_ms;
+    ss.max_forwarding = std::max(1, cfg.http_threads - 1);
     auto s = app::scale_out::open(ss, cfg.kafka.bootstrap, cfg.kafka, journal, summaries.get(), cfg.data_dir);
     if (!s) return fail(s.error());
     scale = std::move(*s);

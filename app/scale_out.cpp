@@ -204,6 +204,7 @@ void scale_out::attach(actors::engine* engine, gateway::kafka_intake* intake, co
 gateway::forwarder scale_out::forwarder() {
   gateway::ownership_view view;
   view.instance_id = settings_.instance_id;
+  view.max_forwarding = settings_.max_forwarding;
   auto n = replica_->partitions();
   view.partition_of = [n](const std::string& t) { return events::kafka::partition_of(t, n); };
   view.owned_here = [this](std::int32_t p) {

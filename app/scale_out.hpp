@@ -29,6 +29,7 @@ struct scale_out_settings {
   std::string redis_url;
   time_ms lease_ttl_ms = 10'000;
   time_ms grace_ms = 30'000;
+  int max_forwarding = 1;  ///< writes proxied to their owners at once (below the HTTP threads)
 };
 
 class scale_out {

@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     }
     double secs = seconds_since(started);
     std::printf("scaleout %d instance(s): %d requests from %d tenants, %d clients: %.1f s → %.0f requests/s "
-                "(%d answers to retry while partitions moved)\n",
+                "(%d answers 503 to retry: partitions moving, or the instance busy forwarding)\n",
                 n, requests, tenants, clients, secs, requests / secs, refused.load());
     std::fflush(stdout);
     if (n == 3) {

@@ -1,5 +1,6 @@
 #include "gateway/forwarding.hpp"
 
+#include <atomic>
 #include <memory>
 
 #include "common/json.hpp"
@@ -62,8 +63,11 @@ http_response moving(std::int32_t partition) {
 }  // namespace
 
 forwarder make_forwarder(ownership_view view, projections::request_summary_projection* summaries) {
-  auto client = std::make_shared<providers::http::client>();
-  return [view = std::move(view), summaries, client](const http_request& req) -> std::optional<http_response> {
+  providers::http::client_options o;
+  o.io_timeout = std::chrono::milliseconds(15'000);  // the owner answers within its own deadlines
+  auto client = std::make_shared<providers::http::client>(o);
+  auto forwarding = std::make_shared<std::atomic<int>>(0);
+  return [view = std::move(view), summaries, client, forwarding](const http_request& req) -> std::optional<http_response> {
     try {
       if (!req.header(forwarded_header).empty()) return std::nullopt;
       auto tenant = key_of(req, summaries);
@@ -80,6 +84,16 @@ forwarder make_forwarder(ownership_view view, projections::request_summary_proje
       for (const char* h : {"content-type", "idempotency-key", "authorization", "x-request-id", "x-tenant-id"})
         if (auto v = req.header(h); !v.empty()) out.headers.emplace_back(h, v);
       out.headers.emplace_back(forwarded_header, view.instance_id);
+      struct slot {
+        std::atomic<int>& n;
+        ~slot() { n.fetch_sub(1); }
+      } held{*forwarding};
+      if (forwarding->fetch_add(1) >= view.max_forwarding) {
+        auto busy = error_response(make_error(
+            errc::unavailable, "this instance is busy forwarding writes to their owners; retry (or send it to the owner)"));
+        busy.headers.emplace_back("Retry-After", "1");
+        return busy;
+      }
       auto r = client->send(out);
       if (!r) return moving(p);  // the owner is going away: the partition moves
       http_response answer;

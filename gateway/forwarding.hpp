@@ -32,6 +32,11 @@ struct ownership_view {
   std::function<bool(std::int32_t)> moving;      ///< being restored or handed over
   /// The owner's "host:port", if any instance holds the partition.
   std::function<std::optional<std::string>(std::int32_t)> owner_address;
+  /// At most this many writes are proxied at once; one more is answered 503
+  /// with Retry-After: 1. Keep it below the HTTP threads: a thread that
+  /// waits for the owner cannot serve what the owner forwards here, and two
+  /// instances whose every thread waits for the other would wait forever.
+  int max_forwarding = 1;
 };
 
 /// Returns the owner's answer, a 503 while the partition moves, or nullopt
