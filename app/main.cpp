@@ -351,7 +351,7 @@ int main(int argc, char** argv) {
   }
   // Scaled out, the changelog is the record: nothing is acknowledged before
   // Kafka has it, so what a crashed instance had not published was never
-  // promised to anyone (and is dropped at its next start, below).
+  // promised to anyone (and is set aside at its next start, above).
   std::function<bool()> published;
   if (scale)
     published = [r = relay.get(), journal] { return r->wait_published(journal->last_position(), std::chrono::seconds(10)); };

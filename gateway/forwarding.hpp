@@ -5,7 +5,8 @@
 /// /v1/requests/{id}/.... Admin writes (POST/PUT/DELETE of clusters and
 /// approval rules, PUT of a quota) belong to the partition of
 /// `admin_partition_key`, whose owner writes the admin streams. A GET of a
-/// request's credentials goes to the request's owner too (delivered once). The write is proxied to the owner's advertised
+/// request's credentials goes to the request's owner too (delivered once).
+/// The write is proxied to the owner's advertised
 /// address unchanged (one hop: a forwarded write is never forwarded again),
 /// and its answer (202, 400, 409, ...) is returned as it is. While the
 /// tenant's partition moves between instances the answer is 503 with

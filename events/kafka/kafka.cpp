@@ -198,6 +198,20 @@ std::string journal_topic(const kafka_config& cfg) { return cfg.topic_prefix + j
 
 std::string dlq_topic(const kafka_config& cfg) { return cfg.commands_topic + ".dlq"; }
 
+int partition_count(rd_kafka_t* client, const std::string& topic, int attempts, int timeout_ms) {
+  int n = 0;
+  for (int tries = 0; tries < attempts && n == 0; ++tries) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(client, topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(client, 0, rkt, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
+      if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) n = md->topics[0].partition_cnt;
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+  }
+  return n;
+}
+
 result<rd_kafka_conf_t*> make_conf(const std::string& bootstrap, const kafka_config& cfg) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -356,14 +370,7 @@ struct outbox_relay::impl {
   // 0 while the brokers cannot say (the caller stops and tries later).
   int partition_count(const std::string& topic) {
     if (auto it = partitions.find(topic); it != partitions.end()) return it->second;
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(producer, topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    int n = 0;
-    if (rd_kafka_metadata(producer, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
-      if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) n = md->topics[0].partition_cnt;
-      rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_topic_destroy(rkt);
+    int n = kafka::partition_count(producer, topic, 1, 2000);
     if (n > 0) partitions[topic] = n;
     return n;
   }

@@ -18,6 +18,7 @@
 #include "events/request_state.hpp"
 
 struct rd_kafka_conf_s;
+struct rd_kafka_s;
 
 namespace provisiond::events::kafka {
 
@@ -48,6 +49,10 @@ std::string dlq_topic(const kafka_config& cfg);
 /// pass-through property applied. Errors name the offending property (never
 /// its value, which may be a secret).
 result<rd_kafka_conf_s*> make_conf(const std::string& bootstrap, const kafka_config& cfg);
+
+/// A topic's partition count from the cluster's metadata, asked up to
+/// `attempts` times (`timeout_ms` each); 0 while the brokers cannot say.
+int partition_count(rd_kafka_s* client, const std::string& topic, int attempts, int timeout_ms);
 
 /// One Kafka record to publish.
 struct record {

@@ -146,16 +146,7 @@ status secret_replica::start(std::chrono::milliseconds timeout) {
   if (!impl_->consumer) return make_error(errc::unavailable, std::string("cannot create Kafka consumer: ") + err, "kafka");
   rd_kafka_poll_set_consumer(impl_->consumer);
 
-  int n = 0;
-  for (int tries = 0; tries < 30 && n == 0; ++tries) {
-    rd_kafka_topic_t* rkt = rd_kafka_topic_new(impl_->consumer, impl_->topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(impl_->consumer, 0, rkt, &md, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR && md) {
-      if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) n = md->topics[0].partition_cnt;
-      rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_topic_destroy(rkt);
-  }
+  int n = partition_count(impl_->consumer, impl_->topic, 30, 1000);
   if (n == 0) return make_error(errc::unavailable, "no metadata for " + impl_->topic, "kafka.bootstrap");
   impl_->next.assign(n, 0);
   auto* list = rd_kafka_topic_partition_list_new(n);

@@ -512,14 +512,19 @@ TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthers
   start_instance(0);
   start_instance(1);
   // Admin writes retry while the admin partition's lease is still being taken.
-  auto write = [&](std::size_t k, const std::string& method, const std::string& path, const json& body) {
+  // (and 503 "busy forwarding", like any client told Retry-After).
+  auto call = [&](std::size_t k, const std::string& method, const std::string& path, const std::string& body,
+                  std::map<std::string, std::string> headers) {
     http_reply r;
     for (int attempt = 0; attempt < 300; ++attempt) {
-      r = http_call(port(k), method, path, body.dump(), {{"Content-Type", "application/json"}});
+      r = http_call(port(k), method, path, body, headers);
       if (r.status != 503) break;
       std::this_thread::sleep_for(100ms);
     }
     return r;
+  };
+  auto write = [&](std::size_t k, const std::string& method, const std::string& path, const json& body) {
+    return call(k, method, path, body.dump(), {{"Content-Type", "application/json"}});
   };
   const std::string token = "cluster-token-Zq81xW", password = "delivered-pw-8Hn2Lk";
   auto created = write(1, "POST", "/v1/clusters",
@@ -551,14 +556,16 @@ TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthers
 
   // Requests of tenants owned by either instance see the same admin state.
   std::vector<std::string> placed, over_quota, gated;
-  for (int i = 0; i < 6; ++i) placed.push_back(submit_http(i % 2, "t-api-" + std::to_string(i), "api-" + std::to_string(i), "api-1"));
+  for (int i = 0; i < 6; ++i)
+    placed.push_back(submit_http(i % 2, "t-api-" + std::to_string(i), "api-" + std::to_string(i), "api-1"));
   json big{{"tenantId", "t-quota"}, {"orderId", "q-1"}, {"type", "vps"}, {"region", "api-1"},
            {"resources", {{"cpu", 4}, {"memoryGb", 2}, {"storageGb", 20}}}};
-  auto q = http_call(port(1), "POST", "/v1/requests", big.dump(), {{"Content-Type", "application/json"}});
+  auto q = write(1, "POST", "/v1/requests", big);
   ASSERT_EQ(q.status, 202) << q.body;
   over_quota.push_back(parse(q)["id"]);
   gated.push_back(submit_http(0, "t-ruled", "ruled-1", "api-1"));
   ASSERT_TRUE(all_terminal(0, placed, 60s));
+  wait_no_lag({0, 1});
   for (auto& [id, st] : states(1, placed)) EXPECT_EQ(st, "Completed") << id;
   ASSERT_TRUE(all_terminal(0, over_quota, 60s));
   EXPECT_EQ(parse(http_call(port(0), "GET", "/v1/requests/" + over_quota[0]))["failure"]["code"], "quota_exceeded");
@@ -572,7 +579,7 @@ TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthers
   auto manual = submit_http(0, "t-manual", "manual-1", "api-1");
   json spec{{"tenantId", "t-manual"}, {"orderId", "manual-2"}, {"type", "vps"}, {"region", "api-1"},
             {"provider", "manual"}, {"resources", {{"cpu", 1}, {"memoryGb", 1}, {"storageGb", 10}}}};
-  auto m = http_call(port(1), "POST", "/v1/requests", spec.dump(), {{"Content-Type", "application/json"}});
+  auto m = write(1, "POST", "/v1/requests", spec);
   ASSERT_EQ(m.status, 202) << m.body;
   std::string mid = parse(m)["id"];
   json r;
@@ -585,11 +592,10 @@ TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthers
                     {{"host", "10.9.8.7"}, {"username", "root"}, {"password", password}});
   ASSERT_EQ(done.status, 200) << done.body;
   ASSERT_TRUE(all_terminal(1, {mid, manual}, 60s));
-  auto cred = http_call(port(1), "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}});
+  auto cred = call(1, "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}});
   ASSERT_EQ(cred.status, 200) << cred.body;
   EXPECT_EQ(parse(cred)["password"], password);
-  EXPECT_EQ(http_call(port(0), "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}}).status,
-            404)
+  EXPECT_EQ(call(0, "GET", "/v1/requests/" + mid + "/credentials", "", {{"X-Tenant-Id", "t-manual"}}).status, 404)
       << "delivered once, whichever instance is asked";
 
   // Sealed on provisioning.secrets; neither secret is in any record in the clear.
