@@ -33,7 +33,6 @@ struct secret_replica::impl {
   std::vector<std::int64_t> next;  // per partition: the next offset to apply
   // One delivery report per produce, matched by a counter.
   std::mutex delivery_mutex;
-  std::condition_variable delivered;
   std::uint64_t produced = 0;
   std::map<std::uint64_t, rd_kafka_resp_err_t> reports;
 
@@ -50,7 +49,6 @@ struct secret_replica::impl {
     auto* self = static_cast<impl*>(opaque);
     std::lock_guard lock{self->delivery_mutex};
     self->reports[reinterpret_cast<std::uintptr_t>(m->_private)] = m->err;
-    self->delivered.notify_all();
   }
 
   // Produces one record (nullopt: a tombstone) and waits for the brokers.
@@ -131,6 +129,9 @@ status secret_replica::start(std::chrono::milliseconds timeout) {
   if (!pconf) return pconf.error();
   rd_kafka_conf_set(*pconf, "enable.idempotence", "true", err, sizeof err);
   rd_kafka_conf_set(*pconf, "acks", "all", err, sizeof err);
+  // A put waits 10 s for the brokers; the record gives up soon after, so a
+  // report never arrives for a put that was already answered "not shared".
+  rd_kafka_conf_set(*pconf, "message.timeout.ms", "10000", err, sizeof err);
   rd_kafka_conf_set_opaque(*pconf, impl_.get());
   rd_kafka_conf_set_dr_msg_cb(*pconf, &impl::on_delivery);
   impl_->producer = rd_kafka_new(RD_KAFKA_PRODUCER, *pconf, err, sizeof err);

@@ -207,8 +207,14 @@ struct ScaleOut : ::testing::Test {
   // The invariants of the issue, read from instance k and the shared ledger.
   void check_invariants(std::size_t k, const std::vector<std::string>& ids) {
     auto s = states(k, ids);
-    auto ledger = parse(http_call(port(k), "GET", "/v1/simulation/ledger"));
-    ASSERT_TRUE(ledger.is_array()) << "the shared ledger";
+    http_reply reply;
+    json ledger;
+    for (int attempt = 0; attempt < 5 && !ledger.is_array(); ++attempt) {  // a read through the instance to the sim-cloud
+      if (attempt > 0) std::this_thread::sleep_for(1s);
+      reply = http_call(port(k), "GET", "/v1/simulation/ledger");
+      ledger = parse(reply);
+    }
+    ASSERT_TRUE(ledger.is_array()) << "the shared ledger: " << reply.status << " " << reply.body.substr(0, 300);
     std::map<std::pair<std::string, std::string>, int> per_step;
     for (auto& e : ledger) ++per_step[{e["requestId"].get<std::string>(), e["step"].get<std::string>()}];
     for (auto& [key, n] : per_step) EXPECT_EQ(n, 1) << "resources of " << key.first << " " << key.second;
