@@ -120,31 +120,34 @@ struct journal_replica::impl {
     }
     std::vector<std::string> streams;
     for (auto& it : items) {
-      if (it.outcome && it.outcome->duplicate_of) {
-        ++c.held;  // this journal has the command already: it wrote the event itself
-        continue;
-      }
-      if (it.outcome) {
+      // Nothing written because the command is known here already: held if
+      // this journal has the very event, else a divergence (counted).
+      bool known_command = it.outcome && it.outcome->duplicate_of;
+      if (it.outcome && !known_command) {
         ++c.restored;
         if (std::find(streams.begin(), streams.end(), it.env.stream) == streams.end()) streams.push_back(it.env.stream);
         continue;
       }
-      auto code = it.outcome.error().code;
-      if (code == errc::fenced) {
-        ++c.refused;
-        continue;
-      }
-      if (code != errc::conflict) {
-        // The local journal failed (disk): this record is not applied; keep
-        // the offsets where they are so it is read again.
-        std::fprintf(stderr, "provisiond: replica: %s\n", it.outcome.error().message.c_str());
-        return;
+      if (!known_command) {
+        auto code = it.outcome.error().code;
+        if (code == errc::fenced) {
+          ++c.refused;
+          continue;
+        }
+        if (code != errc::conflict) {
+          // The local journal failed (disk): this record is not applied; keep
+          // the offsets where they are so it is read again.
+          std::fprintf(stderr, "provisiond: replica: %s\n", it.outcome.error().message.c_str());
+          return;
+        }
       }
       auto have = j->read_stream(it.env.stream, it.env.sequence, 1);
       if (have && !have->empty() && have->front().sequence == it.env.sequence) {
         const auto& h = have->front();
         if (h.type == it.env.type && h.payload == it.env.payload) ++c.held;
         else ++c.diverged;
+      } else if (known_command) {
+        ++c.diverged;  // another event answered this command here
       } else {
         ++c.gaps;
       }
