@@ -200,7 +200,8 @@ result<response> client::send(const request& r) {
   if (!u) return u.error();
   std::string key = (u->tls ? "https://" : "http://") + u->host + ":" + u->port;
   // An idle connection may have been closed by the server meanwhile: a
-  // failure on a reused one is retried once on a fresh connection.
+  // failure on a reused one is retried once on a fresh connection (and the
+  // other idle ones to that host are dropped: they idled as long).
   bool idempotent = r.method == "GET" || r.method == "HEAD" || r.method == "PUT" || r.method == "DELETE";
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<connection> c;
@@ -223,7 +224,12 @@ result<response> client::send(const request& r) {
     auto out = impl_->exchange(*c, *u, r, &reusable);
     // Only an idempotent request is sent again by itself: a POST whose answer
     // was lost may have been carried out (the caller reconciles first).
-    if (!out && reused && idempotent && out.error().code == errc::retryable) continue;
+    if (!out && reused && idempotent && out.error().code == errc::retryable) {
+      // The others idle as long are as likely closed: the retry opens a fresh one.
+      std::lock_guard lock{impl_->mutex};
+      impl_->idle[key].clear();
+      continue;
+    }
     if (out && reusable) {
       std::lock_guard lock{impl_->mutex};
       auto& q = impl_->idle[key];

@@ -1,5 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "providers/http/http_client.hpp"
 #include "tests/support/local_https.hpp"
 
@@ -91,4 +101,62 @@ TEST(HttpClient, ReusesConnectionsAndLimitsTimeAndSize) {
   auto refused = client{quick}.send({"GET", "http://127.0.0.1:1/", {}, ""});
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().field, "connect");
+}
+
+// A server that answers each connection once, keep-alive by HTTP/1.1's
+// default, and then closes it — as a server does with connections idle too
+// long. Every pooled connection is stale by the next request.
+TEST(HttpClient, AfterAnIdlePeriodEveryPooledConnectionIsStaleAndTheRequestStillGoesThrough) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> served;
+  std::mutex served_mutex;
+  std::thread acceptor([&] {
+    while (!stop) {
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) return;
+      std::lock_guard lock{served_mutex};
+      served.emplace_back([fd] {
+        std::string in;
+        char buf[4096];
+        while (in.find("\r\n\r\n") == std::string::npos) {
+          auto n = ::recv(fd, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          in.append(buf, static_cast<std::size_t>(n));
+        }
+        std::this_thread::sleep_for(100ms);  // so that the three requests overlap
+        std::string out = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+        std::this_thread::sleep_for(50ms);
+        ::close(fd);  // no "Connection: close": the client keeps it
+      });
+    }
+  });
+  auto url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/";
+  client c;
+  std::vector<std::thread> three;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 3; ++i)
+    three.emplace_back([&] {
+      if (auto r = c.send({"GET", url, {}, ""}); r && r->status == 200) ++ok;
+    });
+  for (auto& t : three) t.join();
+  ASSERT_EQ(ok.load(), 3);
+  std::this_thread::sleep_for(300ms);  // the server has closed all three
+  auto again = c.send({"GET", url, {}, ""});
+  EXPECT_TRUE(again.has_value()) << again.error().message;
+  if (again) EXPECT_EQ(again->body, "ok");
+  stop = true;
+  ::shutdown(listener, SHUT_RDWR);
+  ::close(listener);
+  acceptor.join();
+  for (auto& t : served) t.join();
 }
