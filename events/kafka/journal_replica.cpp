@@ -288,7 +288,7 @@ std::int64_t journal_replica::lag() const {
   std::vector<std::int64_t> now;
   for (std::int32_t p = 0; p < partitions(); ++p) {
     std::int64_t lo = 0, hi = -1;
-    if (impl_->consumer && rd_kafka_query_watermark_offsets(impl_->consumer, impl_->topic.c_str(), p, &lo, &hi, 1000) !=
+    if (impl_->consumer && rd_kafka_query_watermark_offsets(impl_->consumer, impl_->topic.c_str(), p, &lo, &hi, 200) !=
                                RD_KAFKA_RESP_ERR_NO_ERROR)
       hi = -1;
     now.push_back(hi);

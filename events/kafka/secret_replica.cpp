@@ -88,8 +88,11 @@ struct secret_replica::impl {
     }
     auto sealed = base64_decode(std::string(static_cast<const char*>(m->payload), m->len));
     auto plain = sealed ? box.open(*sealed, name) : result<std::string>{sealed.error()};
-    if (!plain) {  // another key, or not ours: never logged with its value
-      std::fprintf(stderr, "provisiond: secret replica: %s cannot be opened with this instance's key\n", name.c_str());
+    if (!plain) {  // another key, or not ours: never logged with its value, the name printable and short
+      std::string shown;
+      for (char ch : name.substr(0, 120)) shown += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+      std::fprintf(stderr, "provisiond: secret replica: %s%s cannot be opened with this instance's key\n",
+                   shown.c_str(), name.size() > 120 ? "..." : "");
       return count("unreadable");
     }
     auto have = local->get(name);

@@ -18,6 +18,17 @@
 
 namespace provisiond::testing {
 
+/// Sends `sig` to `pid` and reaps it: its exit status, or -1 (killed by a
+/// signal, or nothing to stop). `pid` is -1 afterwards.
+inline int signal_and_reap(pid_t& pid, int sig) {
+  if (pid <= 0) return -1;
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  pid = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 class provisiond_process {
  public:
   /// Starts `PROVISIOND_BINARY args...` with output in `log_file` (use a new
@@ -74,14 +85,7 @@ class provisiond_process {
   }
 
  private:
-  int stop_with(int sig) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  int stop_with(int sig) { return signal_and_reap(pid_, sig); }
 
   // The port of the last "listening on http://H:P" line in the log.
   std::uint16_t last_port() const {
@@ -145,14 +149,7 @@ class announced_process {
     return false;
   }
   /// SIGTERM, then reap; the exit status (or -1).
-  int terminate() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  int terminate() { return signal_and_reap(pid_, SIGTERM); }
   const std::string& value() const { return value_; }
   ~announced_process() { terminate(); }
 
