@@ -97,7 +97,8 @@ result<reply> client::command_locked(const std::vector<std::string>& argv) {
   if (!raw) {
     // The connection broke (Redis restarted, say): one new connection and
     // one more try. Every command this adapter sends is safe to repeat.
-    if (auto st = reconnect(); st) raw = send();
+    if (auto st = reconnect(); !st) return st.error();
+    raw = send();
   }
   if (!raw) {
     std::string why = ctx_ ? ctx_->errstr : "not connected";

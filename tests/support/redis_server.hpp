@@ -4,10 +4,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -32,8 +35,10 @@ class redis_server {
                "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), nullptr);
       ::_exit(127);
     }
-    for (int i = 0; i < 200; ++i) {
-      if (std::filesystem::exists(socket())) return true;
+    // The socket file appears at bind(), a moment before listen(): ready
+    // means a connection is accepted, not that the file exists.
+    for (int i = 0; i < 500; ++i) {
+      if (accepts()) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
@@ -46,6 +51,18 @@ class redis_server {
     pid_ = -1;
   }
   std::string socket() const { return dir_ + "/redis.sock"; }
+  bool accepts() const {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    auto path = socket();
+    if (path.size() >= sizeof(addr.sun_path)) return false;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+    ::close(fd);
+    return ok;
+  }
   std::string url() const { return "unix://" + socket(); }
 
  private:
