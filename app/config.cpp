@@ -60,6 +60,64 @@ bool is_http_url(const std::string& url) {
   return std::none_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch >= 0x7f; });
 }
 
+// An array of 1-64 strings of 1-253 characters each.
+std::vector<std::string> string_list(const json& v, const std::string& path, std::optional<error>& err) {
+  std::vector<std::string> out;
+  if (!v.is_array() || v.size() > 256) {
+    err = make_error(errc::invalid_argument, "expected an array of strings", path);
+    return out;
+  }
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_string() || v[i].get<std::string>().empty() || v[i].get<std::string>().size() > 253) {
+      err = make_error(errc::invalid_argument, "expected a non-empty string", path + "[" + std::to_string(i) + "]");
+      return out;
+    }
+    out.push_back(v[i].get<std::string>());
+  }
+  return out;
+}
+
+void parse_webhooks(const json& j, config::webhook_settings& w, std::optional<error>& err) {
+  reader r{j, "webhooks"};
+  if (!r.check_object(err, {"allow", "hosts", "retryDelaysMs", "deactivateAfter", "threads", "perEndpoint",
+                            "timeoutMs", "rotationOverlapSeconds"}))
+    return;
+  if (j.contains("allow")) w.allow = string_list(j["allow"], "webhooks.allow", err);
+  if (!err && j.contains("hosts")) {
+    if (!j["hosts"].is_object()) {
+      err = make_error(errc::invalid_argument, "expected an object of host name -> [addresses]", "webhooks.hosts");
+      return;
+    }
+    for (auto& [name, v] : j["hosts"].items()) {
+      w.hosts[name] = string_list(v, "webhooks.hosts." + name, err);
+      if (err) return;
+    }
+  }
+  if (!err && j.contains("retryDelaysMs")) {
+    const auto& d = j["retryDelaysMs"];
+    if (!d.is_array() || d.size() > 20) {
+      err = make_error(errc::invalid_argument, "expected an array of at most 20 delays in ms", "webhooks.retryDelaysMs");
+      return;
+    }
+    w.retry_delays_ms.clear();
+    for (std::size_t i = 0; i < d.size(); ++i) {
+      if (!d[i].is_number_integer() || d[i].get<long long>() < 0 || d[i].get<long long>() > 86'400'000) {
+        err = make_error(errc::invalid_argument, "expected a delay in ms from 0 to 86400000",
+                         "webhooks.retryDelaysMs[" + std::to_string(i) + "]");
+        return;
+      }
+      w.retry_delays_ms.push_back(d[i].get<long long>());
+    }
+  }
+  r.number("deactivateAfter", w.deactivate_after, err, 1, 1000);
+  r.number("threads", w.threads, err, 1, 256);
+  r.number("perEndpoint", w.per_endpoint, err, 1, 64);
+  r.number("timeoutMs", w.timeout_ms, err, 100, 60'000);
+  time_ms overlap_s = w.rotation_overlap_ms / 1000;
+  r.number("rotationOverlapSeconds", overlap_s, err, 0, 604'800);
+  w.rotation_overlap_ms = overlap_s * 1000;
+}
+
 }  // namespace
 
 result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string& s,
@@ -83,8 +141,9 @@ result<config> parse_config(const std::string& text, config c) {
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "shutdownGraceMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis"}))
+                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis", "webhooks"}))
     return *err;
+  if (!err && j.contains("webhooks")) parse_webhooks(j["webhooks"], c.webhooks, err);
   r.string("dataDir", c.data_dir, err);
   r.string("instanceId", c.instance_id, err);
   if (!err && j.contains("instanceId") && !is_valid_id(c.instance_id))

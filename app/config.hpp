@@ -55,6 +55,20 @@ struct config {
   std::string advertise;    ///< host:port others forward writes to; empty: the HTTP listener's
   std::string redis_url;    ///< redis://host:port or unix:///path
   time_ms lease_ttl_ms = 10'000;
+  /// Tenant webhooks (README "Webhooks").
+  struct webhook_settings {
+    /// SSRF allow-list: CIDRs or host names a webhook may reach although
+    /// they are not public (an internal receiver; the tests' loopback one).
+    std::vector<std::string> allow;
+    /// Static name → addresses, looked up before DNS (like /etc/hosts).
+    std::map<std::string, std::vector<std::string>> hosts;
+    std::vector<time_ms> retry_delays_ms = {5'000, 30'000, 300'000};
+    int deactivate_after = 5;  ///< failed deliveries in a row
+    int threads = 8;           ///< attempts in flight overall
+    int per_endpoint = 2;      ///< attempts in flight per endpoint
+    time_ms timeout_ms = 10'000;
+    time_ms rotation_overlap_ms = 24 * 3600 * 1000;  ///< the previous secret's validity after a rotation
+  } webhooks;
   /// `provisiond kafka-dev`: partitions of each topic it creates.
   int dev_partitions = 4;
 };

@@ -37,6 +37,8 @@
 #include "providers/openstack/openstack_provider.hpp"
 #include "providers/simulation/remote_simulation_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
+#include "webhooks/deliveries.hpp"
+#include "webhooks/registry.hpp"
 
 using namespace provisiond;
 
@@ -293,10 +295,32 @@ int main(int argc, char** argv) {
   auto clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
   if (scale) clusters->share(scale->admin_token());
   if (auto st = clusters->load(cfg.clusters, cfg.cluster_secrets); !st) return fail(st.error());
+  // Tenant webhooks: endpoints (admin state), deliveries driven by the journal.
+  auto guard = webhooks::address_guard::make({cfg.webhooks.allow, cfg.webhooks.hosts});
+  if (!guard) return fail(guard.error());
+  auto webhook_guard = std::make_shared<webhooks::address_guard>(std::move(*guard));
+  auto hooks = std::make_shared<webhooks::registry>(journal, secrets, clk);
+  if (scale) hooks->share(scale->admin_token());
+  if (auto st = hooks->load(); !st) return fail(st.error());
+  webhooks::delivery_options wo;
+  wo.retry_delays_ms = cfg.webhooks.retry_delays_ms;
+  wo.deactivate_after = cfg.webhooks.deactivate_after;
+  wo.threads = cfg.webhooks.threads;
+  wo.per_endpoint = cfg.webhooks.per_endpoint;
+  wo.timeout_ms = cfg.webhooks.timeout_ms;
+  wo.source = cfg.kafka.source;
+  if (scale)  // the owner of the tenant's partition delivers
+    wo.owns = [f = scale->fencing()](const std::string& tenant) { return f(tenant_id{tenant}).has_value(); };
+  auto deliveries = std::make_unique<webhooks::delivery_service>(
+      journal, projections::rocksdb_adapter::make_view_store(*store), hooks, webhook_guard, clk, wo);
+  if (auto st = deliveries->catch_up(); !st) return fail(st.error());
+  deliveries->start();
+
   if (scale)  // another instance's admin writes, as the replica restores them
-    scale->on_admin_change([governance, clusters] {
+    scale->on_admin_change([governance, clusters, hooks] {
       (void)governance->refresh();
       (void)clusters->refresh();
+      (void)hooks->refresh();
     });
   registry->add(providers::openstack::make_openstack_provider(
       [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
@@ -365,6 +389,10 @@ int main(int argc, char** argv) {
   backend.providers = registry.get();
   backend.secrets = secrets.get();
   backend.summaries = summaries.get();
+  backend.webhooks = hooks.get();
+  backend.deliveries = deliveries.get();
+  backend.webhook_guard = webhook_guard.get();
+  backend.webhook_rotation_overlap_ms = cfg.webhooks.rotation_overlap_ms;
   backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
   backend.simulation_ledger = [s = sim]() -> result<std::string> {
     auto l = s->ledger();
@@ -465,6 +493,7 @@ int main(int argc, char** argv) {
   metrics.remove_gauges("provisiond_request_actors");
   metrics.remove_gauges("provisiond_tenant_supervisors");
   if (relay) relay->stop(std::chrono::seconds(5));  // publish what is pending; the rest waits in the outbox
+  deliveries->stop();  // attempts in flight finish (10 s at most); the rest stays pending
   summaries->stop();
   if (!clean) {
     // Threads are still inside provider calls that did not return in time:

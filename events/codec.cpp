@@ -76,6 +76,9 @@ PROVISIOND_EVENT(manual_input_provided, "manual_input_provided", 1)
 PROVISIOND_EVENT(late_result_received, "late_result_received", 1)
 PROVISIOND_EVENT(cluster_saved, "cluster_saved", 1)
 PROVISIOND_EVENT(cluster_deleted, "cluster_deleted", 1)
+PROVISIOND_EVENT(webhook_saved, "webhook_saved", 1)
+PROVISIOND_EVENT(webhook_deleted, "webhook_deleted", 1)
+PROVISIOND_EVENT(webhook_deactivated, "webhook_deactivated", 1)
 #undef PROVISIOND_EVENT
 
 // Payloads: the event's own fields around the one mapping of each value
@@ -141,6 +144,11 @@ json payload_json(const late_result_received& e) {
 }
 json payload_json(const cluster_saved& e) { return json{{"cluster", to_json(e.cluster)}}; }
 json payload_json(const cluster_deleted& e) { return json{{"clusterId", e.cluster_id}}; }
+json payload_json(const webhook_saved& e) { return json{{"endpoint", to_json(e.endpoint)}}; }
+json payload_json(const webhook_deleted& e) { return json{{"webhookId", e.webhook_id}}; }
+json payload_json(const webhook_deactivated& e) {
+  return json{{"webhookId", e.webhook_id}, {"reason", e.reason}, {"consecutiveFailures", e.consecutive_failures}, {"at", e.at}};
+}
 
 // A stored action name; an unknown one makes the event undecodable (caught in decode).
 lifecycle_action action_from(const json& j) {
@@ -251,6 +259,14 @@ void payload_from(const json& j, late_result_received& e, std::uint32_t) {
 }
 void payload_from(const json& j, cluster_saved& e, std::uint32_t) { e.cluster = from_json<cluster_config>(j.at("cluster")); }
 void payload_from(const json& j, cluster_deleted& e, std::uint32_t) { e.cluster_id = j.at("clusterId").get<std::string>(); }
+void payload_from(const json& j, webhook_saved& e, std::uint32_t) { e.endpoint = from_json<webhook_endpoint>(j.at("endpoint")); }
+void payload_from(const json& j, webhook_deleted& e, std::uint32_t) { e.webhook_id = j.at("webhookId").get<std::string>(); }
+void payload_from(const json& j, webhook_deactivated& e, std::uint32_t) {
+  e.webhook_id = j.at("webhookId").get<std::string>();
+  e.reason = j.value("reason", "");
+  e.consecutive_failures = j.value("consecutiveFailures", 0);
+  e.at = j.value("at", time_ms{0});
+}
 
 template <class T>
 result<event> decode_as(std::uint32_t version, std::string_view payload) {

@@ -325,6 +325,47 @@ struct approval_rule_deleted {
   friend bool operator==(const approval_rule_deleted&, const approval_rule_deleted&) = default;
 };
 
+/// A tenant's webhook endpoint (admin stream `webhooks`). Its signing
+/// secrets are not here: they are sealed in the secret store
+/// (`webhook_secret_name`); `previous_secret_until` is the end of a
+/// rotation's overlap, during which the previous secret also signs.
+struct webhook_endpoint {
+  std::string id;
+  std::string tenant_id;
+  std::string url;
+  std::vector<std::string> events;  ///< event types, or "*" for all
+  bool enabled = true;
+  std::string description;
+  time_ms created_at = 0;
+  time_ms updated_at = 0;
+  time_ms previous_secret_until = 0;  ///< 0: no previous secret
+  time_ms deactivated_at = 0;         ///< set while deactivated by failures
+  std::string deactivated_reason;
+  friend bool operator==(const webhook_endpoint&, const webhook_endpoint&) = default;
+};
+
+/// Admin stream `webhooks`: an endpoint was registered, changed, re-enabled
+/// or had its secret rotated.
+struct webhook_saved {
+  webhook_endpoint endpoint;
+  friend bool operator==(const webhook_saved&, const webhook_saved&) = default;
+};
+
+struct webhook_deleted {
+  std::string webhook_id;
+  friend bool operator==(const webhook_deleted&, const webhook_deleted&) = default;
+};
+
+/// Consecutive failed deliveries switched the endpoint off (until a PUT
+/// with `enabled: true`).
+struct webhook_deactivated {
+  std::string webhook_id;
+  std::string reason;
+  int consecutive_failures = 0;
+  time_ms at = 0;
+  friend bool operator==(const webhook_deactivated&, const webhook_deactivated&) = default;
+};
+
 using event = std::variant<request_submitted, cluster_placed, step_started, resource_allocated,
                            step_completed, step_failed, request_completed, request_failed,
                            rollback_started, step_compensated, compensation_failed, rolled_back,
@@ -333,7 +374,8 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
                            approval_rule_saved, approval_rule_deleted, action_requested, service_suspended,
                            service_reactivated, action_failed, deprovisioned, retry_requested,
                            capacity_released, manual_input_requested, manual_input_provided,
-                           late_result_received, cluster_saved, cluster_deleted>;
+                           late_result_received, cluster_saved, cluster_deleted, webhook_saved,
+                           webhook_deleted, webhook_deactivated>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

@@ -27,12 +27,14 @@ std::string stream_for_request(const std::string& request_id);
 /// The request id inside a stream name, or "" if it is not a request stream.
 std::string request_of_stream(const std::string& stream);
 
-/// The admin streams: the cluster registry, tenant quotas, approval rules.
+/// The admin streams: the cluster registry, tenant quotas, approval rules,
+/// tenant webhook endpoints.
 inline constexpr const char* clusters_stream = "clusters";
 inline constexpr const char* quotas_stream = "tenant-quotas";
 inline constexpr const char* rules_stream = "approval-rules";
+inline constexpr const char* webhooks_stream = "webhooks";
 inline bool is_admin_stream(const std::string& stream) {
-  return stream == clusters_stream || stream == quotas_stream || stream == rules_stream;
+  return stream == clusters_stream || stream == quotas_stream || stream == rules_stream || stream == webhooks_stream;
 }
 
 }  // namespace provisiond::events

@@ -73,6 +73,20 @@ json to_json(const approval_rule& r) {
               {"conditions", to_json(r.conditions)}};
 }
 
+json to_json(const webhook_endpoint& w) {
+  return json{{"id", w.id},
+              {"tenantId", w.tenant_id},
+              {"url", w.url},
+              {"events", w.events},
+              {"enabled", w.enabled},
+              {"description", w.description},
+              {"createdAt", w.created_at},
+              {"updatedAt", w.updated_at},
+              {"previousSecretUntil", w.previous_secret_until},
+              {"deactivatedAt", w.deactivated_at},
+              {"deactivatedReason", w.deactivated_reason}};
+}
+
 json to_json(const approval_requested& a) {
   return json{{"ruleId", a.rule_id}, {"ruleName", a.rule_name}, {"priority", a.priority}, {"matched", a.matched}};
 }
@@ -173,6 +187,23 @@ approval_rule from_json<approval_rule>(const json& j) {
   r.created_at = j.value("createdAt", time_ms{0});
   r.conditions = from_json<approval_conditions>(j.at("conditions"));
   return r;
+}
+
+template <>
+webhook_endpoint from_json<webhook_endpoint>(const json& j) {
+  webhook_endpoint w;
+  w.id = j.at("id").get<std::string>();
+  w.tenant_id = j.at("tenantId").get<std::string>();
+  w.url = j.at("url").get<std::string>();
+  w.events = j.value("events", std::vector<std::string>{});
+  w.enabled = j.value("enabled", true);
+  w.description = j.value("description", "");
+  w.created_at = j.value("createdAt", time_ms{0});
+  w.updated_at = j.value("updatedAt", time_ms{0});
+  w.previous_secret_until = j.value("previousSecretUntil", time_ms{0});
+  w.deactivated_at = j.value("deactivatedAt", time_ms{0});
+  w.deactivated_reason = j.value("deactivatedReason", "");
+  return w;
 }
 
 template <>

@@ -51,6 +51,9 @@ nlohmann::json to_json(const approval_requested& a);
 /// {id, name, type, region, default, capacity, health, provisioningEnabled,
 /// connection (object, secrets already removed), secretFields, createdAt (ms)}.
 nlohmann::json to_json(const cluster_config& c);
+/// {id, tenantId, url, events, enabled, description, createdAt, updatedAt,
+/// previousSecretUntil, deactivatedAt, deactivatedReason} (times in ms, 0 = none).
+nlohmann::json to_json(const webhook_endpoint& w);
 /// A submission: {tenantId, orderId, type, region, provider, resources,
 /// metadata, idempotencyKey, requestHash, dependsOn}.
 nlohmann::json to_json(const request_submitted& s);
@@ -70,6 +73,7 @@ template <> approval_conditions from_json<approval_conditions>(const nlohmann::j
 template <> approval_rule from_json<approval_rule>(const nlohmann::json& j);
 template <> approval_requested from_json<approval_requested>(const nlohmann::json& j);
 template <> cluster_config from_json<cluster_config>(const nlohmann::json& j);
+template <> webhook_endpoint from_json<webhook_endpoint>(const nlohmann::json& j);
 /// Reads `dependsOn` when present (schema v2); the codec drops it for v1.
 template <> request_submitted from_json<request_submitted>(const nlohmann::json& j);
 

@@ -21,10 +21,14 @@ class secret_store {
   virtual status erase(const std::string& name) = 0;
 };
 
-/// "cluster/<id>/<field>" and "request/<id>/credential".
+/// "cluster/<id>/<field>", "request/<id>/credential".
 inline std::string cluster_secret_name(const std::string& cluster_id, const std::string& field) {
   return "cluster/" + cluster_id + "/" + field;
 }
 inline std::string request_secret_name(const std::string& request_id) { return "request/" + request_id + "/credential"; }
+/// "webhook/<id>/current" and "webhook/<id>/previous" (the signing secrets, `whsec_...`).
+inline std::string webhook_secret_name(const std::string& webhook_id, bool previous = false) {
+  return "webhook/" + webhook_id + (previous ? "/previous" : "/current");
+}
 
 }  // namespace provisiond::events

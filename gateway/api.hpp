@@ -15,6 +15,12 @@
 #include "gateway/http_server.hpp"
 #include "projections/request_summary.hpp"
 
+namespace provisiond::webhooks {
+class registry;
+class delivery_service;
+class address_guard;
+}  // namespace provisiond::webhooks
+
 namespace provisiond::gateway {
 
 /// What the API needs, wired by app/.
@@ -25,6 +31,12 @@ struct api_backend {
   providers::provider_registry* providers = nullptr;  ///< cluster test and validation, live metrics
   events::secret_store* secrets = nullptr;            ///< delivered credentials (manual complete)
   projections::request_summary_projection* summaries = nullptr;
+  /// Tenant webhooks: endpoints, deliveries, the SSRF guard for their URLs;
+  /// the overlap of a rotated secret unless the request names one.
+  webhooks::registry* webhooks = nullptr;
+  webhooks::delivery_service* deliveries = nullptr;
+  const webhooks::address_guard* webhook_guard = nullptr;
+  time_ms webhook_rotation_overlap_ms = 24 * 3600 * 1000;
   /// The stored events of one request (read side of the journal, for audits).
   std::function<result<std::vector<events::envelope>>(const std::string& request_id)> history;
   /// GET /v1/simulation/ledger body, or unset when no simulation provider runs.

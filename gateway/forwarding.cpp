@@ -1,5 +1,6 @@
 #include "gateway/forwarding.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 
@@ -29,10 +30,30 @@ bool is_admin_write(const http_request& req) {
   return false;
 }
 
+// /v1/tenants/{tenant}/webhooks...: endpoint writes are admin state (the
+// `webhooks` stream); deliveries (their history, redelivery, a test) are the
+// business of the instance that delivers for the tenant, its owner.
+std::optional<std::string> webhook_key(const http_request& req) {
+  constexpr std::string_view prefix = "/v1/tenants/";
+  if (!starts_with(req.path, prefix)) return std::nullopt;
+  auto rest = req.path.substr(prefix.size());
+  auto slash = rest.find('/');
+  if (slash == std::string::npos || rest.compare(slash, 9, "/webhooks") != 0) return std::nullopt;
+  auto tenant = rest.substr(0, slash);
+  auto tail = rest.substr(slash + 9);  // "", "/{id}", "/{id}/rotate-secret", "/{id}/deliveries...", "/{id}/test"
+  auto parts = std::count(tail.begin(), tail.end(), '/');
+  bool deliveries = tail.find("/deliveries") != std::string::npos || (parts == 2 && tail.size() >= 5 &&
+                                                                       tail.compare(tail.size() - 5, 5, "/test") == 0);
+  if (deliveries) return tenant;
+  if (req.method == "GET") return std::nullopt;
+  return std::string{events::kafka::admin_partition_key};
+}
+
 // The partition key a write belongs to: the tenant for request writes, the
 // admin key for admin state; nullopt when it is this instance's to answer.
 std::optional<std::string> key_of(const http_request& req, projections::request_summary_projection* summaries) {
   if (is_admin_write(req)) return std::string{events::kafka::admin_partition_key};
+  if (auto k = webhook_key(req)) return k;
   // Credentials are delivered once: by the owner, so two instances never both hand them out.
   bool delivery = req.method == "GET" && req.path.size() > 12 &&
                   req.path.compare(req.path.size() - 12, 12, "/credentials") == 0;

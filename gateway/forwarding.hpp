@@ -4,8 +4,11 @@
 /// POST /v1/requests, the request's own tenant (read model) for
 /// /v1/requests/{id}/.... Admin writes (POST/PUT/DELETE of clusters and
 /// approval rules, PUT of a quota) belong to the partition of
-/// `admin_partition_key`, whose owner writes the admin streams. A GET of a
-/// request's credentials goes to the request's owner too (delivered once).
+/// `admin_partition_key`, whose owner writes the admin streams; so do the
+/// writes of tenant webhook endpoints. A GET of a request's credentials goes
+/// to the request's owner too (delivered once), and so does everything about
+/// a tenant's webhook deliveries (history, redelivery, test): the owner
+/// delivers and holds the attempts.
 /// The write is proxied to the owner's advertised
 /// address unchanged (one hop: a forwarded write is never forwarded again),
 /// and its answer (202, 400, 409, ...) is returned as it is. While the

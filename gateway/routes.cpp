@@ -58,6 +58,19 @@ constexpr route table[] = {
     {"GET",    "/v1/approvals",                 h::pending_approvals,   role::admin,  0,         h::governance_wired},
     {"POST",   "/v1/requests/{id}/approve",     h::approve_request,     role::admin,  16 * KiB,  h::governance_wired},
     {"POST",   "/v1/requests/{id}/reject",      h::reject_request,      role::admin,  16 * KiB,  h::governance_wired},
+    // webhooks.cpp ({id} is the tenant)
+    {"GET",    "/v1/tenants/{id}/webhooks",     h::list_webhooks,       role::tenant, 0,         h::webhooks_wired},
+    {"POST",   "/v1/tenants/{id}/webhooks",     h::create_webhook,      role::tenant, 16 * KiB,  h::webhooks_wired},
+    {"GET",    "/v1/tenants/{id}/webhooks/{webhookId}", h::get_webhook,  role::tenant, 0,         h::tenant_webhook},
+    {"PUT",    "/v1/tenants/{id}/webhooks/{webhookId}", h::update_webhook, role::tenant, 16 * KiB, h::tenant_webhook},
+    {"DELETE", "/v1/tenants/{id}/webhooks/{webhookId}", h::delete_webhook, role::tenant, 0,       h::tenant_webhook},
+    {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/rotate-secret", h::rotate_webhook_secret, role::tenant, 4 * KiB,
+               h::tenant_webhook},
+    {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/test", h::test_webhook, role::tenant, 0,    h::tenant_webhook},
+    {"GET",    "/v1/tenants/{id}/webhooks/{webhookId}/deliveries", h::list_deliveries, role::tenant, 0,
+               h::tenant_webhook},
+    {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", h::redeliver, role::tenant,
+               0, h::tenant_webhook},
 };
 // clang-format on
 

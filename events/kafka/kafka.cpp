@@ -16,6 +16,7 @@
 #include "events/codec.hpp"
 #include "events/json_mapping.hpp"
 #include "events/kafka/partitioning.hpp"
+#include "events/state_cache.hpp"
 
 namespace provisiond::events::kafka {
 
@@ -253,28 +254,45 @@ json stored_event(const envelope& env, const std::optional<dedupe_record>& dedup
 
 }  // namespace
 
-std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
-                                const kafka_config& cfg, const std::optional<dedupe_record>& dedupe) {
-  std::vector<record> out;
-  auto request_id = request_of_stream(env.stream);
-  json data{{"requestId", request_id},
+namespace {
+
+// `data` of a request event's CloudEvents: who, what state, what happened.
+json event_data(const envelope& env, const event& e, const request_state& after) {
+  json data{{"requestId", request_of_stream(env.stream)},
             {"tenantId", after.spec.tenant_id},
             {"orderId", after.spec.order_id},
             {"state", to_string(after.state)},
             {"eventType", env.type},
             {"sequence", env.sequence}};
   add_details(data, e, after);
-  auto cloud_event = [&](const std::string& type) {
-    json ce{{"specversion", "1.0"},
-                {"id", env.event_id},
-                {"source", cfg.source},
-                {"type", type},
-                {"subject", request_id},
-                {"time", format_time(env.time)},
-                {"datacontenttype", "application/json"},
-                {"data", data}};
-    return dump_json(ce);
-  };
+  return data;
+}
+
+std::string cloud_event(const envelope& env, const json& data, const kafka_config& cfg, const std::string& type) {
+  json ce{{"specversion", "1.0"},
+          {"id", env.event_id},
+          {"source", cfg.source},
+          {"type", type},
+          {"subject", request_of_stream(env.stream)},
+          {"time", format_time(env.time)},
+          {"datacontenttype", "application/json"},
+          {"data", data}};
+  return dump_json(ce);
+}
+
+}  // namespace
+
+std::string event_cloud_event(const envelope& env, const event& e, const request_state& after,
+                              const kafka_config& cfg) {
+  return cloud_event(env, event_data(env, e, after), cfg, env.type);
+}
+
+std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
+                                const kafka_config& cfg, const std::optional<dedupe_record>& dedupe) {
+  std::vector<record> out;
+  auto request_id = request_of_stream(env.stream);
+  auto data = event_data(env, e, after);
+  auto cloud_event = [&](const std::string& type) { return provisiond::events::kafka::cloud_event(env, data, cfg, type); };
   for (auto& t : lifecycle_topics_for(e)) out.push_back(record{cfg.topic_prefix + t, request_id, cloud_event(t), {}});
   // The changelog record carries the stored event as it is in the journal.
   data["journal"] = stored_event(env, dedupe);
@@ -360,9 +378,8 @@ struct outbox_relay::impl {
   std::uint64_t scan_from = 0;  // outbox entries below this were handed to librdkafka
   std::vector<std::uint64_t> confirmed;
   std::vector<std::uint64_t> failed;
-  // Folded states of requests in flight, so `data` can carry tenant, order
-  // and state (bounded: at rest they leave, and at most 10,000 are kept).
-  std::unordered_map<std::string, request_state> states;
+  // Folded states of requests in flight, so `data` can carry tenant, order and state.
+  std::unique_ptr<state_cache> states;
   // Partition counts of the topics records are placed on by partition_key.
   std::unordered_map<std::string, int> partitions;
 
@@ -392,33 +409,6 @@ struct outbox_relay::impl {
     }
   }
 
-  // The request's state right after `env`, folding from a cache or the stream.
-  result<request_state> state_after(const envelope& env, const event& e) {
-    auto id = request_of_stream(env.stream);
-    auto it = states.find(id);
-    if (it == states.end() || it->second.version + 1 != env.sequence) {
-      if (states.size() > 10'000) states.clear();
-      request_state s;
-      s.id = id;
-      auto stream = j->read_stream(env.stream, 1, env.sequence - 1);
-      if (!stream) return stream.error();
-      for (auto& prior : *stream) {
-        auto pe = decode(prior);
-        if (!pe) return pe.error();
-        apply_in_place(s, *pe, prior.time);
-      }
-      it = states.insert_or_assign(id, std::move(s)).first;
-    }
-    apply_in_place(it->second, e, env.time);
-    auto after = it->second;
-    // Only requests still moving stay cached: one that has come to rest is
-    // folded again from its stream if it ever moves again, so the cache
-    // follows the work in flight, not the number of requests.
-    if (is_terminal(after.state) || after.state == lifecycle::suspended || after.state == lifecycle::pending_approval)
-      states.erase(it);
-    return after;
-  }
-
   // Hands one outbox entry's records to librdkafka. False if librdkafka
   // refused one (local queue full): the caller stops, so order is kept.
   bool publish(std::uint64_t pos) {
@@ -434,7 +424,7 @@ struct outbox_relay::impl {
     if (is_admin_stream(env.stream)) {
       records.push_back(admin_record_for(env, cfg));
     } else {
-      auto after = state_after(env, *e);
+      auto after = states->after(env, *e);
       if (!after) return false;
       auto dedupe = j->outbox_dedupe(pos);
       if (!dedupe) return false;
@@ -514,6 +504,7 @@ struct outbox_relay::impl {
 outbox_relay::outbox_relay(std::shared_ptr<journal> j, std::string bootstrap, kafka_config cfg)
     : impl_(std::make_unique<impl>()) {
   impl_->j = std::move(j);
+  impl_->states = std::make_unique<state_cache>(impl_->j);
   impl_->bootstrap = std::move(bootstrap);
   impl_->cfg = std::move(cfg);
 }

@@ -77,6 +77,12 @@ struct record {
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
                                 const kafka_config& cfg, const std::optional<dedupe_record>& dedupe = std::nullopt);
 
+/// A request event as one CloudEvent whose `type` is the event's type
+/// (`request_completed`, ...), with the `data` of the lifecycle topics'
+/// records (what tenant webhooks receive).
+std::string event_cloud_event(const envelope& env, const event& e, const request_state& after,
+                              const kafka_config& cfg);
+
 /// Scale-out: the changelog record of an admin event (clusters, quotas,
 /// approval rules): only the journal record, keyed by stream, on the
 /// partition of `admin_partition_key`.

@@ -62,4 +62,17 @@ http_response pending_approvals(const api_backend& b, const route_call& c);
 http_response approve_request(const api_backend& b, const route_call& c);
 http_response reject_request(const api_backend& b, const route_call& c);
 
+// webhooks.cpp: tenant webhook endpoints, their deliveries, test deliveries.
+std::optional<http_response> webhooks_wired(const api_backend& b, const route_call& c);
+std::optional<http_response> tenant_webhook(const api_backend& b, const route_call& c);
+http_response list_webhooks(const api_backend& b, const route_call& c);
+http_response create_webhook(const api_backend& b, const route_call& c);
+http_response get_webhook(const api_backend& b, const route_call& c);
+http_response update_webhook(const api_backend& b, const route_call& c);
+http_response delete_webhook(const api_backend& b, const route_call& c);
+http_response rotate_webhook_secret(const api_backend& b, const route_call& c);
+http_response test_webhook(const api_backend& b, const route_call& c);
+http_response list_deliveries(const api_backend& b, const route_call& c);
+http_response redeliver(const api_backend& b, const route_call& c);
+
 }  // namespace provisiond::gateway::handlers

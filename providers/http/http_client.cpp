@@ -111,11 +111,17 @@ struct client::impl {
     tls.set_verify_mode(opts.verify_peer ? ssl::verify_peer : ssl::verify_none);
   }
 
-  result<std::unique_ptr<connection>> open(const url_parts& u) {
+  result<std::unique_ptr<connection>> open(const url_parts& u, const std::string& address) {
     auto c = std::make_unique<connection>();
     tcp::resolver resolver{c->ioc};
     beast::error_code ec;
-    auto endpoints = resolver.resolve(u.host, u.port, ec);
+    tcp::resolver::results_type endpoints;
+    if (address.empty()) {
+      endpoints = resolver.resolve(u.host, u.port, ec);
+    } else {
+      // A numeric address resolves to itself: no name lookup happens.
+      endpoints = resolver.resolve(address, u.port, tcp::resolver::numeric_host | tcp::resolver::numeric_service, ec);
+    }
     if (ec) return make_error(errc::retryable, "cannot resolve " + u.host + ": " + ec.message(), "connect");
     if (u.tls) {
       if (!tls_setup_error.empty()) return make_error(errc::permanent, tls_setup_error, "tls");
@@ -195,10 +201,11 @@ struct client::impl {
 client::client(client_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
 client::~client() = default;
 
-result<response> client::send(const request& r) {
+result<response> client::send(const request& r, const std::string& connect_address) {
   auto u = parse_url(r.url);
   if (!u) return u.error();
   std::string key = (u->tls ? "https://" : "http://") + u->host + ":" + u->port;
+  if (!connect_address.empty()) key += "@" + connect_address;
   // An idle connection may have been closed by the server meanwhile: a
   // failure on a reused one is retried once on a fresh connection (and the
   // other idle ones to that host are dropped: they idled as long).
@@ -216,7 +223,7 @@ result<response> client::send(const request& r) {
       }
     }
     if (!c) {
-      auto fresh = impl_->open(*u);
+      auto fresh = impl_->open(*u, connect_address);
       if (!fresh) return fresh.error();
       c = std::move(*fresh);
     }

@@ -53,7 +53,13 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  result<response> send(const request& r);
+  result<response> send(const request& r) { return send(r, {}); }
+  /// With `connect_address` non-empty: connects to that numeric address
+  /// (IPv4 or IPv6) instead of resolving the URL's host, which still names
+  /// the server (Host header, SNI, the certificate's name). A webhook
+  /// connects to the address its SSRF check approved, never to a second
+  /// resolution.
+  result<response> send(const request& r, const std::string& connect_address);
 
  private:
   struct impl;

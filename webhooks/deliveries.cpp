@@ -1,0 +1,680 @@
+#include "webhooks/deliveries.hpp"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "common/json.hpp"
+#include "common/metrics.hpp"
+#include "events/codec.hpp"
+#include "events/kafka/kafka.hpp"
+#include "events/state_cache.hpp"
+#include "providers/http/http_client.hpp"
+#include "webhooks/signature.hpp"
+
+namespace provisiond::webhooks {
+
+namespace ev = provisiond::events;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* projection_name = "webhooks";
+constexpr const char* dispatch_checkpoint = "webhooks-dispatch";  // unused position: commits need a name
+constexpr std::size_t kept_body_bytes = 1024;
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += digits[p[i] >> 4];
+    out += digits[p[i] & 15];
+  }
+  return out;
+}
+
+// Stable across processes, restarts and instances: only (endpoint, event) decide it.
+std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id) {
+  std::string input = webhook_id + "\n" + event_id;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return "msg_" + hex(digest, 16);
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
+  return hex(raw.data(), raw.size());
+}
+
+// Newest first: the history key sorts by the inverted position.
+std::string history_key(const std::string& webhook_id, std::uint64_t position) {
+  char buf[21];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(UINT64_MAX - position));
+  return "wh/e/" + webhook_id + "/" + buf;
+}
+std::string record_key(const std::string& id) { return "wh/d/" + id; }
+std::string pending_key(const std::string& id) { return "wh/p/" + id; }
+std::string failures_key(const std::string& webhook_id) { return "wh/f/" + webhook_id; }
+
+json attempt_store(const attempt& a) {
+  return json{{"at", a.at},          {"timestamp", a.timestamp_s}, {"statusCode", a.status_code},
+              {"latencyMs", a.latency_ms}, {"error", a.error},     {"responseBody", a.response_body}};
+}
+
+attempt attempt_from(const json& j) {
+  attempt a;
+  a.at = j.value("at", time_ms{0});
+  a.timestamp_s = j.value("timestamp", std::int64_t{0});
+  a.status_code = j.value("statusCode", 0);
+  a.latency_ms = j.value("latencyMs", std::int64_t{0});
+  a.error = j.value("error", "");
+  a.response_body = j.value("responseBody", "");
+  return a;
+}
+
+// A stored delivery: the delivery and where the current round of attempts began.
+struct stored {
+  delivery d;
+  std::size_t round_start = 0;  ///< index of the first attempt since (re)queued
+};
+
+std::string to_store(const stored& s) {
+  const auto& d = s.d;
+  json attempts = json::array();
+  for (auto& a : d.attempts) attempts.push_back(attempt_store(a));
+  return dump_json(json{{"id", d.id},
+                        {"webhookId", d.webhook_id},
+                        {"tenantId", d.tenant_id},
+                        {"requestId", d.request_id},
+                        {"eventId", d.event_id},
+                        {"eventType", d.event_type},
+                        {"position", d.position},
+                        {"status", d.status},
+                        {"createdAt", d.created_at},
+                        {"nextAttemptAt", d.next_attempt_at},
+                        {"roundStart", s.round_start},
+                        {"attempts", attempts},
+                        {"body", d.body}});
+}
+
+result<stored> from_store(const std::string& text) {
+  auto j = parse_json(text, "delivery");
+  if (!j) return j.error();
+  try {
+    stored s;
+    auto& d = s.d;
+    d.id = j->at("id").get<std::string>();
+    d.webhook_id = j->at("webhookId").get<std::string>();
+    d.tenant_id = j->value("tenantId", "");
+    d.request_id = j->value("requestId", "");
+    d.event_id = j->value("eventId", "");
+    d.event_type = j->value("eventType", "");
+    d.position = j->value("position", std::uint64_t{0});
+    d.status = j->value("status", "pending");
+    d.created_at = j->value("createdAt", time_ms{0});
+    d.next_attempt_at = j->value("nextAttemptAt", time_ms{0});
+    s.round_start = j->value("roundStart", std::size_t{0});
+    for (auto& a : j->value("attempts", json::array())) d.attempts.push_back(attempt_from(a));
+    d.body = j->value("body", "");
+    return s;
+  } catch (const std::exception& e) {
+    return make_error(errc::internal, std::string("stored delivery is malformed: ") + e.what(), "delivery");
+  }
+}
+
+metrics::counter& outcome_counter(const char* outcome) {
+  return metrics::registry::global().get_counter("provisiond_webhook_deliveries_total",
+                                                 "Webhook deliveries settled, by outcome", {{"outcome", outcome}});
+}
+
+}  // namespace
+
+std::string attempt_json(const attempt& a) {
+  return dump_json(json{{"at", format_time(a.at)},
+                        {"timestamp", a.timestamp_s},
+                        {"statusCode", a.status_code == 0 ? json(nullptr) : json(a.status_code)},
+                        {"latencyMs", a.latency_ms},
+                        {"error", a.error.empty() ? json(nullptr) : json(a.error)},
+                        {"responseBody", a.response_body}});
+}
+
+std::string delivery_json(const delivery& d) {
+  json attempts = json::array();
+  for (auto& a : d.attempts) attempts.push_back(json::parse(attempt_json(a)));
+  return dump_json(json{{"id", d.id},
+                        {"webhookId", d.webhook_id},
+                        {"tenantId", d.tenant_id},
+                        {"requestId", d.request_id},
+                        {"eventId", d.event_id},
+                        {"eventType", d.event_type},
+                        {"status", d.status},
+                        {"createdAt", format_time(d.created_at)},
+                        {"nextAttemptAt", d.status == "pending" ? json(format_time(d.next_attempt_at)) : json(nullptr)},
+                        {"attempts", attempts}});
+}
+
+struct delivery_service::impl {
+  std::shared_ptr<ev::journal> journal;
+  std::shared_ptr<projections::view_store> store;
+  std::shared_ptr<registry> endpoints;
+  std::shared_ptr<address_guard> guard;
+  std::shared_ptr<clock> clk;
+  delivery_options opts;
+  kafka_config cloud_events;
+  std::unique_ptr<providers::http::client> http;
+
+  // The projection: one batch at a time, subscriptions as of its checkpoint.
+  std::mutex work_mutex;
+  std::unique_ptr<ev::state_cache> states;
+  std::map<std::string, ev::webhook_endpoint> subscriptions;
+  std::atomic<std::uint64_t> checkpoint{0};
+
+  // The queue: per (endpoint, request) chain, in event order; only a
+  // chain's head may be attempted.
+  struct item {
+    std::string id;
+    std::string webhook_id;
+    std::string tenant_id;
+    time_ms due = 0;
+    bool in_flight = false;
+  };
+  mutable std::mutex mutex;
+  std::condition_variable wake;
+  std::map<std::string, std::map<std::uint64_t, item>> chains;
+  std::unordered_map<std::string, std::pair<std::string, std::uint64_t>> where;  // id → chain, position
+  std::unordered_map<std::string, int> busy;                                   // endpoint → attempts in flight
+  bool stopping = false;
+  std::uint64_t seen_commit = 0;
+  std::thread projector;
+  std::vector<std::thread> workers;
+
+  static std::string chain_key(const std::string& webhook_id, const std::string& request_id) {
+    return webhook_id + "|" + request_id;
+  }
+
+  void enqueue_locked(const delivery& d) {
+    auto key = chain_key(d.webhook_id, d.request_id);
+    auto& slot = chains[key][d.position];
+    slot.id = d.id;
+    slot.webhook_id = d.webhook_id;
+    slot.tenant_id = d.tenant_id;
+    slot.due = d.next_attempt_at;
+    where[d.id] = {key, d.position};
+  }
+
+  void dequeue_locked(const std::string& id) {
+    auto w = where.find(id);
+    if (w == where.end()) return;
+    auto c = chains.find(w->second.first);
+    if (c != chains.end()) {
+      c->second.erase(w->second.second);
+      if (c->second.empty()) chains.erase(c);
+    }
+    where.erase(w);
+  }
+
+  void fold_subscription(const ev::event& e) {
+    if (auto* s = std::get_if<ev::webhook_saved>(&e)) subscriptions[s->endpoint.id] = s->endpoint;
+    if (auto* d = std::get_if<ev::webhook_deleted>(&e)) subscriptions.erase(d->webhook_id);
+    if (auto* d = std::get_if<ev::webhook_deactivated>(&e))
+      if (auto it = subscriptions.find(d->webhook_id); it != subscriptions.end()) it->second.enabled = false;
+  }
+
+  // Subscriptions as of the checkpoint (at start).
+  status load_subscriptions() {
+    auto envs = journal->read_stream(ev::webhooks_stream, 1);
+    if (!envs) return envs.error();
+    for (auto& env : *envs) {
+      if (env.global_position > checkpoint.load()) break;
+      auto e = ev::decode(env);
+      if (!e) return e.error();
+      fold_subscription(*e);
+    }
+    return ok();
+  }
+
+  status load_pending() {
+    std::string after;
+    for (;;) {
+      auto rows = store->scan("wh/p/", after, 1024);
+      if (!rows) return rows.error();
+      if (rows->empty()) return ok();
+      for (auto& [key, unused] : *rows) {
+        after = key.substr(5);
+        auto text = store->get(record_key(after));
+        if (!text) return text.error();
+        if (!*text) continue;
+        auto s = from_store(**text);
+        if (!s) return s.error();
+        std::lock_guard lock{mutex};
+        enqueue_locked(s->d);
+      }
+    }
+  }
+
+  // One projection batch; the number of events folded.
+  result<std::size_t> step(std::size_t max) {
+    std::lock_guard work{work_mutex};
+    auto batch = journal->read_all(checkpoint.load() + 1, max);
+    if (!batch) return batch.error();
+    if (batch->empty()) return std::size_t{0};
+    projections::view_write w;
+    std::vector<delivery> fresh;
+    auto now = clk->now();
+    for (auto& env : *batch) {
+      if (env.stream == ev::webhooks_stream) {
+        auto e = ev::decode(env);
+        if (!e) return e.error();
+        fold_subscription(*e);
+        continue;
+      }
+      if (subscriptions.empty()) continue;  // nothing to deliver: no need to fold states
+      auto request_id = ev::request_of_stream(env.stream);
+      if (request_id.empty()) continue;
+      auto e = ev::decode(env);
+      if (!e) return e.error();
+      auto after = states->after(env, *e);
+      if (!after) return after.error();
+      std::string body;
+      for (auto& [id, ep] : subscriptions) {
+        if (ep.tenant_id != after->spec.tenant_id || !ep.enabled || !subscribes(ep, env.type)) continue;
+        delivery d;
+        d.id = delivery_id_for(ep.id, env.event_id);
+        auto existing = store->get(record_key(d.id));
+        if (!existing) return existing.error();
+        if (*existing) continue;  // made already (a rebuilt checkpoint): one delivery per event
+        if (body.empty()) body = ev::kafka::event_cloud_event(env, *e, *after, cloud_events);
+        d.webhook_id = ep.id;
+        d.tenant_id = ep.tenant_id;
+        d.request_id = request_id;
+        d.event_id = env.event_id;
+        d.event_type = env.type;
+        d.position = env.global_position;
+        d.status = "pending";
+        d.created_at = now;
+        d.next_attempt_at = now;
+        d.body = body;
+        w.puts.emplace_back(record_key(d.id), to_store(stored{d, 0}));
+        w.puts.emplace_back(history_key(d.webhook_id, d.position), d.id);
+        w.puts.emplace_back(pending_key(d.id), "");
+        fresh.push_back(std::move(d));
+      }
+    }
+    auto last = batch->back().global_position;
+    if (auto st = store->commit(w, projection_name, last); !st) return st.error();
+    checkpoint = last;
+    if (!fresh.empty()) {
+      std::lock_guard lock{mutex};
+      for (auto& d : fresh) enqueue_locked(d);
+      wake.notify_all();
+    }
+    return batch->size();
+  }
+
+  void run_projection() {
+    for (;;) {
+      {
+        std::unique_lock lock{mutex};
+        wake.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping || seen_commit > checkpoint.load(); });
+        if (stopping) return;
+      }
+      auto n = step(1024);
+      if (!n) {
+        std::fprintf(stderr, "provisiond: webhook projection: %s\n", n.error().message.c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+  }
+
+  // The next chain head that may be attempted now, marked in flight; or
+  // nullopt. Heads of deleted endpoints are dropped on the way.
+  std::optional<item> pick_locked(time_ms now, std::vector<std::string>& dropped) {
+    for (auto c = chains.begin(); c != chains.end();) {
+      auto& head = c->second.begin()->second;
+      if (head.in_flight || head.due > now || busy[head.webhook_id] >= opts.per_endpoint) {
+        ++c;
+        continue;
+      }
+      auto ep = endpoints->get(head.webhook_id);
+      if (!ep) {
+        dropped.push_back(head.id);
+        where.erase(head.id);
+        c->second.erase(c->second.begin());
+        if (c->second.empty()) c = chains.erase(c);
+        continue;
+      }
+      if (!ep->enabled || (opts.owns && !opts.owns(head.tenant_id))) {
+        ++c;
+        continue;
+      }
+      head.in_flight = true;
+      ++busy[head.webhook_id];
+      return head;
+    }
+    return std::nullopt;
+  }
+
+  attempt send(const ev::webhook_endpoint& ep, const std::string& id, const std::string& body, time_ms now) {
+    attempt a;
+    a.at = now;
+    a.timestamp_s = now / 1000;
+    auto started = std::chrono::steady_clock::now();
+    auto finish = [&](attempt& out) -> attempt {
+      out.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                           .count();
+      metrics::registry::global()
+          .get_histogram("provisiond_webhook_attempt_seconds", "Webhook delivery attempt latency")
+          .observe(static_cast<double>(out.latency_ms) / 1000.0);
+      metrics::registry::global()
+          .get_counter("provisiond_webhook_attempts_total", "Webhook delivery attempts, by result",
+                       {{"result", out.error.empty() ? "success" : "failure"}})
+          .inc();
+      return out;
+    };
+    auto dest = guard->check(ep.url);
+    if (!dest) {
+      a.error = (dest.error().code == errc::retryable ? "dns: " : "blocked_address: ") + dest.error().message;
+      return finish(a);
+    }
+    auto secrets = endpoints->signing_secrets(ep.id, now);
+    if (!secrets) {
+      a.error = "no_secret: " + secrets.error().message;
+      return finish(a);
+    }
+    auto signature = signature_header(*secrets, id, a.timestamp_s, body);
+    if (!signature) {
+      a.error = "no_secret: " + signature.error().message;
+      return finish(a);
+    }
+    providers::http::request r;
+    r.method = "POST";
+    r.url = ep.url;
+    r.headers = {{"content-type", "application/json"},
+                 {"user-agent", "provisiond-webhooks/1"},
+                 {"webhook-id", id},
+                 {"webhook-timestamp", std::to_string(a.timestamp_s)},
+                 {"webhook-signature", *signature}};
+    r.body = body;
+    auto resp = http->send(r, dest->address);
+    if (!resp) {
+      a.error = (resp.error().field.empty() ? std::string("error") : resp.error().field) + ": " + resp.error().message;
+      return finish(a);
+    }
+    a.status_code = resp->status;
+    a.response_body = resp->body.substr(0, kept_body_bytes);
+    if (resp->status >= 200 && resp->status < 300) return finish(a);
+    if (resp->status >= 300 && resp->status < 400)
+      a.error = "redirect not followed: " + std::to_string(resp->status) + " to " + resp->header("location").substr(0, 200);
+    else
+      a.error = "status " + std::to_string(resp->status);
+    return finish(a);
+  }
+
+  // One attempt of delivery `id`; the queue entry is in flight meanwhile.
+  void attempt_once(const item& it) {
+    auto settle_queue = [&](bool done, time_ms due) {
+      std::lock_guard lock{mutex};
+      --busy[it.webhook_id];
+      if (done) {
+        dequeue_locked(it.id);
+      } else if (auto w = where.find(it.id); w != where.end()) {
+        auto& slot = chains[w->second.first][w->second.second];
+        slot.in_flight = false;
+        slot.due = due;
+      }
+      wake.notify_all();
+    };
+    auto text = store->get(record_key(it.id));
+    if (!text || !*text) return settle_queue(true, 0);
+    auto s = from_store(**text);
+    if (!s) {
+      std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", it.id.c_str(), s.error().message.c_str());
+      return settle_queue(true, 0);
+    }
+    auto ep = endpoints->get(it.webhook_id);
+    if (!ep) return settle_queue(true, 0);
+    auto now = clk->now();
+    auto a = send(*ep, s->d.id, s->d.body, now);
+    auto& d = s->d;
+    d.attempts.push_back(a);
+    bool done = false;
+    bool failed = false;
+    if (a.error.empty()) {
+      d.status = "succeeded";
+      done = true;
+    } else if (d.attempts.size() - s->round_start > opts.retry_delays_ms.size()) {
+      d.status = "failed";
+      done = failed = true;
+    } else {
+      d.next_attempt_at = now + opts.retry_delays_ms[d.attempts.size() - s->round_start - 1];
+    }
+    projections::view_write w;
+    w.puts.emplace_back(record_key(d.id), to_store(*s));
+    if (done) w.deletes.push_back(pending_key(d.id));
+    int failures = 0;
+    if (done) {
+      // Failed deliveries in a row, counted since the endpoint last changed
+      // (a PUT that re-enables it starts again from zero).
+      auto f = store->get(failures_key(ep->id));
+      if (f && *f) {
+        auto j = parse_json_lenient(**f);
+        if (j.is_object() && j.value("since", time_ms{0}) == ep->updated_at) failures = j.value("count", 0);
+      }
+      failures = failed ? failures + 1 : 0;
+      w.puts.emplace_back(failures_key(ep->id), dump_json(json{{"count", failures}, {"since", ep->updated_at}}));
+      outcome_counter(failed ? "failed" : "succeeded").inc();
+    }
+    if (auto st = store->commit(w, dispatch_checkpoint, 0); !st) {
+      std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
+      return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
+    }
+    if (failed && failures >= opts.deactivate_after) {
+      auto st = endpoints->deactivate(ep->id,
+                                      std::to_string(failures) + " deliveries in a row failed; last: " + a.error,
+                                      failures);
+      if (st) {
+        metrics::registry::global()
+            .get_counter("provisiond_webhook_endpoints_deactivated_total",
+                         "Webhook endpoints switched off after failed deliveries")
+            .inc();
+      } else {
+        std::fprintf(stderr, "provisiond: cannot deactivate webhook %s: %s\n", ep->id.c_str(), st.error().message.c_str());
+      }
+    }
+    settle_queue(done, d.next_attempt_at);
+  }
+
+  void run_worker() {
+    for (;;) {
+      std::optional<item> next;
+      std::vector<std::string> dropped;
+      {
+        std::unique_lock lock{mutex};
+        for (;;) {
+          if (stopping) return;
+          next = pick_locked(clk->now(), dropped);
+          if (next || !dropped.empty()) break;
+          // Polls too, so a manual clock's advance is seen within 50 ms.
+          wake.wait_for(lock, std::chrono::milliseconds(50));
+        }
+      }
+      for (auto& id : dropped) {  // their endpoint is gone
+        projections::view_write w;
+        w.deletes.push_back(pending_key(id));
+        (void)store->commit(w, dispatch_checkpoint, 0);
+      }
+      if (!next) continue;
+      try {
+        attempt_once(*next);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", next->id.c_str(), e.what());
+        std::lock_guard lock{mutex};
+        --busy[next->webhook_id];
+        if (auto w = where.find(next->id); w != where.end()) {
+          auto& slot = chains[w->second.first][w->second.second];
+          slot.in_flight = false;
+          slot.due = clk->now() + 1000;
+        }
+      }
+    }
+  }
+};
+
+delivery_service::delivery_service(std::shared_ptr<ev::journal> journal, std::shared_ptr<projections::view_store> store,
+                                   std::shared_ptr<registry> endpoints, std::shared_ptr<address_guard> guard,
+                                   std::shared_ptr<clock> time, delivery_options opts)
+    : impl_(std::make_unique<impl>()) {
+  impl_->journal = std::move(journal);
+  impl_->store = std::move(store);
+  impl_->endpoints = std::move(endpoints);
+  impl_->guard = std::move(guard);
+  impl_->clk = std::move(time);
+  impl_->opts = std::move(opts);
+  impl_->opts.threads = std::max(1, impl_->opts.threads);
+  impl_->opts.per_endpoint = std::max(1, impl_->opts.per_endpoint);
+  impl_->cloud_events.source = impl_->opts.source;
+  providers::http::client_options http;
+  http.connect_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
+  http.io_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
+  http.max_idle_per_host = 0;       // a fresh connection to the address checked for each attempt
+  http.max_response_bytes = 1 << 20;  // more is an error; 1 KiB of it is kept
+  impl_->http = std::make_unique<providers::http::client>(http);
+  impl_->states = std::make_unique<ev::state_cache>(impl_->journal);
+  auto cp = impl_->store->checkpoint(projection_name);
+  impl_->checkpoint = cp ? *cp : 0;
+}
+
+delivery_service::~delivery_service() { stop(); }
+
+status delivery_service::catch_up() {
+  if (auto st = impl_->load_subscriptions(); !st) return st;
+  if (auto st = impl_->load_pending(); !st) return st;
+  for (;;) {
+    auto n = impl_->step(2048);
+    if (!n) return n.error();
+    if (*n == 0) return ok();
+  }
+}
+
+void delivery_service::start() {
+  impl_->journal->on_commit([i = impl_.get()](std::uint64_t pos) {
+    {
+      std::lock_guard lock{i->mutex};
+      i->seen_commit = std::max(i->seen_commit, pos);
+    }
+    i->wake.notify_all();
+  });
+  {
+    std::lock_guard lock{impl_->mutex};
+    impl_->seen_commit = impl_->journal->last_position();
+  }
+  impl_->projector = std::thread([i = impl_.get()] { i->run_projection(); });
+  for (int n = 0; n < impl_->opts.threads; ++n) impl_->workers.emplace_back([i = impl_.get()] { i->run_worker(); });
+}
+
+void delivery_service::stop() {
+  {
+    std::lock_guard lock{impl_->mutex};
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  if (impl_->projector.joinable()) impl_->projector.join();
+  for (auto& t : impl_->workers)
+    if (t.joinable()) t.join();
+  impl_->workers.clear();
+}
+
+void delivery_service::wake() { impl_->wake.notify_all(); }
+
+std::uint64_t delivery_service::checkpoint() const { return impl_->checkpoint.load(); }
+
+result<delivery_page> delivery_service::list(const std::string& webhook_id, const std::string& status,
+                                             const std::string& cursor, std::size_t limit) const {
+  delivery_page page;
+  std::string prefix = "wh/e/" + webhook_id + "/";
+  std::string after = cursor;
+  std::size_t scanned = 0;
+  while (page.items.size() < limit && scanned < 5000) {
+    auto rows = impl_->store->scan(prefix, after, std::min<std::size_t>(256, limit * 4));
+    if (!rows) return rows.error();
+    if (rows->empty()) return page;
+    for (auto& [key, id] : *rows) {
+      ++scanned;
+      after = key.substr(prefix.size());
+      auto text = impl_->store->get(record_key(id));
+      if (!text) return text.error();
+      if (!*text) continue;
+      auto s = from_store(**text);
+      if (!s) return s.error();
+      if (!status.empty() && s->d.status != status) continue;
+      page.items.push_back(std::move(s->d));
+      if (page.items.size() == limit) break;
+    }
+  }
+  page.next_cursor = after;  // more may follow (an empty page ends it)
+  return page;
+}
+
+result<std::optional<delivery>> delivery_service::get(const std::string& delivery_id) const {
+  auto text = impl_->store->get(record_key(delivery_id));
+  if (!text) return text.error();
+  if (!*text) return std::optional<delivery>{};
+  auto s = from_store(**text);
+  if (!s) return s.error();
+  return std::optional<delivery>{std::move(s->d)};
+}
+
+result<delivery> delivery_service::redeliver(const std::string& webhook_id, const std::string& delivery_id) {
+  std::lock_guard lock{impl_->mutex};
+  auto text = impl_->store->get(record_key(delivery_id));
+  if (!text) return text.error();
+  if (!*text) return make_error(errc::not_found, "no delivery " + delivery_id, "deliveryId");
+  auto s = from_store(**text);
+  if (!s) return s.error();
+  if (s->d.webhook_id != webhook_id) return make_error(errc::not_found, "no delivery " + delivery_id, "deliveryId");
+  if (auto w = impl_->where.find(delivery_id); w != impl_->where.end()) {
+    auto& slot = impl_->chains[w->second.first][w->second.second];
+    if (slot.in_flight) return make_error(errc::conflict, "an attempt of this delivery is in flight; retry", "deliveryId");
+  }
+  s->d.status = "pending";
+  s->round_start = s->d.attempts.size();
+  s->d.next_attempt_at = impl_->clk->now();
+  projections::view_write w;
+  w.puts.emplace_back(record_key(delivery_id), to_store(*s));
+  w.puts.emplace_back(pending_key(delivery_id), "");
+  if (auto st = impl_->store->commit(w, dispatch_checkpoint, 0); !st) return st.error();
+  impl_->enqueue_locked(s->d);
+  impl_->wake.notify_all();
+  return s->d;
+}
+
+result<attempt> delivery_service::test(const std::string& webhook_id) {
+  auto ep = impl_->endpoints->get(webhook_id);
+  if (!ep) return make_error(errc::not_found, "no webhook " + webhook_id, "id");
+  auto now = impl_->clk->now();
+  auto id = "msg_test_" + random_hex(12);
+  json ce{{"specversion", "1.0"},
+          {"id", id},
+          {"source", impl_->opts.source},
+          {"type", "webhook.test"},
+          {"subject", ep->id},
+          {"time", format_time(now)},
+          {"datacontenttype", "application/json"},
+          {"data", {{"webhookId", ep->id}, {"tenantId", ep->tenant_id}, {"message", "a test delivery from provisiond"}}}};
+  return impl_->send(*ep, id, dump_json(ce), now);
+}
+
+}  // namespace provisiond::webhooks
