@@ -198,6 +198,13 @@ struct delivery_service::impl {
   std::unordered_map<std::string, int> busy;                                   // endpoint → attempts in flight
   bool stopping = false;
   std::uint64_t seen_commit = 0;
+  // The journal keeps its commit callbacks for its whole life: the one
+  // registered here reaches this service only while it runs.
+  struct commit_link {
+    std::mutex mutex;
+    impl* service = nullptr;
+  };
+  std::shared_ptr<commit_link> link = std::make_shared<commit_link>();
   std::thread projector;
   std::vector<std::thread> workers;
 
@@ -570,7 +577,14 @@ status delivery_service::catch_up() {
 }
 
 void delivery_service::start() {
-  impl_->journal->on_commit([i = impl_.get()](std::uint64_t pos) {
+  {
+    std::lock_guard lock{impl_->link->mutex};
+    impl_->link->service = impl_.get();
+  }
+  impl_->journal->on_commit([link = impl_->link](std::uint64_t pos) {
+    std::lock_guard held{link->mutex};
+    auto* i = link->service;
+    if (!i) return;
     {
       std::lock_guard lock{i->mutex};
       i->seen_commit = std::max(i->seen_commit, pos);
@@ -586,6 +600,10 @@ void delivery_service::start() {
 }
 
 void delivery_service::stop() {
+  {
+    std::lock_guard unlink{impl_->link->mutex};
+    impl_->link->service = nullptr;
+  }
   {
     std::lock_guard lock{impl_->mutex};
     impl_->stopping = true;

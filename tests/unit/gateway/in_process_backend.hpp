@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "app/config.hpp"
 #include "actors/cluster/cluster_directory.hpp"
@@ -22,6 +23,8 @@
 #include "providers/manual/manual_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "webhooks/deliveries.hpp"
+#include "webhooks/registry.hpp"
 
 namespace provisiond::testing {
 
@@ -36,9 +39,12 @@ struct in_process_backend {
   std::shared_ptr<actors::governance> governance;
   std::shared_ptr<events::secret_store> secrets;
   std::shared_ptr<actors::cluster_directory> clusters;
+  std::shared_ptr<webhooks::address_guard> guard;
+  std::shared_ptr<webhooks::registry> hooks;
+  std::unique_ptr<webhooks::delivery_service> deliveries;
   std::unique_ptr<actors::engine> engine;
   gateway::api_backend backend;
-  std::string request_id, cluster_id, rule_id;
+  std::string request_id, cluster_id, rule_id, webhook_id, delivery_id;
 
   in_process_backend() {
     const auto cfg = default_config();
@@ -55,6 +61,20 @@ struct in_process_backend {
     secrets = events::rocksdb_adapter::make_secret_store(store, *secret_box::from_key_file(dir / "secret.key"));
     clusters = std::make_shared<actors::cluster_directory>(journal, clk, secrets);
     (void)clusters->load(cfg.clusters, cfg.cluster_secrets);
+    guard = std::make_shared<webhooks::address_guard>(*webhooks::address_guard::make({{"127.0.0.0/8"}, {}}));
+    hooks = std::make_shared<webhooks::registry>(journal, secrets, clk);
+    (void)hooks->load();
+    events::webhook_endpoint hook;
+    hook.tenant_id = "acme";
+    hook.url = "http://127.0.0.1:9/hook";  // nothing listens: every attempt fails at once
+    hook.events = {"request_submitted"};
+    if (auto made = hooks->create(hook)) webhook_id = made->endpoint.id;
+    webhooks::delivery_options wo;
+    wo.threads = 1;
+    deliveries = std::make_unique<webhooks::delivery_service>(journal, projections::rocksdb_adapter::make_view_store(store),
+                                                              hooks, guard, clk, wo);
+    (void)deliveries->catch_up();
+    deliveries->start();
     actors::engine_options o;
     o.journal = journal;
     o.time = clk;
@@ -73,6 +93,9 @@ struct in_process_backend {
     backend.providers = registry.get();
     backend.secrets = secrets.get();
     backend.summaries = summaries.get();
+    backend.webhooks = hooks.get();
+    backend.deliveries = deliveries.get();
+    backend.webhook_guard = guard.get();
     backend.history = [j = journal](const std::string& id) {
       return j->read_stream(events::stream_for_request(id), 1);
     };
@@ -92,6 +115,11 @@ struct in_process_backend {
       summaries->wait_for(submitted->position, std::chrono::seconds(5));
     }
     cluster_id = cfg.clusters.at(0).id;
+    for (int i = 0; i < 500 && delivery_id.empty(); ++i) {
+      auto page = deliveries->list(webhook_id, "", "", 1);
+      if (page && !page->items.empty()) delivery_id = page->items[0].id;
+      else std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     events::approval_rule rule;
     rule.name = "big machines";
     rule.enabled = false;
@@ -102,6 +130,7 @@ struct in_process_backend {
   ~in_process_backend() {
     engine->shutdown(std::chrono::seconds(1));
     engine.reset();
+    deliveries->stop();
     summaries->stop();
   }
 };

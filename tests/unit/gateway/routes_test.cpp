@@ -130,6 +130,10 @@ class Routes : public ::testing::Test {
         out += "acme";
       } else if (p[i - 1] == "approval-rules") {
         out += env_->rule_id;
+      } else if (p[i - 1] == "webhooks") {
+        out += env_->webhook_id;
+      } else if (p[i - 1] == "deliveries") {
+        out += env_->delivery_id;
       } else {
         ADD_FAILURE() << "no sample id for " << pattern;
       }
@@ -143,6 +147,7 @@ provisiond::testing::in_process_backend* Routes::env_ = nullptr;
 TEST_F(Routes, EveryRouteAnswersOnItsMethodAndPath) {
   ASSERT_FALSE(env_->request_id.empty());
   ASSERT_FALSE(env_->rule_id.empty());
+  ASSERT_FALSE(env_->delivery_id.empty());
   // DELETE last: it removes what the other routes read.
   std::vector<const route*> order;
   for (const auto& r : route_table())
