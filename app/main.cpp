@@ -309,8 +309,25 @@ int main(int argc, char** argv) {
   wo.per_endpoint = cfg.webhooks.per_endpoint;
   wo.timeout_ms = cfg.webhooks.timeout_ms;
   wo.source = cfg.kafka.source;
-  if (scale)  // the owner of the tenant's partition delivers
+  if (scale) {  // the owner of the tenant's partition delivers
     wo.owns = [f = scale->fencing()](const std::string& tenant) { return f(tenant_id{tenant}).has_value(); };
+    // ... and the admin partition's owner writes the deactivation.
+    wo.deactivate = [hooks, forward = scale->forwarder()](const events::webhook_endpoint& ep, const std::string& reason,
+                                                         int failures) -> status {
+      auto st = hooks->deactivate(ep.id, reason, failures);
+      if (st || st.error().code != errc::fenced) return st;
+      gateway::http_request req;
+      req.method = "POST";
+      req.path = "/v1/tenants/" + ep.tenant_id + "/webhooks/" + ep.id + "/deactivate";
+      req.target = req.path;
+      req.headers["content-type"] = "application/json";
+      req.body = nlohmann::json{{"reason", reason}, {"consecutiveFailures", failures}}.dump();
+      auto answer = forward(req);
+      if (answer && answer->status == 200) return ok();
+      return make_error(errc::unavailable, "the admin writer did not take the deactivation: " +
+                                               (answer ? answer->body.substr(0, 200) : std::string("not forwarded")));
+    };
+  }
   auto deliveries = std::make_unique<webhooks::delivery_service>(
       journal, projections::rocksdb_adapter::make_view_store(*store), hooks, webhook_guard, clk, wo);
   if (auto st = deliveries->catch_up(); !st) return fail(st.error());

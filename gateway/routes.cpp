@@ -66,6 +66,8 @@ constexpr route table[] = {
     {"DELETE", "/v1/tenants/{id}/webhooks/{webhookId}", h::delete_webhook, role::tenant, 0,       h::tenant_webhook},
     {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/rotate-secret", h::rotate_webhook_secret, role::tenant, 4 * KiB,
                h::tenant_webhook},
+    {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/deactivate", h::deactivate_webhook, role::admin, 4 * KiB,
+               h::tenant_webhook},
     {"POST",   "/v1/tenants/{id}/webhooks/{webhookId}/test", h::test_webhook, role::tenant, 0,    h::tenant_webhook},
     {"GET",    "/v1/tenants/{id}/webhooks/{webhookId}/deliveries", h::list_deliveries, role::tenant, 0,
                h::tenant_webhook},

@@ -489,9 +489,8 @@ struct delivery_service::impl {
       return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
     }
     if (failed && failures >= opts.deactivate_after) {
-      auto st = endpoints->deactivate(ep->id,
-                                      std::to_string(failures) + " deliveries in a row failed; last: " + a.error,
-                                      failures);
+      auto reason = std::to_string(failures) + " deliveries in a row failed; last: " + a.error;
+      auto st = opts.deactivate ? opts.deactivate(*ep, reason, failures) : endpoints->deactivate(ep->id, reason, failures);
       if (st) {
         metrics::registry::global()
             .get_counter("provisiond_webhook_endpoints_deactivated_total",

@@ -73,6 +73,9 @@ struct delivery_options {
   std::string source = "provisiond";  ///< CloudEvents `source`
   /// Scale-out: true when this instance delivers for the tenant. Unset: all.
   std::function<bool(const std::string& tenant)> owns;
+  /// Switches an endpoint off after failed deliveries. Unset:
+  /// registry::deactivate here (scale-out: it goes to the admin writer).
+  std::function<status(const events::webhook_endpoint&, const std::string& reason, int failures)> deactivate;
 };
 
 /// One page of an endpoint's deliveries, newest first.

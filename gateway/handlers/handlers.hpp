@@ -71,6 +71,7 @@ http_response get_webhook(const api_backend& b, const route_call& c);
 http_response update_webhook(const api_backend& b, const route_call& c);
 http_response delete_webhook(const api_backend& b, const route_call& c);
 http_response rotate_webhook_secret(const api_backend& b, const route_call& c);
+http_response deactivate_webhook(const api_backend& b, const route_call& c);
 http_response test_webhook(const api_backend& b, const route_call& c);
 http_response list_deliveries(const api_backend& b, const route_call& c);
 http_response redeliver(const api_backend& b, const route_call& c);

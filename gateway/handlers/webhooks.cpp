@@ -188,6 +188,34 @@ http_response rotate_webhook_secret(const api_backend& b, const route_call& c) {
   return json_response(200, j);
 }
 
+http_response deactivate_webhook(const api_backend& b, const route_call& c) {
+  std::string reason = "deactivated by an operator";
+  int failures = 0;
+  if (!c.req.body.empty()) {
+    auto j = detail::parse_object(c.req.body);
+    if (!j) return error_response(j.error());
+    for (auto& [k, v] : j->items()) {
+      if (k == "reason") {
+        if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 1000)
+          return error_response(bad("reason", "expected a string of 1-1000 characters"));
+        reason = v.get<std::string>();
+      } else if (k == "consecutiveFailures") {
+        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 1'000'000)
+          return error_response(bad("consecutiveFailures", "expected a non-negative integer"));
+        failures = static_cast<int>(v.get<long long>());
+      } else {
+        return error_response(bad(k, "unknown field; expected reason, consecutiveFailures"));
+      }
+    }
+  }
+  if (auto st = b.webhooks->deactivate(c.param("webhookId"), reason, failures); !st) return error_response(st.error());
+  if (b.await_published && !b.await_published())
+    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  auto w = b.webhooks->get(c.param("webhookId"));
+  if (!w) return error_response(no_webhook(c.param("webhookId")));
+  return json_response(200, webhook_json(*w));
+}
+
 http_response test_webhook(const api_backend& b, const route_call& c) {
   auto a = b.deliveries->test(c.param("webhookId"));
   if (!a) return error_response(a.error());

@@ -153,7 +153,9 @@ TEST(HttpClient, AfterAnIdlePeriodEveryPooledConnectionIsStaleAndTheRequestStill
   std::this_thread::sleep_for(300ms);  // the server has closed all three
   auto again = c.send({"GET", url, {}, ""});
   EXPECT_TRUE(again.has_value()) << again.error().message;
-  if (again) EXPECT_EQ(again->body, "ok");
+  if (again) {
+    EXPECT_EQ(again->body, "ok");
+  }
   stop = true;
   ::shutdown(listener, SHUT_RDWR);
   ::close(listener);
