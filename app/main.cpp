@@ -311,6 +311,7 @@ int main(int argc, char** argv) {
   wo.source = cfg.kafka.source;
   if (scale) {  // the owner of the tenant's partition delivers
     wo.owns = [f = scale->fencing()](const std::string& tenant) { return f(tenant_id{tenant}).has_value(); };
+    wo.fencing = [f = scale->fencing()](const std::string& tenant) { return f(tenant_id{tenant}); };
     // ... and the admin partition's owner writes the deactivation.
     wo.deactivate = [hooks, forward = scale->forwarder()](const events::webhook_endpoint& ep, const std::string& reason,
                                                          int failures) -> status {

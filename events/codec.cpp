@@ -79,6 +79,7 @@ PROVISIOND_EVENT(cluster_deleted, "cluster_deleted", 1)
 PROVISIOND_EVENT(webhook_saved, "webhook_saved", 1)
 PROVISIOND_EVENT(webhook_deleted, "webhook_deleted", 1)
 PROVISIOND_EVENT(webhook_deactivated, "webhook_deactivated", 1)
+PROVISIOND_EVENT(webhook_delivery_settled, "webhook_delivery_settled", 1)
 #undef PROVISIOND_EVENT
 
 // Payloads: the event's own fields around the one mapping of each value
@@ -146,6 +147,12 @@ json payload_json(const cluster_saved& e) { return json{{"cluster", to_json(e.cl
 json payload_json(const cluster_deleted& e) { return json{{"clusterId", e.cluster_id}}; }
 json payload_json(const webhook_saved& e) { return json{{"endpoint", to_json(e.endpoint)}}; }
 json payload_json(const webhook_deleted& e) { return json{{"webhookId", e.webhook_id}}; }
+json payload_json(const webhook_delivery_settled& e) {
+  json attempts = json::array();
+  for (auto& a : e.attempts) attempts.push_back(to_json(a));
+  return json{{"deliveryId", e.delivery_id}, {"webhookId", e.webhook_id}, {"eventId", e.event_id},
+              {"status", e.status}, {"attempts", attempts}};
+}
 json payload_json(const webhook_deactivated& e) {
   return json{{"webhookId", e.webhook_id}, {"reason", e.reason}, {"consecutiveFailures", e.consecutive_failures}, {"at", e.at}};
 }
@@ -261,6 +268,13 @@ void payload_from(const json& j, cluster_saved& e, std::uint32_t) { e.cluster = 
 void payload_from(const json& j, cluster_deleted& e, std::uint32_t) { e.cluster_id = j.at("clusterId").get<std::string>(); }
 void payload_from(const json& j, webhook_saved& e, std::uint32_t) { e.endpoint = from_json<webhook_endpoint>(j.at("endpoint")); }
 void payload_from(const json& j, webhook_deleted& e, std::uint32_t) { e.webhook_id = j.at("webhookId").get<std::string>(); }
+void payload_from(const json& j, webhook_delivery_settled& e, std::uint32_t) {
+  e.delivery_id = j.at("deliveryId").get<std::string>();
+  e.webhook_id = j.at("webhookId").get<std::string>();
+  e.event_id = j.value("eventId", "");
+  e.status = j.at("status").get<std::string>();
+  for (auto& a : j.value("attempts", json::array())) e.attempts.push_back(from_json<webhook_attempt>(a));
+}
 void payload_from(const json& j, webhook_deactivated& e, std::uint32_t) {
   e.webhook_id = j.at("webhookId").get<std::string>();
   e.reason = j.value("reason", "");

@@ -366,6 +366,30 @@ struct webhook_deactivated {
   friend bool operator==(const webhook_deactivated&, const webhook_deactivated&) = default;
 };
 
+/// One attempt to deliver a webhook.
+struct webhook_attempt {
+  time_ms at = 0;
+  std::int64_t timestamp_s = 0;  ///< the `webhook-timestamp` sent
+  int status_code = 0;           ///< 0: no answer
+  std::int64_t latency_ms = 0;
+  std::string error;          ///< "" on success; "blocked_address: ...", "timeout: ...", "status 500", ...
+  std::string response_body;  ///< at most 1 KiB
+  friend bool operator==(const webhook_attempt&, const webhook_attempt&) = default;
+};
+
+/// Stream `webhook-deliveries-<tenant>`: a delivery ended (succeeded, or
+/// failed after its retries), with its attempts. Written by the instance
+/// that delivers for the tenant; the others fold it so a failover does not
+/// send it again.
+struct webhook_delivery_settled {
+  std::string delivery_id;
+  std::string webhook_id;
+  std::string event_id;
+  std::string status;  ///< "succeeded" | "failed"
+  std::vector<webhook_attempt> attempts;
+  friend bool operator==(const webhook_delivery_settled&, const webhook_delivery_settled&) = default;
+};
+
 using event = std::variant<request_submitted, cluster_placed, step_started, resource_allocated,
                            step_completed, step_failed, request_completed, request_failed,
                            rollback_started, step_compensated, compensation_failed, rolled_back,
@@ -375,7 +399,7 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
                            service_reactivated, action_failed, deprovisioned, retry_requested,
                            capacity_released, manual_input_requested, manual_input_provided,
                            late_result_received, cluster_saved, cluster_deleted, webhook_saved,
-                           webhook_deleted, webhook_deactivated>;
+                           webhook_deleted, webhook_deactivated, webhook_delivery_settled>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/clock.hpp"
 
@@ -35,6 +36,14 @@ inline constexpr const char* rules_stream = "approval-rules";
 inline constexpr const char* webhooks_stream = "webhooks";
 inline bool is_admin_stream(const std::string& stream) {
   return stream == clusters_stream || stream == quotas_stream || stream == rules_stream || stream == webhooks_stream;
+}
+
+/// "webhook-deliveries-<tenant>": a tenant's settled webhook deliveries.
+inline std::string webhook_deliveries_stream(const std::string& tenant) { return "webhook-deliveries-" + tenant; }
+/// The tenant of such a stream, or "".
+inline std::string tenant_of_webhook_deliveries(const std::string& stream) {
+  constexpr std::string_view prefix = "webhook-deliveries-";
+  return stream.rfind(prefix, 0) == 0 ? stream.substr(prefix.size()) : std::string{};
 }
 
 }  // namespace provisiond::events

@@ -87,6 +87,15 @@ json to_json(const webhook_endpoint& w) {
               {"deactivatedReason", w.deactivated_reason}};
 }
 
+json to_json(const webhook_attempt& a) {
+  return json{{"at", a.at},
+              {"timestamp", a.timestamp_s},
+              {"statusCode", a.status_code},
+              {"latencyMs", a.latency_ms},
+              {"error", a.error},
+              {"responseBody", a.response_body}};
+}
+
 json to_json(const approval_requested& a) {
   return json{{"ruleId", a.rule_id}, {"ruleName", a.rule_name}, {"priority", a.priority}, {"matched", a.matched}};
 }
@@ -204,6 +213,18 @@ webhook_endpoint from_json<webhook_endpoint>(const json& j) {
   w.deactivated_at = j.value("deactivatedAt", time_ms{0});
   w.deactivated_reason = j.value("deactivatedReason", "");
   return w;
+}
+
+template <>
+webhook_attempt from_json<webhook_attempt>(const json& j) {
+  webhook_attempt a;
+  a.at = j.value("at", time_ms{0});
+  a.timestamp_s = j.value("timestamp", std::int64_t{0});
+  a.status_code = j.value("statusCode", 0);
+  a.latency_ms = j.value("latencyMs", std::int64_t{0});
+  a.error = j.value("error", "");
+  a.response_body = j.value("responseBody", "");
+  return a;
 }
 
 template <>

@@ -54,6 +54,8 @@ nlohmann::json to_json(const cluster_config& c);
 /// {id, tenantId, url, events, enabled, description, createdAt, updatedAt,
 /// previousSecretUntil, deactivatedAt, deactivatedReason} (times in ms, 0 = none).
 nlohmann::json to_json(const webhook_endpoint& w);
+/// {at, timestamp, statusCode, latencyMs, error, responseBody} (as stored: at in ms, 0 = no answer).
+nlohmann::json to_json(const webhook_attempt& a);
 /// A submission: {tenantId, orderId, type, region, provider, resources,
 /// metadata, idempotencyKey, requestHash, dependsOn}.
 nlohmann::json to_json(const request_submitted& s);
@@ -74,6 +76,7 @@ template <> approval_rule from_json<approval_rule>(const nlohmann::json& j);
 template <> approval_requested from_json<approval_requested>(const nlohmann::json& j);
 template <> cluster_config from_json<cluster_config>(const nlohmann::json& j);
 template <> webhook_endpoint from_json<webhook_endpoint>(const nlohmann::json& j);
+template <> webhook_attempt from_json<webhook_attempt>(const nlohmann::json& j);
 /// Reads `dependsOn` when present (schema v2); the codec drops it for v1.
 template <> request_submitted from_json<request_submitted>(const nlohmann::json& j);
 

@@ -18,6 +18,7 @@
 #include "common/json.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
+#include "events/json_mapping.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/state_cache.hpp"
 #include "providers/http/http_client.hpp"
@@ -69,22 +70,6 @@ std::string record_key(const std::string& id) { return "wh/d/" + id; }
 std::string pending_key(const std::string& id) { return "wh/p/" + id; }
 std::string failures_key(const std::string& webhook_id) { return "wh/f/" + webhook_id; }
 
-json attempt_store(const attempt& a) {
-  return json{{"at", a.at},          {"timestamp", a.timestamp_s}, {"statusCode", a.status_code},
-              {"latencyMs", a.latency_ms}, {"error", a.error},     {"responseBody", a.response_body}};
-}
-
-attempt attempt_from(const json& j) {
-  attempt a;
-  a.at = j.value("at", time_ms{0});
-  a.timestamp_s = j.value("timestamp", std::int64_t{0});
-  a.status_code = j.value("statusCode", 0);
-  a.latency_ms = j.value("latencyMs", std::int64_t{0});
-  a.error = j.value("error", "");
-  a.response_body = j.value("responseBody", "");
-  return a;
-}
-
 // A stored delivery: the delivery and where the current round of attempts began.
 struct stored {
   delivery d;
@@ -94,7 +79,7 @@ struct stored {
 std::string to_store(const stored& s) {
   const auto& d = s.d;
   json attempts = json::array();
-  for (auto& a : d.attempts) attempts.push_back(attempt_store(a));
+  for (auto& a : d.attempts) attempts.push_back(ev::to_json(a));
   return dump_json(json{{"id", d.id},
                         {"webhookId", d.webhook_id},
                         {"tenantId", d.tenant_id},
@@ -127,7 +112,7 @@ result<stored> from_store(const std::string& text) {
     d.created_at = j->value("createdAt", time_ms{0});
     d.next_attempt_at = j->value("nextAttemptAt", time_ms{0});
     s.round_start = j->value("roundStart", std::size_t{0});
-    for (auto& a : j->value("attempts", json::array())) d.attempts.push_back(attempt_from(a));
+    for (auto& a : j->value("attempts", json::array())) d.attempts.push_back(ev::from_json<attempt>(a));
     d.body = j->value("body", "");
     return s;
   } catch (const std::exception& e) {
@@ -280,12 +265,39 @@ struct delivery_service::impl {
     if (batch->empty()) return std::size_t{0};
     projections::view_write w;
     std::vector<delivery> fresh;
+    std::vector<std::string> settled;
+    std::map<std::string, stored> touched;  // records rewritten in this batch
     auto now = clk->now();
     for (auto& env : *batch) {
       if (env.stream == ev::webhooks_stream) {
         auto e = ev::decode(env);
         if (!e) return e.error();
         fold_subscription(*e);
+        continue;
+      }
+      if (!ev::tenant_of_webhook_deliveries(env.stream).empty()) {
+        // An outcome, maybe another instance's: the record takes it and
+        // leaves the queue, so nobody sends it again.
+        auto e = ev::decode(env);
+        if (!e) return e.error();
+        auto* s = std::get_if<ev::webhook_delivery_settled>(&*e);
+        if (!s) continue;
+        auto it = touched.find(s->delivery_id);
+        if (it == touched.end()) {
+          auto text = store->get(record_key(s->delivery_id));
+          if (!text) return text.error();
+          if (!*text) continue;  // not made here (yet): nothing to settle
+          auto r = from_store(**text);
+          if (!r) return r.error();
+          it = touched.emplace(s->delivery_id, std::move(*r)).first;
+        }
+        auto& r = it->second;
+        if (s->attempts.size() < r.d.attempts.size()) continue;  // this record knows more already
+        r.d.status = s->status;
+        r.d.attempts = s->attempts;
+        r.round_start = r.d.attempts.size();
+        w.deletes.push_back(pending_key(s->delivery_id));
+        settled.push_back(s->delivery_id);
         continue;
       }
       if (subscriptions.empty()) continue;  // nothing to deliver: no need to fold states
@@ -320,12 +332,19 @@ struct delivery_service::impl {
         fresh.push_back(std::move(d));
       }
     }
+    for (auto& [id, r] : touched) w.puts.emplace_back(record_key(id), to_store(r));
     auto last = batch->back().global_position;
     if (auto st = store->commit(w, projection_name, last); !st) return st.error();
     checkpoint = last;
-    if (!fresh.empty()) {
+    if (!fresh.empty() || !settled.empty()) {
       std::lock_guard lock{mutex};
       for (auto& d : fresh) enqueue_locked(d);
+      for (auto& id : settled) {
+        auto where_it = where.find(id);
+        if (where_it == where.end()) continue;
+        auto& slot = chains[where_it->second.first][where_it->second.second];
+        if (!slot.in_flight) dequeue_locked(id);  // in flight: its worker settles it
+      }
       wake.notify_all();
     }
     return batch->size();
@@ -430,6 +449,47 @@ struct delivery_service::impl {
     return finish(a);
   }
 
+  // Appends webhook_delivery_settled to the tenant's stream (one writer:
+  // the tenant's owner; a conflict means the stream moved on elsewhere, so
+  // its head is read again once).
+  std::mutex settle_mutex;
+  std::mutex failures_mutex;
+  std::unordered_map<std::string, std::uint64_t> settle_heads;  // stream → last sequence
+  status record_settlement(const delivery& d) {
+    std::lock_guard lock{settle_mutex};
+    auto stream = ev::webhook_deliveries_stream(d.tenant_id);
+    std::uint64_t token = 0;
+    bool shared = static_cast<bool>(opts.fencing);
+    if (shared) {
+      auto t = opts.fencing(d.tenant_id);
+      if (!t) return make_error(errc::fenced, "the tenant's partition is no longer owned here", "tenantId");
+      token = *t;
+    }
+    for (int round = 0; round < 2; ++round) {
+      auto head = settle_heads.find(stream);
+      if (head == settle_heads.end()) {
+        auto envs = journal->read_stream(stream, 1);
+        if (!envs) return envs.error();
+        head = settle_heads.emplace(stream, envs->empty() ? 0 : envs->back().sequence).first;
+      }
+      ev::append_request req;
+      req.stream = stream;
+      req.expected_sequence = head->second;
+      req.events.push_back(ev::make_pending(
+          ev::webhook_delivery_settled{d.id, d.webhook_id, d.event_id, d.status, d.attempts}, clk->now()));
+      req.fencing_token = token;
+      req.to_outbox = shared;  // scaled out, the changelog carries it to the others
+      auto r = journal->append(std::move(req));
+      if (r) {
+        head->second = r->last_sequence;
+        return ok();
+      }
+      settle_heads.erase(stream);
+      if (r.error().code != errc::conflict) return r.error();
+    }
+    return make_error(errc::conflict, "the stream " + stream + " keeps moving", "stream");
+  }
+
   // One attempt of delivery `id`; the queue entry is in flight meanwhile.
   void attempt_once(const item& it) {
     auto settle_queue = [&](bool done, time_ms due) {
@@ -468,26 +528,40 @@ struct delivery_service::impl {
     } else {
       d.next_attempt_at = now + opts.retry_delays_ms[d.attempts.size() - s->round_start - 1];
     }
+    if (done) {
+      // The journal first: an outcome it holds is never sent again, here or
+      // on the next owner.
+      if (auto st = record_settlement(d); !st) {
+        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
+        return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
+      }
+    }
     projections::view_write w;
     w.puts.emplace_back(record_key(d.id), to_store(*s));
-    if (done) w.deletes.push_back(pending_key(d.id));
     int failures = 0;
-    if (done) {
+    {
       // Failed deliveries in a row, counted since the endpoint last changed
-      // (a PUT that re-enables it starts again from zero).
-      auto f = store->get(failures_key(ep->id));
-      if (f && *f) {
-        auto j = parse_json_lenient(**f);
-        if (j.is_object() && j.value("since", time_ms{0}) == ep->updated_at) failures = j.value("count", 0);
+      // (a PUT that re-enables it starts again from zero); one settlement at
+      // a time reads and writes the count.
+      std::unique_lock counting{failures_mutex, std::defer_lock};
+      if (done) {
+        counting.lock();
+        w.deletes.push_back(pending_key(d.id));
+        auto f = store->get(failures_key(ep->id));
+        if (f && *f) {
+          auto j = parse_json_lenient(**f);
+          if (j.is_object() && j.value("since", time_ms{0}) == ep->updated_at) failures = j.value("count", 0);
+        }
+        failures = failed ? failures + 1 : 0;
+        w.puts.emplace_back(failures_key(ep->id), dump_json(json{{"count", failures}, {"since", ep->updated_at}}));
       }
-      failures = failed ? failures + 1 : 0;
-      w.puts.emplace_back(failures_key(ep->id), dump_json(json{{"count", failures}, {"since", ep->updated_at}}));
-      outcome_counter(failed ? "failed" : "succeeded").inc();
+      if (auto st = store->commit(w, dispatch_checkpoint, 0); !st) {
+        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
+        if (!done) return settle_queue(false, now + 1000);  // the attempt is sent again (same id)
+        // Settled in the journal: the projection settles the record from there.
+      }
     }
-    if (auto st = store->commit(w, dispatch_checkpoint, 0); !st) {
-      std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
-      return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
-    }
+    if (done) outcome_counter(failed ? "failed" : "succeeded").inc();
     if (failed && failures >= opts.deactivate_after) {
       auto reason = std::to_string(failures) + " deliveries in a row failed; last: " + a.error;
       auto st = opts.deactivate ? opts.deactivate(*ep, reason, failures) : endpoints->deactivate(ep->id, reason, failures);

@@ -20,9 +20,16 @@
 /// (registry::deactivate). Deliveries of a disabled endpoint wait; those
 /// of a deleted one are dropped from the queue.
 ///
+/// A delivery that ends (succeeded, or failed after its retries) is recorded
+/// as a `webhook_delivery_settled` event in the tenant's stream
+/// `webhook-deliveries-<tenant>`, so the journal holds every outcome.
+///
 /// Scale-out: every instance keeps the records (its journal holds every
 /// partition's events); only the instance that owns the tenant's partition
-/// (`owns`) attempts them.
+/// (`owns`) attempts them, and its settlements reach the others on the
+/// changelog (with the partition's fencing token): they fold them, so the
+/// next owner after a failover sends only what was not settled, under the
+/// same id.
 
 #include <cstdint>
 #include <functional>
@@ -40,14 +47,8 @@
 
 namespace provisiond::webhooks {
 
-struct attempt {
-  time_ms at = 0;
-  std::int64_t timestamp_s = 0;  ///< the `webhook-timestamp` sent
-  int status_code = 0;           ///< 0: no answer
-  std::int64_t latency_ms = 0;
-  std::string error;             ///< "" on success; "blocked_address: ...", "timeout: ...", "status 500", ...
-  std::string response_body;     ///< at most 1 KiB
-};
+/// One attempt: when, the `webhook-timestamp` sent, code, latency, error, body (≤ 1 KiB).
+using attempt = events::webhook_attempt;
 
 struct delivery {
   std::string id;  ///< `webhook-id`: "msg_" + hex of SHA-256(endpoint, event)
@@ -73,6 +74,9 @@ struct delivery_options {
   std::string source = "provisiond";  ///< CloudEvents `source`
   /// Scale-out: true when this instance delivers for the tenant. Unset: all.
   std::function<bool(const std::string& tenant)> owns;
+  /// Scale-out: the fencing token of the tenant's partition while owned
+  /// here; settlements then go to the changelog. Unset: token 0, local only.
+  std::function<std::optional<std::uint64_t>(const std::string& tenant)> fencing;
   /// Switches an endpoint off after failed deliveries. Unset:
   /// registry::deactivate here (scale-out: it goes to the admin writer).
   std::function<status(const events::webhook_endpoint&, const std::string& reason, int failures)> deactivate;

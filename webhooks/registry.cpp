@@ -35,7 +35,8 @@ std::vector<std::string> request_event_names(std::index_sequence<I...>) {
         if constexpr (!std::is_same_v<T, ev::quota_set> && !std::is_same_v<T, ev::approval_rule_saved> &&
                       !std::is_same_v<T, ev::approval_rule_deleted> && !std::is_same_v<T, ev::cluster_saved> &&
                       !std::is_same_v<T, ev::cluster_deleted> && !std::is_same_v<T, ev::webhook_saved> &&
-                      !std::is_same_v<T, ev::webhook_deleted> && !std::is_same_v<T, ev::webhook_deactivated>)
+                      !std::is_same_v<T, ev::webhook_deleted> && !std::is_same_v<T, ev::webhook_deactivated> &&
+                      !std::is_same_v<T, ev::webhook_delivery_settled>)
           out.emplace_back(ev::type_name(ev::event{T{}}));
       }(),
       ...);

@@ -300,7 +300,7 @@ std::vector<record> records_for(const envelope& env, const event& e, const reque
   return out;
 }
 
-record admin_record_for(const envelope& env, const kafka_config& cfg) {
+record changelog_record_for(const envelope& env, const kafka_config& cfg, const std::string& partition_key) {
   json ce{{"specversion", "1.0"},
           {"id", env.event_id},
           {"source", cfg.source},
@@ -309,7 +309,11 @@ record admin_record_for(const envelope& env, const kafka_config& cfg) {
           {"time", format_time(env.time)},
           {"datacontenttype", "application/json"},
           {"data", {{"eventType", env.type}, {"sequence", env.sequence}, {"journal", stored_event(env)}}}};
-  return record{journal_topic(cfg), env.stream, dump_json(ce), std::string{admin_partition_key}};
+  return record{journal_topic(cfg), env.stream, dump_json(ce), partition_key};
+}
+
+record admin_record_for(const envelope& env, const kafka_config& cfg) {
+  return changelog_record_for(env, cfg, std::string{admin_partition_key});
 }
 
 result<envelope> parse_journal_record(std::string_view value, std::optional<dedupe_record>* dedupe) {
@@ -334,8 +338,9 @@ result<envelope> parse_journal_record(std::string_view value, std::optional<dedu
     out = j[k].get<std::remove_reference_t<decltype(out)>>();
     return true;
   };
-  if (!text("stream", env.stream) || (request_of_stream(env.stream).empty() && !is_admin_stream(env.stream)))
-    return bad("data.journal.stream", "a request stream name or an admin stream");
+  if (!text("stream", env.stream) || (request_of_stream(env.stream).empty() && !is_admin_stream(env.stream) &&
+                                      tenant_of_webhook_deliveries(env.stream).empty()))
+    return bad("data.journal.stream", "a request stream, an admin stream or a tenant's webhook deliveries");
   if (!number("sequence", env.sequence) || env.sequence == 0) return bad("data.journal.sequence", "an integer >= 1");
   if (!text("type", env.type)) return bad("data.journal.type", "an event type");
   if (!number("schemaVersion", env.schema_version)) return bad("data.journal.schemaVersion", "an integer");
@@ -423,6 +428,8 @@ struct outbox_relay::impl {
     std::vector<record> records;
     if (is_admin_stream(env.stream)) {
       records.push_back(admin_record_for(env, cfg));
+    } else if (auto tenant = tenant_of_webhook_deliveries(env.stream); !tenant.empty()) {
+      records.push_back(changelog_record_for(env, cfg, tenant));  // on the tenant's partition
     } else {
       auto after = states->after(env, *e);
       if (!after) return false;

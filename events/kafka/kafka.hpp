@@ -87,6 +87,9 @@ std::string event_cloud_event(const envelope& env, const event& e, const request
 /// approval rules): only the journal record, keyed by stream, on the
 /// partition of `admin_partition_key`.
 record admin_record_for(const envelope& env, const kafka_config& cfg);
+/// The changelog record of an event of another stream (a tenant's webhook
+/// deliveries), keyed by stream, on the partition of `partition_key`.
+record changelog_record_for(const envelope& env, const kafka_config& cfg, const std::string& partition_key);
 
 /// The stored event inside a `provisioning.journal` record (its
 /// `global_position` is 0: positions are each journal's own). Errors name

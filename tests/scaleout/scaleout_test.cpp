@@ -19,6 +19,7 @@
 #include "tests/support/process.hpp"
 #include "tests/support/redis_server.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/webhook_receiver.hpp"
 
 using namespace provisiond::testing;
 using namespace std::chrono_literals;
@@ -623,4 +624,103 @@ TEST_F(ScaleOut, ClustersRulesQuotasAndSecretsWrittenOnOneInstanceServeTheOthers
       EXPECT_EQ(rec.value.find(token), std::string::npos) << topic;
       EXPECT_EQ(rec.value.find(password), std::string::npos) << topic;
     }
+}
+
+TEST_F(ScaleOut, WebhooksAreSentByTheTenantsOwnerOncePerEventAndAFailoverSendsOnlyWhatWasNotSettled) {
+  webhook_receiver receiver;
+  std::string why;
+  ASSERT_TRUE(receiver.start(&why)) << why;
+  extra_config = {{"webhooks", {{"allow", {"127.0.0.1/32"}}, {"retryDelaysMs", {200, 400, 800}}}}};
+  start_sim({{"minDelayMs", 20}, {"maxDelayMs", 60}});
+  start_instance(0);
+  start_instance(1);
+  wait_owned({0, 1});
+  // Endpoint writes are admin state: sent to either instance, written by the admin owner.
+  std::map<std::string, std::string> secret;  // tenant → its endpoint's secret
+  for (int t = 0; t < 8; ++t) {
+    std::string tenant = "hooked-" + std::to_string(t);
+    json body{{"url", receiver.url("/ok/" + tenant)}, {"events", {"*"}}};
+    http_reply r;
+    for (int attempt = 0; attempt < 50 && r.status != 201; ++attempt) {
+      r = http_call(port(t % 2), "POST", "/v1/tenants/" + tenant + "/webhooks", body.dump());
+      if (r.status != 201) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_EQ(r.status, 201) << r.body;
+    secret[tenant] = parse(r)["secret"];
+  }
+  wait_no_lag({0, 1});
+  for (std::size_t k = 0; k < 2; ++k)
+    for (auto& [tenant, unused] : secret)
+      EXPECT_EQ(parse(http_call(port(k), "GET", "/v1/tenants/" + tenant + "/webhooks"))["items"].size(), 1u)
+          << "instance " << k << " knows " << tenant << "'s endpoint";
+
+  // What the receiver got per event: the delivery ids and how many times.
+  auto received = [&] {
+    std::map<std::string, std::pair<std::set<std::string>, int>> by_event;
+    for (auto& d : receiver.log()) {
+      auto ce = json::parse(d["body"].get<std::string>(), nullptr, false);
+      auto& slot = by_event[ce["id"].get<std::string>()];
+      slot.first.insert(d["headers"]["webhook-id"].get<std::string>());
+      ++slot.second;
+    }
+    return by_event;
+  };
+  auto events_of = [&](const std::vector<std::string>& ids) {
+    std::set<std::string> out;
+    for (auto& id : ids)
+      for (auto& e : parse(http_call(port(0), "GET", "/v1/requests/" + id + "/events"))) out.insert(e["eventId"]);
+    return out;
+  };
+  auto wait_delivered = [&](const std::set<std::string>& expected) {
+    for (int i = 0; i < 600; ++i) {
+      auto got = received();
+      if (std::all_of(expected.begin(), expected.end(), [&](auto& e) { return got.count(e); })) return;
+      std::this_thread::sleep_for(100ms);
+    }
+    ADD_FAILURE() << "not every event was delivered in 60 s";
+  };
+
+  std::vector<std::string> first;
+  for (int i = 0; i < 32; ++i) first.push_back(submit_http(i % 2, "hooked-" + std::to_string(i % 8), "w1-" + std::to_string(i)));
+  ASSERT_TRUE(all_terminal(0, first, 120s));
+  wait_no_lag({0, 1});
+  auto expected = events_of(first);
+  wait_delivered(expected);
+  auto got = received();
+  for (auto& e : expected) {
+    EXPECT_EQ(got[e].first.size(), 1u) << e;
+    EXPECT_EQ(got[e].second, 1) << e << ": sent by one instance, once";
+  }
+  for (auto& [tenant, s] : secret) {
+    auto v = receiver.verify_all(s, "/ok/" + tenant);
+    EXPECT_EQ(v["verified"], v["total"]) << tenant << ": " << v.dump();
+  }
+  // Every outcome is recorded and on the changelog before the kill.
+  for (int i = 0; i < 300 && metric(0, "provisiond_webhook_deliveries_total") +
+                                     metric(1, "provisiond_webhook_deliveries_total") < expected.size();
+       ++i)
+    std::this_thread::sleep_for(50ms);
+  wait_no_lag({0, 1});
+
+  // kill -9 one instance with a second batch under way: its tenants move; the
+  // survivor sends what was not settled (the first batch was), one id per event.
+  live = 1;
+  std::vector<std::string> second;
+  for (int i = 0; i < 32; ++i) second.push_back(submit_http(0, "hooked-" + std::to_string(i % 8), "w2-" + std::to_string(i)));
+  std::this_thread::sleep_for(300ms);
+  instances[1]->crash();
+  ASSERT_TRUE(all_terminal(0, second, 180s));
+  wait_no_lag({0});
+  auto more = events_of(second);
+  wait_delivered(more);
+  got = received();
+  std::size_t resent_first = 0, twice = 0;
+  for (auto& e : expected) resent_first += got[e].second > 1;
+  for (auto& e : more) {
+    EXPECT_EQ(got[e].first.size(), 1u) << e << " got " << got[e].first.size() << " delivery ids";
+    twice += got[e].second > 1;
+  }
+  EXPECT_EQ(resent_first, 0u) << "deliveries settled before the kill were sent again";
+  std::printf("scaleout/webhooks: %zu + %zu events delivered; after the kill %zu of the second batch arrived twice (same id)\n",
+              expected.size(), more.size(), twice);
 }

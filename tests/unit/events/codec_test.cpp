@@ -51,6 +51,14 @@ std::vector<ev::event> samples() {
                                                    R"({"authUrl":"https://keystone:5000/v3"})", {"password"},
                                                    1700000000000}},
       ev::cluster_deleted{"os-1"},
+      ev::webhook_saved{ev::webhook_endpoint{"wh_1", "acme", "https://hooks.acme.example/p", {"request_completed", "*"},
+                                             false, "billing", 1700000000000, 1700000000500, 1700000060000,
+                                             1700000001000, "5 deliveries in a row failed"}},
+      ev::webhook_deleted{"wh_1"},
+      ev::webhook_deactivated{"wh_1", "5 deliveries in a row failed; last: status 500", 5, 1700000001000},
+      ev::webhook_delivery_settled{"msg_ab", "wh_1", "req-1:3", "failed",
+                                   {ev::webhook_attempt{1700000000000, 1700000000, 500, 12, "status 500", "oops"},
+                                    ev::webhook_attempt{1700000005000, 1700000005, 0, 10000, "timeout: read", ""}}},
   };
 }
 

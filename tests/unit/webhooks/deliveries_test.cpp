@@ -155,6 +155,21 @@ TEST_F(Deliveries, EveryDeliveryVerifiesWithTheReferenceLibraryAndForgeriesDoNot
   EXPECT_TRUE(receiver.log("/ok/other").empty());
   auto all = receiver.verify_all(h.secret, "/ok/acme");
   EXPECT_EQ(all["verified"], 6) << all.dump();
+  // Every outcome is an event in the tenant's deliveries stream.
+  std::vector<ev::envelope> settled;
+  ASSERT_TRUE(eventually([&] {
+    auto s = journal->read_stream(ev::webhook_deliveries_stream("acme"), 1);
+    settled = s ? *s : std::vector<ev::envelope>{};
+    return settled.size() == 6;
+  }));
+  for (auto& env : settled) {
+    auto e = ev::decode(env);
+    ASSERT_TRUE(e.has_value());
+    auto& s = std::get<ev::webhook_delivery_settled>(*e);
+    EXPECT_EQ(s.status, "succeeded");
+    EXPECT_EQ(s.attempts.size(), 1u);
+    EXPECT_EQ(s.attempts[0].status_code, 200);
+  }
 
   auto one = log[0];
   std::string id = one["headers"]["webhook-id"], ts = one["headers"]["webhook-timestamp"],
@@ -239,7 +254,11 @@ TEST_F(Deliveries, FiveFailedDeliveriesInARowDeactivateTheEndpointUntilAPutReEna
   ASSERT_TRUE(eventually([&] {
     clk->advance(1'000);
     return !hooks->get(h.endpoint.id)->enabled;
-  }));
+  })) << [&] {
+    std::string out;
+    for (auto& d : deliveries_of(h.endpoint.id)) out += d.id + " " + d.status + " " + std::to_string(d.attempts.size()) + "\n";
+    return out;
+  }();
   auto ep = *hooks->get(h.endpoint.id);
   EXPECT_NE(ep.deactivated_at, 0);
   EXPECT_NE(ep.deactivated_reason.find("5 deliveries in a row failed; last: status 503"), std::string::npos)
@@ -393,4 +412,32 @@ TEST_F(Deliveries, ARestartOrReplayNeverMakesASecondDeliveryForAnEvent) {
   ASSERT_TRUE(eventually([&] { return deliveries_of(h.endpoint.id)[1].attempts.size() == 3; }));
   EXPECT_EQ(deliveries_of(h.endpoint.id)[1].status, "pending");
   EXPECT_FALSE(service->redeliver("wh_other", id).has_value()) << "only through its own endpoint";
+}
+
+TEST_F(Deliveries, AnOutcomeAnotherInstanceSettledIsNotSentAgain) {
+  opts.retry_delays_ms = {60'000};
+  auto h = hook("acme", receiver.url("/status/500/elsewhere"));
+  start();
+  auto event = submit("r1", "acme");
+  ASSERT_TRUE(eventually([&] {
+    auto ds = deliveries_of(h.endpoint.id);
+    return ds.size() == 1 && ds[0].attempts.size() == 1;
+  }));
+  auto d = deliveries_of(h.endpoint.id)[0];
+  // The previous owner had delivered it (its settlement reaches this journal
+  // through the changelog, as the replica appends it).
+  webhooks::attempt a;
+  a.at = clk->now();
+  a.status_code = 204;
+  ev::append_request req;
+  req.stream = ev::webhook_deliveries_stream("acme");
+  req.events.push_back(ev::make_pending(
+      ev::webhook_delivery_settled{d.id, h.endpoint.id, event, "succeeded", {d.attempts[0], a}}, clk->now()));
+  req.to_outbox = false;
+  ASSERT_TRUE(journal->append(std::move(req)).has_value());
+  ASSERT_TRUE(eventually([&] { return deliveries_of(h.endpoint.id)[0].status == "succeeded"; }));
+  EXPECT_EQ(deliveries_of(h.endpoint.id)[0].attempts.size(), 2u) << "the record has the other instance's attempts";
+  clk->advance(120'000);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(receiver.log("/status/500/elsewhere").size(), 1u) << "not sent again";
 }
