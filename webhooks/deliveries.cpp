@@ -46,14 +46,6 @@ std::string hex(const unsigned char* p, std::size_t n) {
   return out;
 }
 
-// Stable across processes, restarts and instances: only (endpoint, event) decide it.
-std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id) {
-  std::string input = webhook_id + "\n" + event_id;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return "msg_" + hex(digest, 16);
-}
-
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   RAND_bytes(raw.data(), static_cast<int>(raw.size()));
@@ -126,6 +118,14 @@ metrics::counter& outcome_counter(const char* outcome) {
 }
 
 }  // namespace
+
+// Stable across processes, restarts and instances: only (endpoint, event) decide it.
+std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id) {
+  std::string input = webhook_id + "\n" + event_id;
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return "msg_" + hex(digest, 16);
+}
 
 std::string attempt_json(const attempt& a) {
   return dump_json(json{{"at", format_time(a.at)},
@@ -264,10 +264,20 @@ struct delivery_service::impl {
     if (!batch) return batch.error();
     if (batch->empty()) return std::size_t{0};
     projections::view_write w;
-    std::vector<delivery> fresh;
-    std::vector<std::string> settled;
-    std::map<std::string, stored> touched;  // records rewritten in this batch
+    // Records made or settled in this batch (a replica may bring an event
+    // and its settlement in one batch), and which of them are new.
+    std::map<std::string, stored> touched;
+    std::vector<std::string> fresh, settled;
     auto now = clk->now();
+    auto load = [&](const std::string& id) -> result<stored*> {
+      if (auto it = touched.find(id); it != touched.end()) return &it->second;
+      auto text = store->get(record_key(id));
+      if (!text) return text.error();
+      if (!*text) return static_cast<stored*>(nullptr);
+      auto r = from_store(**text);
+      if (!r) return r.error();
+      return &touched.emplace(id, std::move(*r)).first->second;
+    };
     for (auto& env : *batch) {
       if (env.stream == ev::webhooks_stream) {
         auto e = ev::decode(env);
@@ -282,21 +292,14 @@ struct delivery_service::impl {
         if (!e) return e.error();
         auto* s = std::get_if<ev::webhook_delivery_settled>(&*e);
         if (!s) continue;
-        auto it = touched.find(s->delivery_id);
-        if (it == touched.end()) {
-          auto text = store->get(record_key(s->delivery_id));
-          if (!text) return text.error();
-          if (!*text) continue;  // not made here (yet): nothing to settle
-          auto r = from_store(**text);
-          if (!r) return r.error();
-          it = touched.emplace(s->delivery_id, std::move(*r)).first;
-        }
-        auto& r = it->second;
-        if (s->attempts.size() < r.d.attempts.size()) continue;  // this record knows more already
-        r.d.status = s->status;
-        r.d.attempts = s->attempts;
-        r.round_start = r.d.attempts.size();
-        w.deletes.push_back(pending_key(s->delivery_id));
+        auto r = load(s->delivery_id);
+        if (!r) return r.error();
+        if (!*r) continue;  // not made here (its endpoint is unknown here): nothing to settle
+        auto& rec = **r;
+        if (s->attempts.size() < rec.d.attempts.size()) continue;  // this record knows more already
+        rec.d.status = s->status;
+        rec.d.attempts = s->attempts;
+        rec.round_start = rec.d.attempts.size();
         settled.push_back(s->delivery_id);
         continue;
       }
@@ -310,12 +313,13 @@ struct delivery_service::impl {
       std::string body;
       for (auto& [id, ep] : subscriptions) {
         if (ep.tenant_id != after->spec.tenant_id || !ep.enabled || !subscribes(ep, env.type)) continue;
-        delivery d;
-        d.id = delivery_id_for(ep.id, env.event_id);
-        auto existing = store->get(record_key(d.id));
+        auto delivery_id = delivery_id_for(ep.id, env.event_id);
+        auto existing = load(delivery_id);
         if (!existing) return existing.error();
         if (*existing) continue;  // made already (a rebuilt checkpoint): one delivery per event
         if (body.empty()) body = ev::kafka::event_cloud_event(env, *e, *after, cloud_events);
+        delivery d;
+        d.id = delivery_id;
         d.webhook_id = ep.id;
         d.tenant_id = ep.tenant_id;
         d.request_id = request_id;
@@ -326,19 +330,27 @@ struct delivery_service::impl {
         d.created_at = now;
         d.next_attempt_at = now;
         d.body = body;
-        w.puts.emplace_back(record_key(d.id), to_store(stored{d, 0}));
         w.puts.emplace_back(history_key(d.webhook_id, d.position), d.id);
-        w.puts.emplace_back(pending_key(d.id), "");
-        fresh.push_back(std::move(d));
+        touched.emplace(delivery_id, stored{std::move(d), 0});
+        fresh.push_back(delivery_id);
       }
     }
+    std::vector<delivery> queued;
     for (auto& [id, r] : touched) w.puts.emplace_back(record_key(id), to_store(r));
+    for (auto& id : fresh) {
+      auto& r = touched.at(id);
+      if (r.d.status != "pending") continue;  // settled in this very batch
+      w.puts.emplace_back(pending_key(id), "");
+      queued.push_back(r.d);
+    }
+    for (auto& id : settled)
+      if (std::find(fresh.begin(), fresh.end(), id) == fresh.end()) w.deletes.push_back(pending_key(id));
     auto last = batch->back().global_position;
     if (auto st = store->commit(w, projection_name, last); !st) return st.error();
     checkpoint = last;
-    if (!fresh.empty() || !settled.empty()) {
+    if (!queued.empty() || !settled.empty()) {
       std::lock_guard lock{mutex};
-      for (auto& d : fresh) enqueue_locked(d);
+      for (auto& d : queued) enqueue_locked(d);
       for (auto& id : settled) {
         auto where_it = where.find(id);
         if (where_it == where.end()) continue;

@@ -124,6 +124,10 @@ class delivery_service {
   std::unique_ptr<impl> impl_;
 };
 
+/// The id of the delivery of event `event_id` to endpoint `webhook_id`:
+/// "msg_" + hex of the first 16 bytes of SHA-256(webhook_id "\n" event_id).
+std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id);
+
 /// The API view: {id, webhookId, eventId, eventType, requestId, status,
 /// createdAt, nextAttemptAt (null unless pending), attempts: [{at, timestamp,
 /// statusCode, latencyMs, error, responseBody}]} (times RFC 3339).

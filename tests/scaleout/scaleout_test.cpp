@@ -702,6 +702,24 @@ TEST_F(ScaleOut, WebhooksAreSentByTheTenantsOwnerOncePerEventAndAFailoverSendsOn
     std::this_thread::sleep_for(50ms);
   wait_no_lag({0, 1});
 
+  // Each instance's own record (not forwarded): nothing of the first batch is
+  // pending anywhere, whoever sent it.
+  for (std::size_t k = 0; k < 2; ++k)
+    for (auto& [tenant, unused] : secret) {
+      auto hooks = parse(http_call(port(k), "GET", "/v1/tenants/" + tenant + "/webhooks"));
+      std::string hook = hooks["items"][0]["id"];
+      std::size_t pending = 0;
+      for (int i = 0; i < 100; ++i) {
+        auto page = parse(http_call(port(k), "GET", "/v1/tenants/" + tenant + "/webhooks/" + hook +
+                                                        "/deliveries?status=pending&limit=500",
+                                    "", {{"x-provisiond-forwarded", "test"}}));
+        pending = page["items"].size();
+        if (pending == 0) break;
+        std::this_thread::sleep_for(100ms);
+      }
+      EXPECT_EQ(pending, 0u) << "instance " << k << " still has " << tenant << "'s deliveries pending";
+    }
+
   // kill -9 one instance with a second batch under way: its tenants move; the
   // survivor sends what was not settled (the first batch was), one id per event.
   live = 1;

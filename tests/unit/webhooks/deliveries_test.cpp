@@ -441,3 +441,28 @@ TEST_F(Deliveries, AnOutcomeAnotherInstanceSettledIsNotSentAgain) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(receiver.log("/status/500/elsewhere").size(), 1u) << "not sent again";
 }
+
+TEST_F(Deliveries, AnEventAndItsSettlementInOneBatchAreNeverSent) {
+  // Projected at start in one batch, as a replica's restore brings the
+  // previous owner's request event and its settlement together.
+  auto h = hook("acme", receiver.url("/ok/batch"));
+  auto event = submit("r1", "acme");
+  auto id = webhooks::delivery_id_for(h.endpoint.id, event);
+  webhooks::attempt a;
+  a.at = clk->now();
+  a.status_code = 200;
+  ev::append_request req;
+  req.stream = ev::webhook_deliveries_stream("acme");
+  req.events.push_back(
+      ev::make_pending(ev::webhook_delivery_settled{id, h.endpoint.id, event, "succeeded", {a}}, clk->now()));
+  req.to_outbox = false;
+  ASSERT_TRUE(journal->append(std::move(req)).has_value());
+  start();
+  std::this_thread::sleep_for(300ms);
+  auto ds = deliveries_of(h.endpoint.id);
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].id, id);
+  EXPECT_EQ(ds[0].status, "succeeded") << "settled in the batch that made it";
+  EXPECT_EQ(ds[0].attempts.size(), 1u);
+  EXPECT_TRUE(receiver.log("/ok/batch").empty()) << "and never sent here";
+}
