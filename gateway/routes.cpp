@@ -59,6 +59,7 @@ constexpr route table[] = {
     {"POST",   "/v1/requests/{id}/approve",     h::approve_request,     role::admin,  16 * KiB,  h::governance_wired},
     {"POST",   "/v1/requests/{id}/reject",      h::reject_request,      role::admin,  16 * KiB,  h::governance_wired},
     // webhooks.cpp ({id} is the tenant)
+    {"GET",    "/v1/webhooks",                  h::list_all_webhooks,   role::admin,  0,         h::webhooks_wired},
     {"GET",    "/v1/tenants/{id}/webhooks",     h::list_webhooks,       role::tenant, 0,         h::webhooks_wired},
     {"POST",   "/v1/tenants/{id}/webhooks",     h::create_webhook,      role::tenant, 16 * KiB,  h::webhooks_wired},
     {"GET",    "/v1/tenants/{id}/webhooks/{webhookId}", h::get_webhook,  role::tenant, 0,         h::tenant_webhook},

@@ -68,23 +68,28 @@ struct stored {
   std::size_t round_start = 0;  ///< index of the first attempt since (re)queued
 };
 
-std::string to_store(const stored& s) {
-  const auto& d = s.d;
+// The delivery's fields as stored; the API view starts from them.
+json delivery_fields(const delivery& d) {
   json attempts = json::array();
   for (auto& a : d.attempts) attempts.push_back(ev::to_json(a));
-  return dump_json(json{{"id", d.id},
-                        {"webhookId", d.webhook_id},
-                        {"tenantId", d.tenant_id},
-                        {"requestId", d.request_id},
-                        {"eventId", d.event_id},
-                        {"eventType", d.event_type},
-                        {"position", d.position},
-                        {"status", d.status},
-                        {"createdAt", d.created_at},
-                        {"nextAttemptAt", d.next_attempt_at},
-                        {"roundStart", s.round_start},
-                        {"attempts", attempts},
-                        {"body", d.body}});
+  return json{{"id", d.id},
+              {"webhookId", d.webhook_id},
+              {"tenantId", d.tenant_id},
+              {"requestId", d.request_id},
+              {"eventId", d.event_id},
+              {"eventType", d.event_type},
+              {"position", d.position},
+              {"status", d.status},
+              {"createdAt", d.created_at},
+              {"nextAttemptAt", d.next_attempt_at},
+              {"attempts", attempts}};
+}
+
+std::string to_store(const stored& s) {
+  auto j = delivery_fields(s.d);
+  j["roundStart"] = s.round_start;
+  j["body"] = s.d.body;
+  return dump_json(j);
 }
 
 result<stored> from_store(const std::string& text) {
@@ -137,18 +142,13 @@ std::string attempt_json(const attempt& a) {
 }
 
 std::string delivery_json(const delivery& d) {
-  json attempts = json::array();
-  for (auto& a : d.attempts) attempts.push_back(json::parse(attempt_json(a)));
-  return dump_json(json{{"id", d.id},
-                        {"webhookId", d.webhook_id},
-                        {"tenantId", d.tenant_id},
-                        {"requestId", d.request_id},
-                        {"eventId", d.event_id},
-                        {"eventType", d.event_type},
-                        {"status", d.status},
-                        {"createdAt", format_time(d.created_at)},
-                        {"nextAttemptAt", d.status == "pending" ? json(format_time(d.next_attempt_at)) : json(nullptr)},
-                        {"attempts", attempts}});
+  auto j = delivery_fields(d);
+  j.erase("position");  // this instance's journal position: meaningless to a caller
+  j["createdAt"] = format_time(d.created_at);
+  j["nextAttemptAt"] = d.status == "pending" ? json(format_time(d.next_attempt_at)) : json(nullptr);
+  j["attempts"] = json::array();
+  for (auto& a : d.attempts) j["attempts"].push_back(json::parse(attempt_json(a)));
+  return dump_json(j);
 }
 
 struct delivery_service::impl {

@@ -65,6 +65,7 @@ http_response reject_request(const api_backend& b, const route_call& c);
 // webhooks.cpp: tenant webhook endpoints, their deliveries, test deliveries.
 std::optional<http_response> webhooks_wired(const api_backend& b, const route_call& c);
 std::optional<http_response> tenant_webhook(const api_backend& b, const route_call& c);
+http_response list_all_webhooks(const api_backend& b, const route_call& c);
 http_response list_webhooks(const api_backend& b, const route_call& c);
 http_response create_webhook(const api_backend& b, const route_call& c);
 http_response get_webhook(const api_backend& b, const route_call& c);

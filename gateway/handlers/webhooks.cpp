@@ -104,10 +104,27 @@ http_response raw_json(int status, std::string body) {
   return r;
 }
 
+// Scale-out: a write is answered once the changelog has it (else 503: the
+// retry is idempotent).
+std::optional<http_response> unpublished(const api_backend& b) {
+  if (b.await_published && !b.await_published())
+    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  return std::nullopt;
+}
+
+// A write that hands out a secret waits for the changelog too, but answers
+// either way: a retry would make another secret, and this one is durable
+// here (published when Kafka takes it).
+void await_changelog(const api_backend& b) {
+  if (b.await_published) (void)b.await_published();
+}
+
 }  // namespace
 
 std::optional<http_response> webhooks_wired(const api_backend& b, const route_call& c) {
-  if (!b.webhooks || !b.deliveries || !b.webhook_guard || !is_valid_id(c.param("id"))) return no_route(c.req);
+  if (!b.webhooks || !b.deliveries || !b.webhook_guard) return no_route(c.req);
+  // /v1/tenants/{id}/...: a malformed tenant id is no tenant path at all.
+  if (!c.params.empty() && !is_valid_id(c.param("id"))) return no_route(c.req);
   return std::nullopt;
 }
 
@@ -126,14 +143,26 @@ http_response list_webhooks(const api_backend& b, const route_call& c) {
   return json_response(200, {{"items", items}});
 }
 
+// GET /v1/webhooks[?tenantId=]: every tenant's endpoints, for operators.
+http_response list_all_webhooks(const api_backend& b, const route_call& c) {
+  std::string tenant;
+  for (auto& [k, v] : c.req.query) {
+    if (k != "tenantId") return error_response(bad(k, "unknown query parameter; expected tenantId"));
+    if (!is_valid_id(v)) return error_response(bad("tenantId", "expected a tenant id"));
+    tenant = v;
+  }
+  json items = json::array();
+  for (auto& w : b.webhooks->list(tenant)) items.push_back(webhook_json(w));
+  return json_response(200, {{"items", items}});
+}
+
 http_response create_webhook(const api_backend& b, const route_call& c) {
   auto w = parse_webhook(b, c.req.body);
   if (!w) return error_response(w.error());
   w->tenant_id = c.param("id");
   auto made = b.webhooks->create(*w);
   if (!made) return error_response(made.error());
-  if (b.await_published && !b.await_published())
-    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  await_changelog(b);
   auto j = webhook_json(made->endpoint);
   j["secret"] = made->secret;  // shown this once
   return json_response(201, j);
@@ -151,16 +180,14 @@ http_response update_webhook(const api_backend& b, const route_call& c) {
   w->id = c.param("webhookId");
   auto saved = b.webhooks->update(*w);
   if (!saved) return error_response(saved.error());
-  if (b.await_published && !b.await_published())
-    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  if (auto busy = unpublished(b)) return *busy;
   b.deliveries->wake();
   return json_response(200, webhook_json(*saved));
 }
 
 http_response delete_webhook(const api_backend& b, const route_call& c) {
   if (auto st = b.webhooks->remove(c.param("webhookId")); !st) return error_response(st.error());
-  if (b.await_published && !b.await_published())
-    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  if (auto busy = unpublished(b)) return *busy;
   http_response r;
   r.status = 204;
   r.body.clear();
@@ -181,8 +208,7 @@ http_response rotate_webhook_secret(const api_backend& b, const route_call& c) {
   }
   auto rotated = b.webhooks->rotate(c.param("webhookId"), overlap);
   if (!rotated) return error_response(rotated.error());
-  if (b.await_published && !b.await_published())
-    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  await_changelog(b);
   auto j = webhook_json(rotated->endpoint);
   j["secret"] = rotated->secret;  // shown this once
   return json_response(200, j);
@@ -209,8 +235,7 @@ http_response deactivate_webhook(const api_backend& b, const route_call& c) {
     }
   }
   if (auto st = b.webhooks->deactivate(c.param("webhookId"), reason, failures); !st) return error_response(st.error());
-  if (b.await_published && !b.await_published())
-    return error_response(make_error(errc::unavailable, "not yet on the changelog; retry"));
+  if (auto busy = unpublished(b)) return *busy;
   auto w = b.webhooks->get(c.param("webhookId"));
   if (!w) return error_response(no_webhook(c.param("webhookId")));
   return json_response(200, webhook_json(*w));

@@ -133,6 +133,11 @@ TEST_F(Webhooks, TheSecretIsShownOnceAndOnlyTheTenantSeesItsEndpoints) {
   EXPECT_EQ(get("/v1/tenants/globex/webhooks/" + id).status, 404) << "another tenant's endpoint is not there";
   EXPECT_EQ(http_call(proc.port(), "DELETE", "/v1/tenants/globex/webhooks/" + id).status, 404);
   EXPECT_TRUE(body(get("/v1/tenants/globex/webhooks"))["items"].empty());
+  create("globex", {{"url", url("/ok/globex")}, {"events", {"*"}}});
+  auto all = body(get("/v1/webhooks"));
+  EXPECT_EQ(all["items"].size(), 2u) << "operators see every tenant's endpoints";
+  EXPECT_EQ(get("/v1/webhooks").body.find("whsec_"), std::string::npos);
+  EXPECT_EQ(body(get("/v1/webhooks?tenantId=globex"))["items"].size(), 1u);
 
   auto rotated = post("/v1/tenants/acme/webhooks/" + id + "/rotate-secret", R"({"overlapSeconds": 60})");
   ASSERT_EQ(rotated.status, 200) << rotated.body;
