@@ -125,8 +125,8 @@ metrics::counter& outcome_counter(const char* outcome) {
 }  // namespace
 
 // Stable across processes, restarts and instances: only (endpoint, event) decide it.
-std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id) {
-  std::string input = webhook_id + "\n" + event_id;
+std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id, const std::string& type) {
+  std::string input = webhook_id + "\n" + event_id + "\n" + type;
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
   return "msg_" + hex(digest, 16);
@@ -310,29 +310,43 @@ struct delivery_service::impl {
       if (!e) return e.error();
       auto after = states->after(env, *e);
       if (!after) return after.error();
-      std::string body;
+      // The event's CloudEvents: under its journal type, then on each
+      // lifecycle topic it is on (made only if someone wants them).
+      std::vector<std::pair<std::string, std::string>> cloud;
+      bool built = false;
+      auto build = [&] {
+        if (built) return;
+        built = true;
+        cloud.emplace_back(env.type, ev::kafka::event_cloud_event(env, *e, *after, cloud_events));
+        for (auto& c : ev::kafka::lifecycle_cloud_events(env, *e, *after, cloud_events)) cloud.push_back(std::move(c));
+      };
+      std::vector<std::string> types{env.type};
+      for (auto& t : ev::kafka::lifecycle_topics_of(*e)) types.push_back(t);
       for (auto& [id, ep] : subscriptions) {
-        if (ep.tenant_id != after->spec.tenant_id || !ep.enabled || !subscribes(ep, env.type)) continue;
-        auto delivery_id = delivery_id_for(ep.id, env.event_id);
-        auto existing = load(delivery_id);
-        if (!existing) return existing.error();
-        if (*existing) continue;  // made already (a rebuilt checkpoint): one delivery per event
-        if (body.empty()) body = ev::kafka::event_cloud_event(env, *e, *after, cloud_events);
-        delivery d;
-        d.id = delivery_id;
-        d.webhook_id = ep.id;
-        d.tenant_id = ep.tenant_id;
-        d.request_id = request_id;
-        d.event_id = env.event_id;
-        d.event_type = env.type;
-        d.position = env.global_position;
-        d.status = "pending";
-        d.created_at = now;
-        d.next_attempt_at = now;
-        d.body = body;
-        w.puts.emplace_back(history_key(d.webhook_id, d.position), d.id);
-        touched.emplace(delivery_id, stored{std::move(d), 0});
-        fresh.push_back(delivery_id);
+        if (ep.tenant_id != after->spec.tenant_id || !ep.enabled) continue;
+        for (std::size_t k = 0; k < types.size(); ++k) {
+          if (!subscribes(ep, types[k])) continue;
+          auto delivery_id = delivery_id_for(ep.id, env.event_id, types[k]);
+          auto existing = load(delivery_id);
+          if (!existing) return existing.error();
+          if (*existing) continue;  // made already (a rebuilt checkpoint): one delivery per event
+          build();
+          delivery d;
+          d.id = delivery_id;
+          d.webhook_id = ep.id;
+          d.tenant_id = ep.tenant_id;
+          d.request_id = request_id;
+          d.event_id = env.event_id;
+          d.event_type = types[k];
+          d.position = env.global_position * 4 + k;  // a request's CloudEvents in order
+          d.status = "pending";
+          d.created_at = now;
+          d.next_attempt_at = now;
+          d.body = cloud[k].second;
+          w.puts.emplace_back(history_key(d.webhook_id, d.position), d.id);
+          touched.emplace(delivery_id, stored{std::move(d), 0});
+          fresh.push_back(delivery_id);
+        }
       }
     }
     std::vector<delivery> queued;
@@ -439,7 +453,10 @@ struct delivery_service::impl {
     }
     providers::http::request r;
     r.method = "POST";
-    r.url = ep.url;
+    // The URL as the guard read it (scheme, host, port, path; no fragment),
+    // so the client cannot read it otherwise.
+    auto host = dest->host.find(':') != std::string::npos ? "[" + dest->host + "]" : dest->host;
+    r.url = (dest->tls ? "https://" : "http://") + host + ":" + dest->port + dest->target;
     r.headers = {{"content-type", "application/json"},
                  {"user-agent", "provisiond-webhooks/1"},
                  {"webhook-id", id},
@@ -744,10 +761,10 @@ result<delivery> delivery_service::redeliver(const std::string& webhook_id, cons
   std::lock_guard lock{impl_->mutex};
   auto text = impl_->store->get(record_key(delivery_id));
   if (!text) return text.error();
-  if (!*text) return make_error(errc::not_found, "no delivery " + delivery_id, "deliveryId");
+  if (!*text) return make_error(errc::not_found, "no delivery " + delivery_id.substr(0, 64), "deliveryId");
   auto s = from_store(**text);
   if (!s) return s.error();
-  if (s->d.webhook_id != webhook_id) return make_error(errc::not_found, "no delivery " + delivery_id, "deliveryId");
+  if (s->d.webhook_id != webhook_id) return make_error(errc::not_found, "no delivery " + delivery_id.substr(0, 64), "deliveryId");
   if (auto w = impl_->where.find(delivery_id); w != impl_->where.end()) {
     auto& slot = impl_->chains[w->second.first][w->second.second];
     if (slot.in_flight) return make_error(errc::conflict, "an attempt of this delivery is in flight; retry", "deliveryId");

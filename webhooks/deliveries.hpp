@@ -2,10 +2,12 @@
 /// Webhook deliveries, driven by the journal. A projection walks the journal
 /// in global order, folds the `webhooks` stream as it goes (so "subscribed"
 /// means subscribed when the event happened) and turns each request event
-/// that an endpoint of the request's tenant subscribes to into one delivery
-/// record, written atomically with its checkpoint. The delivery's id is
-/// derived from (endpoint, event), so a crash, a restart, a replay or another
-/// instance never makes a second id for the same event.
+/// into its CloudEvents — one per lifecycle topic it is on
+/// (`provisioning.completed`, ...), plus one under its journal type — and
+/// each that an endpoint of the request's tenant subscribes to into one
+/// delivery record, written atomically with its checkpoint. The delivery's
+/// id is derived from (endpoint, event, type), so a crash, a restart, a
+/// replay or another instance never makes a second id for the same event.
 ///
 /// Dispatch: worker threads of their own (never CAF's, never the journal's)
 /// take due deliveries, at most `per_endpoint` at once per endpoint and
@@ -56,8 +58,8 @@ struct delivery {
   std::string tenant_id;
   std::string request_id;
   std::string event_id;
-  std::string event_type;
-  std::uint64_t position = 0;  ///< the event's global position here
+  std::string event_type;       ///< the CloudEvent's `type`: "provisioning.completed", or a journal type
+  std::uint64_t position = 0;  ///< the event's global position here × 4 + its index among the event's CloudEvents
   std::string status;          ///< "pending" | "succeeded" | "failed"
   time_ms created_at = 0;
   time_ms next_attempt_at = 0;
@@ -124,9 +126,11 @@ class delivery_service {
   std::unique_ptr<impl> impl_;
 };
 
-/// The id of the delivery of event `event_id` to endpoint `webhook_id`:
-/// "msg_" + hex of the first 16 bytes of SHA-256(webhook_id "\n" event_id).
-std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id);
+/// The id of the delivery of event `event_id` as `type` (a journal event
+/// is on one or two lifecycle topics, and is itself a journal type) to
+/// endpoint `webhook_id`: "msg_" + hex of the first 16 bytes of
+/// SHA-256(webhook_id "\n" event_id "\n" type).
+std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id, const std::string& type);
 
 /// The API view: {id, webhookId, eventId, eventType, requestId, status,
 /// createdAt, nextAttemptAt (null unless pending), attempts: [{at, timestamp,

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "events/codec.hpp"
+#include "events/kafka/kafka.hpp"
 #include "webhooks/signature.hpp"
 
 namespace provisiond::webhooks {
@@ -46,12 +47,18 @@ std::vector<std::string> request_event_names(std::index_sequence<I...>) {
 }  // namespace
 
 const std::vector<std::string>& subscribable_types() {
-  static const auto names = request_event_names(std::make_index_sequence<std::variant_size_v<ev::event>>{});
+  static const auto names = [] {
+    std::vector<std::string> out(ev::kafka::lifecycle_topics.begin(), ev::kafka::lifecycle_topics.end());
+    for (auto& n : request_event_names(std::make_index_sequence<std::variant_size_v<ev::event>>{})) out.push_back(n);
+    return out;
+  }();
   return names;
 }
 
 bool subscribes(const ev::webhook_endpoint& ep, const std::string& type) {
-  return std::any_of(ep.events.begin(), ep.events.end(), [&](auto& t) { return t == "*" || t == type; });
+  bool lifecycle = std::find(ev::kafka::lifecycle_topics.begin(), ev::kafka::lifecycle_topics.end(), type) !=
+                   ev::kafka::lifecycle_topics.end();
+  return std::any_of(ep.events.begin(), ep.events.end(), [&](auto& t) { return t == type || (t == "*" && lifecycle); });
 }
 
 registry::registry(std::shared_ptr<ev::journal> journal, std::shared_ptr<ev::secret_store> secrets,

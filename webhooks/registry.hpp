@@ -77,11 +77,15 @@ class registry {
   std::vector<events::webhook_endpoint> endpoints_;  ///< in creation order
 };
 
-/// The event types an endpoint may subscribe to: every request event's wire
-/// name (`request_completed`, `step_failed`, ...), in the codec's order.
+/// The event types an endpoint may subscribe to: the product's lifecycle
+/// events (`provisioning.started`, `provisioning.completed`, ... — the
+/// Kafka lifecycle topics, whose CloudEvents the deliveries carry), then
+/// every request event of the journal by its wire name (`request_submitted`,
+/// `step_failed`, ... — the whole stream, for tenants who want it).
 const std::vector<std::string>& subscribable_types();
 
-/// True when `ep` wants events of `type` (listed, or "*").
+/// True when `ep` wants events of `type`: listed, or "*" for a lifecycle
+/// event ("*" is every lifecycle event; journal types are only sent when named).
 bool subscribes(const events::webhook_endpoint& ep, const std::string& type);
 
 }  // namespace provisiond::webhooks

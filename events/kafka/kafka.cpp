@@ -73,11 +73,6 @@ void mock_cluster::set_down(bool down) {
 
 namespace {
 
-// The seed's lifecycle topics (without prefix).
-constexpr const char* lifecycle_topics[] = {
-    "provisioning.started",   "provisioning.step-completed", "resource.allocated",
-    "service.activated",      "provisioning.completed",      "provisioning.failed",
-    "service.suspended",      "service.reactivated",         "provisioning.rolled-back"};
 constexpr const char* journal_topic_name = "provisioning.journal";
 
 // Which lifecycle topics a domain event goes to.
@@ -190,7 +185,7 @@ void add_details(json& data, const event& e, const request_state& after) {
 
 std::vector<std::string> event_topics(const kafka_config& cfg) {
   std::vector<std::string> out;
-  for (auto* t : lifecycle_topics) out.push_back(cfg.topic_prefix + t);
+  for (auto t : lifecycle_topics) out.push_back(cfg.topic_prefix + std::string(t));
   out.push_back(journal_topic(cfg));
   return out;
 }
@@ -285,6 +280,19 @@ std::string cloud_event(const envelope& env, const json& data, const kafka_confi
 std::string event_cloud_event(const envelope& env, const event& e, const request_state& after,
                               const kafka_config& cfg) {
   return cloud_event(env, event_data(env, e, after), cfg, env.type);
+}
+
+std::vector<std::string> lifecycle_topics_of(const event& e) { return lifecycle_topics_for(e); }
+
+std::vector<std::pair<std::string, std::string>> lifecycle_cloud_events(const envelope& env, const event& e,
+                                                                        const request_state& after,
+                                                                        const kafka_config& cfg) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto topics = lifecycle_topics_for(e);
+  if (topics.empty()) return out;
+  auto data = event_data(env, e, after);
+  for (auto& t : topics) out.emplace_back(t, cloud_event(env, data, cfg, t));
+  return out;
 }
 
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,

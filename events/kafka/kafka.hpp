@@ -3,11 +3,14 @@
 /// configuration, the CloudEvents mapping of journal events, and the outbox
 /// relay that publishes them.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/settings.hpp"
@@ -77,9 +80,26 @@ struct record {
 std::vector<record> records_for(const envelope& env, const event& e, const request_state& after,
                                 const kafka_config& cfg, const std::optional<dedupe_record>& dedupe = std::nullopt);
 
-/// A request event as one CloudEvent whose `type` is the event's type
-/// (`request_completed`, ...), with the `data` of the lifecycle topics'
-/// records (what tenant webhooks receive).
+/// The lifecycle topics (without prefix), in the order of the product's
+/// event list: `provisioning.started`, ... `provisioning.rolled-back`. Each
+/// is also the `type` of its records' CloudEvents.
+inline constexpr std::array<std::string_view, 9> lifecycle_topics = {
+    "provisioning.started",   "provisioning.step-completed", "resource.allocated",
+    "service.activated",      "provisioning.completed",      "provisioning.failed",
+    "service.suspended",      "service.reactivated",         "provisioning.rolled-back"};
+
+/// The lifecycle topics (without prefix) a domain event goes to, in order.
+std::vector<std::string> lifecycle_topics_of(const event& e);
+
+/// The CloudEvents of a request event on the lifecycle topics, as (type,
+/// value) — exactly the records' values (what tenant webhooks receive).
+std::vector<std::pair<std::string, std::string>> lifecycle_cloud_events(const envelope& env, const event& e,
+                                                                        const request_state& after,
+                                                                        const kafka_config& cfg);
+
+/// A request event as one CloudEvent whose `type` is the journal's event
+/// type (`request_completed`, ...), with the same `data` (for webhooks that
+/// subscribe to journal types).
 std::string event_cloud_event(const envelope& env, const event& e, const request_state& after,
                               const kafka_config& cfg);
 

@@ -151,7 +151,8 @@ struct client::impl {
     req.target(u.target);
     req.version(11);
     bool default_port = u.port == (u.tls ? "443" : "80");
-    req.set(beast::http::field::host, default_port ? u.host : u.host + ":" + u.port);
+    auto host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;  // an IPv6 literal
+    req.set(beast::http::field::host, default_port ? host : host + ":" + u.port);
     req.set(beast::http::field::user_agent, "provisiond");
     for (auto& [k, v] : r.headers) req.set(k, v);
     req.body() = r.body;

@@ -13,6 +13,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -21,6 +25,12 @@
 #include "tests/support/http_client.hpp"
 
 namespace provisiond::testing {
+
+/// The journal types a simulated request goes through on its way to
+/// Completed (a webhook that names them gets the whole stream).
+inline const std::vector<std::string> completed_request_types = {
+    "request_submitted", "quota_reserved",     "request_admitted", "cluster_placed",
+    "step_started",      "resource_allocated", "step_completed",   "request_completed"};
 
 class webhook_receiver {
  public:
@@ -89,6 +99,23 @@ class webhook_receiver {
     return nlohmann::json::parse(r.body, nullptr, false);
   }
   void reset() const { http_call(port_, "POST", "/_control/reset", "{}"); }
+
+  /// What arrived (at `path`) per (event id, CloudEvent type): the
+  /// webhook-ids it came under and how many times it came.
+  std::map<std::pair<std::string, std::string>, std::pair<std::set<std::string>, int>> by_event(
+      const std::string& path = {}) const {
+    std::map<std::pair<std::string, std::string>, std::pair<std::set<std::string>, int>> out;
+    auto l = log(path);
+    if (!l.is_array()) return out;
+    for (auto& d : l) {
+      auto ce = nlohmann::json::parse(d["body"].get<std::string>(), nullptr, false);
+      if (!ce.is_object() || !ce["id"].is_string() || !ce["type"].is_string()) continue;
+      auto& slot = out[{ce["id"].get<std::string>(), ce["type"].get<std::string>()}];
+      if (d["headers"]["webhook-id"].is_string()) slot.first.insert(d["headers"]["webhook-id"].get<std::string>());
+      ++slot.second;
+    }
+    return out;
+  }
 
   /// Waits until at least `n` deliveries are recorded (at `path`); the log.
   nlohmann::json wait_for(std::size_t n, const std::string& path = {},

@@ -71,8 +71,9 @@ struct Deliveries : ::testing::Test {
     service->start();
   }
 
+  // Journal types by default: the tests append raw request events.
   webhooks::endpoint_with_secret hook(const std::string& tenant, const std::string& url,
-                                      std::vector<std::string> events = {"*"}) {
+                                      std::vector<std::string> events = {"request_submitted", "request_admitted"}) {
     ev::webhook_endpoint w;
     w.tenant_id = tenant;
     w.url = url;
@@ -447,7 +448,7 @@ TEST_F(Deliveries, AnEventAndItsSettlementInOneBatchAreNeverSent) {
   // previous owner's request event and its settlement together.
   auto h = hook("acme", receiver.url("/ok/batch"));
   auto event = submit("r1", "acme");
-  auto id = webhooks::delivery_id_for(h.endpoint.id, event);
+  auto id = webhooks::delivery_id_for(h.endpoint.id, event, "request_submitted");
   webhooks::attempt a;
   a.at = clk->now();
   a.status_code = 200;
@@ -465,4 +466,38 @@ TEST_F(Deliveries, AnEventAndItsSettlementInOneBatchAreNeverSent) {
   EXPECT_EQ(ds[0].status, "succeeded") << "settled in the batch that made it";
   EXPECT_EQ(ds[0].attempts.size(), 1u);
   EXPECT_TRUE(receiver.log("/ok/batch").empty()) << "and never sent here";
+}
+
+TEST_F(Deliveries, LifecycleEventsArriveAsTheirKafkaCloudEventsAndStarMeansAllOfThem) {
+  auto all = hook("acme", receiver.url("/ok/star"), {"*"});
+  auto done = hook("acme", receiver.url("/ok/done"), {"provisioning.completed"});
+  start();
+  submit("r1", "acme");  // on no lifecycle topic
+  auto started = append("r1", ev::step_started{ev::step_kind::allocate, 1, "k1"});
+  auto activated = append("r1", ev::step_completed{ev::step_kind::activate, 1, {{"ip", "203.0.113.9"}}, false});
+  auto completed = append("r1", ev::request_completed{{{"ssh", "ssh://root@203.0.113.9"}}});
+  auto log = receiver.wait_for(4, "/ok/star");
+  ASSERT_EQ(log.size(), 4u) << log.dump();
+  std::vector<std::pair<std::string, std::string>> got;  // (id, type) in arrival order
+  std::set<std::string> ids;
+  for (auto& d : log) {
+    auto ce = json::parse(d["body"].get<std::string>());
+    got.emplace_back(ce["id"], ce["type"]);
+    ids.insert(d["headers"]["webhook-id"]);
+    EXPECT_EQ(ce["specversion"], "1.0");
+    EXPECT_EQ(ce["subject"], "r1");
+    EXPECT_EQ(ce["data"]["tenantId"], "acme");
+    EXPECT_EQ(ce["data"]["requestId"], "r1");
+  }
+  std::vector<std::pair<std::string, std::string>> expected = {{started, "provisioning.started"},
+                                                               {activated, "provisioning.step-completed"},
+                                                               {activated, "service.activated"},
+                                                               {completed, "provisioning.completed"}};
+  EXPECT_EQ(got, expected) << "in the request's order; one journal event can be two lifecycle events";
+  EXPECT_EQ(ids.size(), 4u) << "each (event, type) its own delivery";
+  auto only = receiver.wait_for(1, "/ok/done");
+  ASSERT_EQ(only.size(), 1u);
+  EXPECT_EQ(json::parse(only[0]["body"].get<std::string>())["type"], "provisioning.completed");
+  EXPECT_EQ(receiver.verify_all(all.secret, "/ok/star")["verified"], 4);
+  EXPECT_EQ(receiver.verify_all(done.secret, "/ok/done")["verified"], 1);
 }
