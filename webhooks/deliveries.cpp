@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -268,6 +269,7 @@ struct delivery_service::impl {
     // and its settlement in one batch), and which of them are new.
     std::map<std::string, stored> touched;
     std::vector<std::string> fresh, settled;
+    std::set<std::string> dirty;  // only these are written: a record merely read may be changing under a worker
     auto now = clk->now();
     auto load = [&](const std::string& id) -> result<stored*> {
       if (auto it = touched.find(id); it != touched.end()) return &it->second;
@@ -297,10 +299,13 @@ struct delivery_service::impl {
         if (!*r) continue;  // not made here (its endpoint is unknown here): nothing to settle
         auto& rec = **r;
         if (s->attempts.size() < rec.d.attempts.size()) continue;  // this record knows more already
+        if (rec.d.status == "pending" && rec.round_start > 0 && rec.round_start >= s->attempts.size())
+          continue;  // redelivered since this outcome: the new round stands
         rec.d.status = s->status;
         rec.d.attempts = s->attempts;
         rec.round_start = rec.d.attempts.size();
         settled.push_back(s->delivery_id);
+        dirty.insert(s->delivery_id);
         continue;
       }
       if (subscriptions.empty()) continue;  // nothing to deliver: no need to fold states
@@ -346,11 +351,12 @@ struct delivery_service::impl {
           w.puts.emplace_back(history_key(d.webhook_id, d.position), d.id);
           touched.emplace(delivery_id, stored{std::move(d), 0});
           fresh.push_back(delivery_id);
+          dirty.insert(delivery_id);
         }
       }
     }
     std::vector<delivery> queued;
-    for (auto& [id, r] : touched) w.puts.emplace_back(record_key(id), to_store(r));
+    for (auto& id : dirty) w.puts.emplace_back(record_key(id), to_store(touched.at(id)));
     for (auto& id : fresh) {
       auto& r = touched.at(id);
       if (r.d.status != "pending") continue;  // settled in this very batch

@@ -116,6 +116,9 @@ result<endpoint_with_secret> registry::create(ev::webhook_endpoint draft) {
   if (!id) return id.error();
   auto secret = generate_secret();
   if (!secret) return secret.error();
+  // The secret first, outside the lock (scaled out, a put waits for Kafka):
+  // an endpoint the journal names always has one.
+  if (auto st = secrets_->put(ev::webhook_secret_name(*id), *secret); !st) return st.error();
   std::lock_guard lock{mutex_};
   if (auto st = refresh_locked(); !st) return st.error();
   draft.id = *id;
@@ -123,8 +126,6 @@ result<endpoint_with_secret> registry::create(ev::webhook_endpoint draft) {
   draft.previous_secret_until = 0;
   draft.deactivated_at = 0;
   draft.deactivated_reason.clear();
-  // The secret first: an endpoint the journal names always has one.
-  if (auto st = secrets_->put(ev::webhook_secret_name(draft.id), *secret); !st) return st.error();
   if (auto st = append(ev::webhook_saved{draft}); !st) return st.error();
   return endpoint_with_secret{draft, *secret};
 }
@@ -149,11 +150,13 @@ result<ev::webhook_endpoint> registry::update(const ev::webhook_endpoint& change
 }
 
 status registry::remove(const std::string& id) {
-  std::lock_guard lock{mutex_};
-  if (auto st = refresh_locked(); !st) return st;
-  if (std::none_of(endpoints_.begin(), endpoints_.end(), [&](auto& x) { return x.id == id; }))
-    return make_error(errc::not_found, "no webhook " + id, "id");
-  if (auto st = append(ev::webhook_deleted{id}); !st) return st;
+  {
+    std::lock_guard lock{mutex_};
+    if (auto st = refresh_locked(); !st) return st;
+    if (std::none_of(endpoints_.begin(), endpoints_.end(), [&](auto& x) { return x.id == id; }))
+      return make_error(errc::not_found, "no webhook " + id, "id");
+    if (auto st = append(ev::webhook_deleted{id}); !st) return st;
+  }
   (void)secrets_->erase(ev::webhook_secret_name(id));
   (void)secrets_->erase(ev::webhook_secret_name(id, true));
   return ok();
@@ -162,19 +165,29 @@ status registry::remove(const std::string& id) {
 result<endpoint_with_secret> registry::rotate(const std::string& id, time_ms overlap_ms) {
   auto fresh = generate_secret();
   if (!fresh) return fresh.error();
-  std::lock_guard lock{mutex_};
-  if (auto st = refresh_locked(); !st) return st.error();
-  auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](auto& x) { return x.id == id; });
-  if (it == endpoints_.end()) return make_error(errc::not_found, "no webhook " + id, "id");
+  // One rotation at a time; the secret store is written outside the main
+  // lock (scaled out, a put waits for Kafka), so readers are never held up.
+  std::lock_guard rotating{rotate_mutex_};
+  if (!get(id)) return make_error(errc::not_found, "no webhook " + id, "id");
   auto current = secrets_->get(ev::webhook_secret_name(id));
   if (!current) return current.error();
+  // The current secret becomes the previous one, the overlap starts, then
+  // the new one signs: no delivery is ever signed without the old secret
+  // before the tenant holds the new one.
   if (*current)
     if (auto st = secrets_->put(ev::webhook_secret_name(id, true), **current); !st) return st.error();
+  ev::webhook_endpoint next;
+  {
+    std::lock_guard lock{mutex_};
+    if (auto st = refresh_locked(); !st) return st.error();
+    auto it = std::find_if(endpoints_.begin(), endpoints_.end(), [&](auto& x) { return x.id == id; });
+    if (it == endpoints_.end()) return make_error(errc::not_found, "no webhook " + id, "id");
+    next = *it;
+    next.previous_secret_until = *current ? clock_->now() + overlap_ms : 0;
+    next.updated_at = clock_->now();
+    if (auto st = append(ev::webhook_saved{next}); !st) return st.error();
+  }
   if (auto st = secrets_->put(ev::webhook_secret_name(id), *fresh); !st) return st.error();
-  auto next = *it;
-  next.previous_secret_until = *current ? clock_->now() + overlap_ms : 0;
-  next.updated_at = clock_->now();
-  if (auto st = append(ev::webhook_saved{next}); !st) return st.error();
   return endpoint_with_secret{next, *fresh};
 }
 

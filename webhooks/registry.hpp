@@ -73,6 +73,7 @@ class registry {
   std::shared_ptr<events::secret_store> secrets_;
   std::shared_ptr<clock> clock_;
   mutable std::mutex mutex_;
+  std::mutex rotate_mutex_;  ///< one rotation at a time (taken before mutex_)
   actors::admin_stream stream_;
   std::vector<events::webhook_endpoint> endpoints_;  ///< in creation order
 };
