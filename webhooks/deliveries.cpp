@@ -664,6 +664,7 @@ delivery_service::delivery_service(std::shared_ptr<ev::journal> journal, std::sh
   providers::http::client_options http;
   http.connect_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
   http.io_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
+  http.total_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);  // the whole attempt, however paced
   http.max_idle_per_host = 0;       // a fresh connection to the address checked for each attempt
   http.max_response_bytes = 1 << 20;  // more is an error; 1 KiB of it is kept
   impl_->http = std::make_unique<providers::http::client>(http);

@@ -1,6 +1,7 @@
 // The only translation unit of the providers that includes Boost.Beast.
 #include "providers/http/http_client.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 
@@ -111,7 +112,15 @@ struct client::impl {
     tls.set_verify_mode(opts.verify_peer ? ssl::verify_peer : ssl::verify_none);
   }
 
-  result<std::unique_ptr<connection>> open(const url_parts& u, const std::string& address) {
+  using deadline = std::chrono::steady_clock::time_point;
+  // One operation's limit: its own timeout, cut to what is left of the call's.
+  static std::chrono::milliseconds limit(std::chrono::milliseconds op, deadline end) {
+    if (end == deadline::max()) return op;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    return std::max(std::chrono::milliseconds(1), std::min(op, left));
+  }
+
+  result<std::unique_ptr<connection>> open(const url_parts& u, const std::string& address, deadline end) {
     auto c = std::make_unique<connection>();
     tcp::resolver resolver{c->ioc};
     beast::error_code ec;
@@ -134,18 +143,18 @@ struct client::impl {
       c->plain = std::make_unique<beast::tcp_stream>(c->ioc);
     }
     auto& low = c->lowest();
-    low.expires_after(opts.connect_timeout);
+    low.expires_after(limit(opts.connect_timeout, end));
     ec = run(*c, [&](auto handler) { low.async_connect(endpoints, handler); });
     if (ec) return io_error(ec, "connect", u);
     if (c->secure) {
-      low.expires_after(opts.connect_timeout);
+      low.expires_after(limit(opts.connect_timeout, end));
       ec = run(*c, [&](auto handler) { c->secure->async_handshake(ssl::stream_base::client, handler); });
       if (ec) return io_error(ec, "TLS handshake", u);
     }
     return c;
   }
 
-  result<response> exchange(connection& c, const url_parts& u, const request& r, bool* reusable) {
+  result<response> exchange(connection& c, const url_parts& u, const request& r, bool* reusable, deadline end) {
     beast::http::request<beast::http::string_body> req;
     req.method_string(r.method);
     req.target(u.target);
@@ -157,7 +166,7 @@ struct client::impl {
     for (auto& [k, v] : r.headers) req.set(k, v);
     req.body() = r.body;
     req.prepare_payload();
-    c.lowest().expires_after(opts.io_timeout);
+    c.lowest().expires_after(limit(opts.io_timeout, end));
     auto ec = c.secure ? run(c, [&](auto h) { beast::http::async_write(*c.secure, req, h); })
                        : run(c, [&](auto h) { beast::http::async_write(*c.plain, req, h); });
     if (ec) return io_error(ec, "write", u);
@@ -171,14 +180,14 @@ struct client::impl {
     // The header first: a declared length over the limit is refused before
     // any of the body is read (the parser's own limit is the second guard,
     // for chunked bodies).
-    c.lowest().expires_after(opts.io_timeout);
+    c.lowest().expires_after(limit(opts.io_timeout, end));
     ec = c.secure ? run(c, [&](auto h) { beast::http::async_read_header(*c.secure, c.buffer, parser, h); })
                   : run(c, [&](auto h) { beast::http::async_read_header(*c.plain, c.buffer, parser, h); });
     if (ec == beast::http::error::body_limit) return too_large();
     if (ec) return io_error(ec, "read", u);
     if (auto len = parser.content_length(); len && *len > opts.max_response_bytes) return too_large();
     if (!parser.is_done()) {
-      c.lowest().expires_after(opts.io_timeout);
+      c.lowest().expires_after(limit(opts.io_timeout, end));
       ec = c.secure ? run(c, [&](auto h) { beast::http::async_read(*c.secure, c.buffer, parser, h); })
                     : run(c, [&](auto h) { beast::http::async_read(*c.plain, c.buffer, parser, h); });
       if (ec == beast::http::error::body_limit) return too_large();
@@ -211,6 +220,8 @@ result<response> client::send(const request& r, const std::string& connect_addre
   // failure on a reused one is retried once on a fresh connection (and the
   // other idle ones to that host are dropped: they idled as long).
   bool idempotent = r.method == "GET" || r.method == "HEAD" || r.method == "PUT" || r.method == "DELETE";
+  auto end = impl_->opts.total_timeout.count() > 0 ? std::chrono::steady_clock::now() + impl_->opts.total_timeout
+                                                   : impl::deadline::max();
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<connection> c;
     bool reused = false;
@@ -224,12 +235,12 @@ result<response> client::send(const request& r, const std::string& connect_addre
       }
     }
     if (!c) {
-      auto fresh = impl_->open(*u, connect_address);
+      auto fresh = impl_->open(*u, connect_address, end);
       if (!fresh) return fresh.error();
       c = std::move(*fresh);
     }
     bool reusable = false;
-    auto out = impl_->exchange(*c, *u, r, &reusable);
+    auto out = impl_->exchange(*c, *u, r, &reusable, end);
     // Only an idempotent request is sent again by itself: a POST whose answer
     // was lost may have been carried out (the caller reconciles first).
     if (!out && reused && idempotent && out.error().code == errc::retryable) {

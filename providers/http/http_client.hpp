@@ -22,6 +22,9 @@ struct client_options {
   bool verify_peer = true;      ///< false only for an explicitly insecure dev cluster
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds io_timeout{30000};  ///< each write and each read of a reply
+  /// Non-zero: the whole call (connect, TLS, write, the reply) ends by then,
+  /// however the server paces its bytes (a webhook's 10 s).
+  std::chrono::milliseconds total_timeout{0};
   std::size_t max_response_bytes = 16 << 20;
   std::size_t max_idle_per_host = 4;
 };

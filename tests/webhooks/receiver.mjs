@@ -187,6 +187,19 @@ function respondDelivery(req, res, path) {
     res.on("close", () => clearTimeout(timer));
     return;
   }
+  if ((m = /^\/dribble\/(\d{1,9})(?:\/|$)/.exec(path))) {
+    // The status line and headers after <ms>/2, the rest of the body after
+    // <ms>: each read comes within <ms>/2, the whole answer only after <ms>.
+    const ms = Math.min(Number(m[1]), MAX_SLOW_MS);
+    const timers = [];
+    timers.push(setTimeout(() => {
+      res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+      res.write("x");
+      timers.push(setTimeout(() => res.end("x"), Math.ceil(ms / 2)));
+    }, Math.floor(ms / 2)));
+    res.on("close", () => timers.forEach(clearTimeout));
+    return;
+  }
   if (/^\/redirect(?:\/|$)/.test(path)) {
     return send(res, 302, "redirect", { location: "http://127.0.0.1:9/elsewhere" });
   }

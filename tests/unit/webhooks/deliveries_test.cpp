@@ -194,6 +194,7 @@ TEST_F(Deliveries, FailuresAreRetriedAt5s30s5minOnTheClockThenGivenUp) {
   opts.timeout_ms = 300;
   auto e500 = hook("acme", receiver.url("/status/500/a"));
   auto slow = hook("acme", receiver.url("/slow/3000/a"));  // the attempt times out
+  auto dribble = hook("acme", receiver.url("/dribble/500/a"));  // each read within 300 ms, the whole after 500
   auto moved = hook("acme", receiver.url("/redirect/a"));   // 302: not followed
   start();
   auto t0 = clk->now();
@@ -203,7 +204,10 @@ TEST_F(Deliveries, FailuresAreRetriedAt5s30s5minOnTheClockThenGivenUp) {
     return ds.empty() ? std::size_t{0} : ds[0].attempts.size();
   };
   auto all_at = [&](std::size_t n) {
-    return eventually([&] { return attempts(e500.endpoint.id) == n && attempts(slow.endpoint.id) == n && attempts(moved.endpoint.id) == n; });
+    return eventually([&] {
+      return attempts(e500.endpoint.id) == n && attempts(slow.endpoint.id) == n && attempts(moved.endpoint.id) == n &&
+             attempts(dribble.endpoint.id) == n;
+    });
   };
   ASSERT_TRUE(all_at(1));
   clk->advance(4'999);
@@ -217,7 +221,7 @@ TEST_F(Deliveries, FailuresAreRetriedAt5s30s5minOnTheClockThenGivenUp) {
   ASSERT_TRUE(all_at(4));
   clk->advance(3'600'000);
   std::this_thread::sleep_for(300ms);
-  for (auto* h : {&e500, &slow, &moved}) {
+  for (auto* h : {&e500, &slow, &moved, &dribble}) {
     auto d = deliveries_of(h->endpoint.id).at(0);
     ASSERT_EQ(d.attempts.size(), 4u) << "one attempt and three retries, then no more";
     EXPECT_EQ(d.status, "failed");
@@ -232,6 +236,8 @@ TEST_F(Deliveries, FailuresAreRetriedAt5s30s5minOnTheClockThenGivenUp) {
   EXPECT_EQ(first(e500).response_body, "status 500");
   EXPECT_EQ(first(slow).status_code, 0);
   EXPECT_EQ(first(slow).error.rfind("timeout:", 0), 0u) << first(slow).error;
+  EXPECT_EQ(first(dribble).error.rfind("timeout:", 0), 0u) << first(dribble).error;
+  EXPECT_LT(first(dribble).latency_ms, 450) << "the attempt's 300 ms are for all of it, not per read";
   EXPECT_EQ(first(moved).status_code, 302);
   EXPECT_EQ(first(moved).error.rfind("redirect not followed: 302", 0), 0u) << first(moved).error;
   EXPECT_TRUE(receiver.log("/elsewhere").empty());
