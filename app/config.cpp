@@ -60,7 +60,7 @@ bool is_http_url(const std::string& url) {
   return std::none_of(url.begin(), url.end(), [](unsigned char ch) { return ch <= ' ' || ch >= 0x7f; });
 }
 
-// An array of 1-64 strings of 1-253 characters each.
+// An array of at most 256 strings of 1-253 characters each.
 std::vector<std::string> string_list(const json& v, const std::string& path, std::optional<error>& err) {
   std::vector<std::string> out;
   if (!v.is_array() || v.size() > 256) {
