@@ -54,3 +54,34 @@ TEST(Config, ErrorsNameTheField) {
     EXPECT_EQ(r.error().field, c.field) << c.json << " → " << r.error().message;
   }
 }
+
+TEST(Config, WebhookSettingsAndTheirErrors) {
+  auto c = parse_config(R"({"webhooks":{"allow":["10.20.0.0/16","hooks.internal"],"hosts":{"a.test":["127.0.0.1"]},
+    "retryDelaysMs":[100,200],"deactivateAfter":3,"threads":4,"perEndpoint":1,"timeoutMs":2500,
+    "rotationOverlapSeconds":60}})",
+                        default_config());
+  ASSERT_TRUE(c.has_value()) << c.error().field << ": " << c.error().message;
+  EXPECT_EQ(c->webhooks.allow, (std::vector<std::string>{"10.20.0.0/16", "hooks.internal"}));
+  EXPECT_EQ(c->webhooks.hosts.at("a.test"), std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(c->webhooks.retry_delays_ms, (std::vector<time_ms>{100, 200}));
+  EXPECT_EQ(c->webhooks.deactivate_after, 3);
+  EXPECT_EQ(c->webhooks.timeout_ms, 2500);
+  EXPECT_EQ(c->webhooks.rotation_overlap_ms, 60'000);
+  EXPECT_EQ(default_config().webhooks.retry_delays_ms, (std::vector<time_ms>{5'000, 30'000, 300'000}));
+  struct tc {
+    const char* json;
+    const char* field;
+  } cases[] = {
+      {R"({"webhooks":{"retries":3}})", "webhooks.retries"},
+      {R"({"webhooks":{"allow":"10.0.0.0/8"}})", "webhooks.allow"},
+      {R"({"webhooks":{"allow":[""]}})", "webhooks.allow[0]"},
+      {R"({"webhooks":{"hosts":{"a.test":"127.0.0.1"}}})", "webhooks.hosts.a.test"},
+      {R"({"webhooks":{"retryDelaysMs":[5000,-1]}})", "webhooks.retryDelaysMs[1]"},
+      {R"({"webhooks":{"timeoutMs":0}})", "webhooks.timeoutMs"},
+  };
+  for (auto& t : cases) {
+    auto r = parse_config(t.json, default_config());
+    ASSERT_FALSE(r.has_value()) << t.json;
+    EXPECT_EQ(r.error().field, t.field) << t.json << ": " << r.error().message;
+  }
+}
