@@ -1,8 +1,5 @@
 #include "webhooks/deliveries.hpp"
 
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,101 +19,20 @@
 #include "events/json_mapping.hpp"
 #include "events/kafka/kafka.hpp"
 #include "events/state_cache.hpp"
-#include "providers/http/http_client.hpp"
-#include "webhooks/signature.hpp"
+#include "webhooks/delivery_rows.hpp"
+#include "webhooks/sender.hpp"
+#include "webhooks/settlement_log.hpp"
 
 namespace provisiond::webhooks {
 
 namespace ev = provisiond::events;
 using nlohmann::json;
+using namespace rows;
 
 namespace {
 
 constexpr const char* projection_name = "webhooks";
 constexpr const char* dispatch_checkpoint = "webhooks-dispatch";  // unused position: commits need a name
-constexpr std::size_t kept_body_bytes = 1024;
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> raw(bytes);
-  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
-  return hex(raw.data(), raw.size());
-}
-
-// Newest first: the history key sorts by the inverted position.
-std::string history_key(const std::string& webhook_id, std::uint64_t position) {
-  char buf[21];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(UINT64_MAX - position));
-  return "wh/e/" + webhook_id + "/" + buf;
-}
-std::string record_key(const std::string& id) { return "wh/d/" + id; }
-std::string pending_key(const std::string& id) { return "wh/p/" + id; }
-std::string failures_key(const std::string& webhook_id) { return "wh/f/" + webhook_id; }
-
-// A stored delivery: the delivery and where the current round of attempts began.
-struct stored {
-  delivery d;
-  std::size_t round_start = 0;  ///< index of the first attempt since (re)queued
-};
-
-// The delivery's fields as stored; the API view starts from them.
-json delivery_fields(const delivery& d) {
-  json attempts = json::array();
-  for (auto& a : d.attempts) attempts.push_back(ev::to_json(a));
-  return json{{"id", d.id},
-              {"webhookId", d.webhook_id},
-              {"tenantId", d.tenant_id},
-              {"requestId", d.request_id},
-              {"eventId", d.event_id},
-              {"eventType", d.event_type},
-              {"position", d.position},
-              {"status", d.status},
-              {"createdAt", d.created_at},
-              {"nextAttemptAt", d.next_attempt_at},
-              {"attempts", attempts}};
-}
-
-std::string to_store(const stored& s) {
-  auto j = delivery_fields(s.d);
-  j["roundStart"] = s.round_start;
-  j["body"] = s.d.body;
-  return dump_json(j);
-}
-
-result<stored> from_store(const std::string& text) {
-  auto j = parse_json(text, "delivery");
-  if (!j) return j.error();
-  try {
-    stored s;
-    auto& d = s.d;
-    d.id = j->at("id").get<std::string>();
-    d.webhook_id = j->at("webhookId").get<std::string>();
-    d.tenant_id = j->value("tenantId", "");
-    d.request_id = j->value("requestId", "");
-    d.event_id = j->value("eventId", "");
-    d.event_type = j->value("eventType", "");
-    d.position = j->value("position", std::uint64_t{0});
-    d.status = j->value("status", "pending");
-    d.created_at = j->value("createdAt", time_ms{0});
-    d.next_attempt_at = j->value("nextAttemptAt", time_ms{0});
-    s.round_start = j->value("roundStart", std::size_t{0});
-    for (auto& a : j->value("attempts", json::array())) d.attempts.push_back(ev::from_json<attempt>(a));
-    d.body = j->value("body", "");
-    return s;
-  } catch (const std::exception& e) {
-    return make_error(errc::internal, std::string("stored delivery is malformed: ") + e.what(), "delivery");
-  }
-}
 
 metrics::counter& outcome_counter(const char* outcome) {
   return metrics::registry::global().get_counter("provisiond_webhook_deliveries_total",
@@ -124,33 +40,6 @@ metrics::counter& outcome_counter(const char* outcome) {
 }
 
 }  // namespace
-
-// Stable across processes, restarts and instances: only (endpoint, event) decide it.
-std::string delivery_id_for(const std::string& webhook_id, const std::string& event_id, const std::string& type) {
-  std::string input = webhook_id + "\n" + event_id + "\n" + type;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return "msg_" + hex(digest, 16);
-}
-
-std::string attempt_json(const attempt& a) {
-  return dump_json(json{{"at", format_time(a.at)},
-                        {"timestamp", a.timestamp_s},
-                        {"statusCode", a.status_code == 0 ? json(nullptr) : json(a.status_code)},
-                        {"latencyMs", a.latency_ms},
-                        {"error", a.error.empty() ? json(nullptr) : json(a.error)},
-                        {"responseBody", a.response_body}});
-}
-
-std::string delivery_json(const delivery& d) {
-  auto j = delivery_fields(d);
-  j.erase("position");  // this instance's journal position: meaningless to a caller
-  j["createdAt"] = format_time(d.created_at);
-  j["nextAttemptAt"] = d.status == "pending" ? json(format_time(d.next_attempt_at)) : json(nullptr);
-  j["attempts"] = json::array();
-  for (auto& a : d.attempts) j["attempts"].push_back(json::parse(attempt_json(a)));
-  return dump_json(j);
-}
 
 struct delivery_service::impl {
   std::shared_ptr<ev::journal> journal;
@@ -160,7 +49,7 @@ struct delivery_service::impl {
   std::shared_ptr<clock> clk;
   delivery_options opts;
   kafka_config cloud_events;
-  std::unique_ptr<providers::http::client> http;
+  std::unique_ptr<sender> wire;
 
   // The projection: one batch at a time, subscriptions as of its checkpoint.
   std::mutex work_mutex;
@@ -425,105 +314,8 @@ struct delivery_service::impl {
     return std::nullopt;
   }
 
-  attempt send(const ev::webhook_endpoint& ep, const std::string& id, const std::string& body, time_ms now) {
-    attempt a;
-    a.at = now;
-    a.timestamp_s = now / 1000;
-    auto started = std::chrono::steady_clock::now();
-    auto finish = [&](attempt& out) -> attempt {
-      out.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-                           .count();
-      metrics::registry::global()
-          .get_histogram("provisiond_webhook_attempt_seconds", "Webhook delivery attempt latency")
-          .observe(static_cast<double>(out.latency_ms) / 1000.0);
-      metrics::registry::global()
-          .get_counter("provisiond_webhook_attempts_total", "Webhook delivery attempts, by result",
-                       {{"result", out.error.empty() ? "success" : "failure"}})
-          .inc();
-      return out;
-    };
-    auto dest = guard->check(ep.url);
-    if (!dest) {
-      a.error = (dest.error().code == errc::retryable ? "dns: " : "blocked_address: ") + dest.error().message;
-      return finish(a);
-    }
-    auto secrets = endpoints->signing_secrets(ep.id, now);
-    if (!secrets) {
-      a.error = "no_secret: " + secrets.error().message;
-      return finish(a);
-    }
-    auto signature = signature_header(*secrets, id, a.timestamp_s, body);
-    if (!signature) {
-      a.error = "no_secret: " + signature.error().message;
-      return finish(a);
-    }
-    providers::http::request r;
-    r.method = "POST";
-    // The URL as the guard read it (scheme, host, port, path; no fragment),
-    // so the client cannot read it otherwise.
-    auto host = dest->host.find(':') != std::string::npos ? "[" + dest->host + "]" : dest->host;
-    r.url = (dest->tls ? "https://" : "http://") + host + ":" + dest->port + dest->target;
-    r.headers = {{"content-type", "application/json"},
-                 {"user-agent", "provisiond-webhooks/1"},
-                 {"webhook-id", id},
-                 {"webhook-timestamp", std::to_string(a.timestamp_s)},
-                 {"webhook-signature", *signature}};
-    r.body = body;
-    auto resp = http->send(r, dest->address);
-    if (!resp) {
-      a.error = (resp.error().field.empty() ? std::string("error") : resp.error().field) + ": " + resp.error().message;
-      return finish(a);
-    }
-    a.status_code = resp->status;
-    a.response_body = resp->body.substr(0, kept_body_bytes);
-    if (resp->status >= 200 && resp->status < 300) return finish(a);
-    if (resp->status >= 300 && resp->status < 400)
-      a.error = "redirect not followed: " + std::to_string(resp->status) + " to " + resp->header("location").substr(0, 200);
-    else
-      a.error = "status " + std::to_string(resp->status);
-    return finish(a);
-  }
-
-  // Appends webhook_delivery_settled to the tenant's stream (one writer:
-  // the tenant's owner; a conflict means the stream moved on elsewhere, so
-  // its head is read again once).
-  std::mutex settle_mutex;
-  std::mutex failures_mutex;
-  std::unordered_map<std::string, std::uint64_t> settle_heads;  // stream → last sequence
-  status record_settlement(const delivery& d) {
-    std::lock_guard lock{settle_mutex};
-    auto stream = ev::webhook_deliveries_stream(d.tenant_id);
-    std::uint64_t token = 0;
-    bool shared = static_cast<bool>(opts.fencing);
-    if (shared) {
-      auto t = opts.fencing(d.tenant_id);
-      if (!t) return make_error(errc::fenced, "the tenant's partition is no longer owned here", "tenantId");
-      token = *t;
-    }
-    for (int round = 0; round < 2; ++round) {
-      auto head = settle_heads.find(stream);
-      if (head == settle_heads.end()) {
-        auto envs = journal->read_stream(stream, 1);
-        if (!envs) return envs.error();
-        head = settle_heads.emplace(stream, envs->empty() ? 0 : envs->back().sequence).first;
-      }
-      ev::append_request req;
-      req.stream = stream;
-      req.expected_sequence = head->second;
-      req.events.push_back(ev::make_pending(
-          ev::webhook_delivery_settled{d.id, d.webhook_id, d.event_id, d.status, d.attempts}, clk->now()));
-      req.fencing_token = token;
-      req.to_outbox = shared;  // scaled out, the changelog carries it to the others
-      auto r = journal->append(std::move(req));
-      if (r) {
-        head->second = r->last_sequence;
-        return ok();
-      }
-      settle_heads.erase(stream);
-      if (r.error().code != errc::conflict) return r.error();
-    }
-    return make_error(errc::conflict, "the stream " + stream + " keeps moving", "stream");
-  }
+  std::unique_ptr<settlement_log> settlements;
+  std::mutex failures_mutex;  // one settlement at a time reads and writes the failed-in-a-row count
 
   // One attempt of delivery `id`; the queue entry is in flight meanwhile.
   void attempt_once(const item& it) {
@@ -549,7 +341,7 @@ struct delivery_service::impl {
     auto ep = endpoints->get(it.webhook_id);
     if (!ep) return settle_queue(true, 0);
     auto now = clk->now();
-    auto a = send(*ep, s->d.id, s->d.body, now);
+    auto a = wire->send(*ep, s->d.id, s->d.body, now);
     auto& d = s->d;
     d.attempts.push_back(a);
     bool done = false;
@@ -566,7 +358,7 @@ struct delivery_service::impl {
     if (done) {
       // The journal first: an outcome it holds is never sent again, here or
       // on the next owner.
-      if (auto st = record_settlement(d); !st) {
+      if (auto st = settlements->append(d); !st) {
         std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
         return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
       }
@@ -661,13 +453,8 @@ delivery_service::delivery_service(std::shared_ptr<ev::journal> journal, std::sh
   impl_->opts.threads = std::max(1, impl_->opts.threads);
   impl_->opts.per_endpoint = std::max(1, impl_->opts.per_endpoint);
   impl_->cloud_events.source = impl_->opts.source;
-  providers::http::client_options http;
-  http.connect_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
-  http.io_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);
-  http.total_timeout = std::chrono::milliseconds(impl_->opts.timeout_ms);  // the whole attempt, however paced
-  http.max_idle_per_host = 0;       // a fresh connection to the address checked for each attempt
-  http.max_response_bytes = 1 << 20;  // more is an error; 1 KiB of it is kept
-  impl_->http = std::make_unique<providers::http::client>(http);
+  impl_->wire = std::make_unique<sender>(impl_->endpoints, impl_->guard, impl_->opts.timeout_ms);
+  impl_->settlements = std::make_unique<settlement_log>(impl_->journal, impl_->clk, impl_->opts.fencing);
   impl_->states = std::make_unique<ev::state_cache>(impl_->journal);
   auto cp = impl_->store->checkpoint(projection_name);
   impl_->checkpoint = cp ? *cp : 0;
@@ -801,7 +588,7 @@ result<attempt> delivery_service::test(const std::string& webhook_id) {
           {"time", format_time(now)},
           {"datacontenttype", "application/json"},
           {"data", {{"webhookId", ep->id}, {"tenantId", ep->tenant_id}, {"message", "a test delivery from provisiond"}}}};
-  return impl_->send(*ep, id, dump_json(ce), now);
+  return impl_->wire->send(*ep, id, dump_json(ce), now);
 }
 
 }  // namespace provisiond::webhooks
