@@ -201,7 +201,7 @@ http_response rotate_webhook_secret(const api_backend& b, const route_call& c) {
     if (!j) return error_response(j.error());
     for (auto& [k, v] : j->items()) {
       if (k != "overlapSeconds") return error_response(bad(k, "unknown field; expected overlapSeconds"));
-      if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() * 1000 > max_overlap_ms)
+      if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > max_overlap_ms / 1000)
         return error_response(bad("overlapSeconds", "expected seconds from 0 to 604800 (7 days)"));
       overlap = v.get<long long>() * 1000;
     }
