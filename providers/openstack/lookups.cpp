@@ -15,6 +15,19 @@ result<json> openstack_provider::find_servers(session& s, const std::string& req
   return j->value("servers", json::array());
 }
 
+result<std::pair<std::shared_ptr<session>, std::string>> openstack_provider::request_server(
+    const provisiond::request_id& request, const provisiond::cluster_id& cluster, errc missing) {
+  auto s = session_for(cluster.str());
+  if (!s) return s.error();
+  auto servers = find_servers(**s, request.str());
+  if (!servers) return servers.error();
+  if (servers->empty()) {
+    std::string why = "no server tagged " + tag_of(request.str());
+    return missing == errc::permanent ? permanent_error("not_found", std::move(why)) : make_error(missing, std::move(why));
+  }
+  return std::pair{*s, str_or((*servers)[0], "id")};
+}
+
 result<std::string> openstack_provider::server_status(session& s, const std::string& id) {
   auto j = expect(s.call("GET", svc::compute, "/servers/" + id), {200}, "Nova get server");
   if (!j) return j.error();

@@ -82,41 +82,31 @@ result<std::optional<step_outcome>> openstack_provider::lookup(const step_call& 
 }
 
 status openstack_provider::set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) {
-  const std::string& request_id = request.str();
-  const std::string& cluster_id = cluster.str();
-  auto s = session_for(cluster_id);
-  if (!s) return s.error();
-  auto servers = find_servers(**s, request_id);
-  if (!servers) return servers.error();
-  if (servers->empty()) return permanent_error("not_found", "no server tagged " + tag_of(request_id));
-  auto id = str_or((*servers)[0], "id");
-  bool suspend = (*s)->cfg.power_mode == "suspend";
+  auto found = request_server(request, cluster, errc::permanent);
+  if (!found) return found.error();
+  auto& [s, id] = *found;
+  bool suspend = s->cfg.power_mode == "suspend";
   std::string action = on ? (suspend ? "resume" : "os-start") : (suspend ? "suspend" : "os-stop");
   std::string target = on ? "ACTIVE" : (suspend ? "SUSPENDED" : "SHUTOFF");
-  auto cur = server_status(**s, id);
+  auto cur = server_status(*s, id);
   if (!cur) return cur.error();
   if (*cur != target) {
-    auto r = (*s)->call("POST", svc::compute, "/servers/" + id + "/action", json{{action, nullptr}});
+    auto r = s->call("POST", svc::compute, "/servers/" + id + "/action", json{{action, nullptr}});
     if (!r) return r.error();
     // 409 "... while it is in vm_state stopped": already there.
     if (r->status != 202 && !(r->status == 409 && r->raw.find("vm_state") != std::string::npos))
       return classify(r->status, r->raw, r->retry_after, "Nova " + action);
   }
-  return wait_status(**s, id, target, 120);
+  return wait_status(*s, id, target, 120);
 }
 
 // Nova's server diagnostics (2.48: the standard format). Admin-only under
 // Nova's default policy: a 403 says so in the cloud's words.
 result<std::string> openstack_provider::metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) {
-  const std::string& request_id = request.str();
-  const std::string& cluster_id = cluster.str();
-  auto s = session_for(cluster_id);
-  if (!s) return s.error();
-  auto servers = find_servers(**s, request_id);
-  if (!servers) return servers.error();
-  if (servers->empty()) return make_error(errc::not_found, "no server tagged " + tag_of(request_id));
-  auto id = str_or((*servers)[0], "id");
-  auto d = expect((*s)->call("GET", svc::compute, "/servers/" + id + "/diagnostics"), {200}, "Nova server diagnostics");
+  auto found = request_server(request, cluster, errc::not_found);
+  if (!found) return found.error();
+  auto& [s, id] = *found;
+  auto d = expect(s->call("GET", svc::compute, "/servers/" + id + "/diagnostics"), {200}, "Nova server diagnostics");
   if (!d) return d.error();
   json out{{"serverId", id}, {"source", "nova diagnostics"}, {"diagnostics", *d}};
   return out.dump();

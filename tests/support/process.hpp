@@ -29,26 +29,32 @@ inline int signal_and_reap(pid_t& pid, int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/// Forks `PROVISIOND_BINARY args...` with stdout and stderr in `log`
+/// (appended or truncated); the child's pid.
+inline pid_t spawn_provisiond(const std::vector<std::string>& args, const std::string& log, bool append) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::string bin = PROVISIOND_BINARY;
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv{bin.data()};
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
 class provisiond_process {
  public:
   /// Starts `PROVISIOND_BINARY args...` with output in `log_file` (use a new
   /// file per start), and waits until it prints its port and answers /readyz.
   bool start(const std::vector<std::string>& args, const std::string& log_file) {
     log_ = log_file;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      std::string bin = PROVISIOND_BINARY;
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
+    pid_ = spawn_provisiond(args, log_file, true);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
@@ -117,19 +123,7 @@ class announced_process {
   /// Starts `PROVISIOND_BINARY args...` with output in `log` and waits for
   /// the line; false if the process exits first or 30 s pass.
   bool start(const std::vector<std::string>& args, const std::string& log, const std::string& prefix) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::string bin = PROVISIOND_BINARY;
-      std::vector<std::string> copy = args;
-      std::vector<char*> argv{bin.data()};
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
+    pid_ = spawn_provisiond(args, log, false);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;

@@ -52,6 +52,11 @@ class openstack_provider final : public provider {
 
   // lookups.cpp
   result<json> find_servers(session& s, const std::string& request_id);
+  /// The cluster's session and the id of the request's server; `missing` is
+  /// the error class when no server carries the request's tag.
+  result<std::pair<std::shared_ptr<session>, std::string>> request_server(const provisiond::request_id& request,
+                                                                         const provisiond::cluster_id& cluster,
+                                                                         errc missing);
   result<std::string> server_status(session& s, const std::string& id);
   status server_fault(session& s, const std::string& id);
   status wait_status(session& s, const std::string& id, const std::string& target, int seconds);
