@@ -141,8 +141,17 @@ result<config> parse_config(const std::string& text, config c) {
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "shutdownGraceMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis", "webhooks"}))
+                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis", "webhooks", "log"}))
     return *err;
+  if (!err && j.contains("log")) {
+    reader lr{j["log"], "log"};
+    std::string f;
+    if (lr.check_object(err, {"format"})) lr.string("format", f, err);
+    if (!err && j["log"].contains("format")) {
+      if (auto parsed = log::parse_format(f, "log.format")) c.log_format = *parsed;
+      else err = parsed.error();
+    }
+  }
   if (!err && j.contains("webhooks")) parse_webhooks(j["webhooks"], c.webhooks, err);
   r.string("dataDir", c.data_dir, err);
   r.string("instanceId", c.instance_id, err);

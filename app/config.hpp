@@ -16,6 +16,7 @@
 #include "common/result.hpp"
 
 #include "common/cluster.hpp"
+#include "common/log.hpp"
 #include "common/settings.hpp"
 
 namespace provisiond {
@@ -69,6 +70,9 @@ struct config {
     time_ms timeout_ms = 10'000;
     time_ms rotation_overlap_ms = 24 * 3600 * 1000;  ///< the previous secret's validity after a rotation
   } webhooks;
+  /// `log.format` / --log-format: text (the lines as they always were) or
+  /// json (one object per line, for a log shipper).
+  log::format log_format = log::format::text;
   /// `provisiond kafka-dev`: partitions of each topic it creates.
   int dev_partitions = 4;
 };

@@ -16,6 +16,7 @@
 #include "actors/engine.hpp"
 #include "actors/governance/governance.hpp"
 #include "actors/read_side.hpp"
+#include "common/log.hpp"
 #include "common/secret_box.hpp"
 #include "app/config.hpp"
 #include "app/scale_out.hpp"
@@ -46,6 +47,7 @@ namespace {
 
 const char* usage =
     "usage: provisiond [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--durability durable|fast]\n"
+    "                  [--log-format text|json]\n"
     "       provisiond history REQUEST_ID [--at SEQ] [--data-dir DIR]\n"
     "                                       print a request's events and its state after them (audit)\n"
     "       provisiond kafka-dev [--config FILE] [--partitions N]\n"
@@ -58,11 +60,11 @@ const char* usage =
     "\n"
     "With no arguments: data in ./var/provisiond, HTTP on 127.0.0.1:8080, simulation\n"
     "clusters in eu-west-1 and us-east-1, an embedded Kafka (librdkafka mock cluster).\n"
-    "Flags override the config file.\n";
+    "Flags override the config file. --log-format json (any command) writes one JSON object per\n"
+    "log line (time, level, message, ids); text, the default, the lines as they always were.\n";
 
 int fail(const error& e) {
-  std::fprintf(stderr, "provisiond: %s%s%s\n", e.field.empty() ? "" : e.field.c_str(), e.field.empty() ? "" : ": ",
-               e.message.c_str());
+  log::error((e.field.empty() ? "" : e.field + ": ") + e.message, log::fields{}.with("code", to_string(e.code)));
   return 2;
 }
 
@@ -75,7 +77,7 @@ struct options {
 
 result<options> parse_args(int argc, char** argv) {
   options o;
-  std::string config_file, data_dir, listen, durability_flag, at, partitions;
+  std::string config_file, data_dir, listen, durability_flag, at, partitions, log_format;
   int i = 1;
   if (argc > 1 && argv[1][0] != '-') {
     o.command = argv[1];
@@ -107,6 +109,7 @@ result<options> parse_args(int argc, char** argv) {
     else if (name == "--data-dir") okv = value(data_dir);
     else if (name == "--listen") okv = value(listen);
     else if (name == "--durability") okv = value(durability_flag);
+    else if (name == "--log-format") okv = value(log_format);
     else if (name == "--at" && o.command == "history") okv = value(at);
     else if (name == "--partitions" && o.command == "kafka-dev") okv = value(partitions);
     else if (name == "--help" || name == "-h") return make_error(errc::unsupported, usage);
@@ -117,6 +120,11 @@ result<options> parse_args(int argc, char** argv) {
     auto c = load_config_file(config_file, o.cfg);
     if (!c) return c.error();
     o.cfg = std::move(*c);
+  }
+  if (!log_format.empty()) {
+    auto f = log::parse_format(log_format, "--log-format");
+    if (!f) return f.error();
+    o.cfg.log_format = *f;
   }
   if (!data_dir.empty()) o.cfg.data_dir = data_dir;
   if (listen.empty() && o.command == "sim-cloud") {
@@ -189,9 +197,20 @@ int kafka_dev(const options& o) {
   return 0;
 }
 
+// --log-format before the arguments are parsed, so that even an error in
+// them (or in the config file) is written as asked.
+void early_log_format(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string v = a.rfind("--log-format=", 0) == 0 ? a.substr(13) : a == "--log-format" && i + 1 < argc ? argv[i + 1] : "";
+    if (auto f = log::parse_format(v, "--log-format")) log::configure({*f});
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  early_log_format(argc, argv);
   auto parsed = parse_args(argc, argv);
   if (!parsed) {
     if (parsed.error().code == errc::unsupported) {
@@ -201,6 +220,8 @@ int main(int argc, char** argv) {
     return fail(parsed.error());
   }
   auto& o = *parsed;
+  // Once, before any other thread starts: every module logs through this.
+  log::configure({o.cfg.log_format, o.command == "sim-cloud" ? "provisiond sim-cloud" : "provisiond"});
   if (o.command == "history") return history(o);
   if (o.command == "kafka-dev") return kafka_dev(o);
   if (o.command == "sim-cloud")
@@ -230,10 +251,8 @@ int main(int argc, char** argv) {
       std::filesystem::rename(cfg.data_dir + "/journal", aside, ec);
       if (ec) return fail(make_error(errc::unavailable, "cannot set the journal aside: " + ec.message(), "dataDir"));
       std::filesystem::remove(cfg.data_dir + "/replica-offsets", ec);
-      std::fprintf(stderr,
-                   "provisiond: the journal held events never published to Kafka (an unclean stop); set aside as %s, "
-                   "restoring from the changelog\n",
-                   aside.c_str());
+      log::warn("the journal held events never published to Kafka (an unclean stop); set aside as " + aside +
+                ", restoring from the changelog");
       store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
       if (!store) return fail(store.error());
       journal = events::rocksdb_adapter::make_journal(*store);
@@ -482,12 +501,14 @@ int main(int argc, char** argv) {
     engine->resume(*unfinished);
   }
   ready = true;
-  std::printf("provisiond listening on http://%s:%u (data in %s, journal %s, %zu unfinished requests resumed)\n",
-              cfg.listen_host.c_str(), (*server)->port(), cfg.data_dir.c_str(),
-              cfg.journal_durability == durability::durable ? "durable" : "fast", unfinished->size());
+  auto address = cfg.listen_host + ":" + std::to_string((*server)->port());
+  log::status_line("provisiond listening on http://" + address + " (data in " + cfg.data_dir + ", journal " +
+                       (cfg.journal_durability == durability::durable ? "durable" : "fast") + ", " +
+                       std::to_string(unfinished->size()) + " unfinished requests resumed)",
+                   log::fields{}.with("listen", address).with("resumed", static_cast<std::int64_t>(unfinished->size())));
   if (cfg.kafka.enabled)
-    std::printf("kafka bootstrap %s (%s)\n", bootstrap.c_str(), embedded_kafka ? "embedded mock cluster" : "external");
-  std::fflush(stdout);
+    log::status_line("kafka bootstrap " + bootstrap + " (" + (embedded_kafka ? "embedded mock cluster" : "external") + ")",
+                     log::fields{}.with("bootstrap", bootstrap));
 
   // Memory freed by finished requests goes back to the system when idle
   // (glibc keeps freed heap in its arenas otherwise).
@@ -500,8 +521,7 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  std::printf("provisiond: %s received, shutting down\n", strsignal(sig));
-  std::fflush(stdout);
+  log::status(std::string(strsignal(sig)) + " received, shutting down");
   ready = false;
   (*server)->stop();  // stop intake: HTTP, then Kafka commands (leaving the group)
   if (intake) intake->stop();
@@ -517,12 +537,11 @@ int main(int argc, char** argv) {
     // Threads are still inside provider calls that did not return in time:
     // their intents are in the journal and are settled on resume. Leave now
     // rather than wait on a cloud (the journal is flushed; nothing to unwind).
-    std::printf("provisiond: stopped; provider calls still running after %lld ms were abandoned\n",
-                static_cast<long long>(cfg.shutdown_grace_ms));
-    std::fflush(stdout);
+    log::status("stopped; provider calls still running after " + std::to_string(cfg.shutdown_grace_ms) +
+                " ms were abandoned");
     std::_Exit(0);
   }
   engine.reset();
-  std::printf("provisiond: stopped\n");
+  log::status("stopped");
   return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "actors/cluster/cluster_logic.hpp"
 #include "actors/cluster/shared_capacity.hpp"
+#include "common/log.hpp"
 #include "events/redis/capacity_store.hpp"
 #include "events/redis/lease.hpp"
 #include "events/redis/redis_client.hpp"
@@ -67,8 +68,9 @@ class redis_capacity final : public actors::shared_capacity {
     auto done = store_.restore(cluster.str(), held);
     if (!done) return done.error();
     if (*done)
-      std::fprintf(stderr, "provisiond: capacity of cluster %s rebuilt in Redis from the journal (%zu holders)\n",
-                   cluster.str().c_str(), held.size());
+      log::info("capacity of cluster " + cluster.str() + " rebuilt in Redis from the journal (" +
+                    std::to_string(held.size()) + " holders)",
+                log::fields{}.cluster(cluster.str()));
     return ok();
   }
 
@@ -98,8 +100,11 @@ result<std::unique_ptr<scale_out>> scale_out::open(const scale_out_settings& s, 
     return make_error(errc::unavailable, "the changelog did not restore within 120 s", "kafka.bootstrap");
   auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   auto restored = so->replica_->counts().restored;
-  std::fprintf(stderr, "provisiond: changelog restored: %llu events in %.2f s (%.0f events/s)\n",
-               static_cast<unsigned long long>(restored), took, took > 0 ? restored / took : 0.0);
+  char figures[96];
+  std::snprintf(figures, sizeof figures, "%llu events in %.2f s (%.0f events/s)",
+                static_cast<unsigned long long>(restored), took, took > 0 ? restored / took : 0.0);
+  log::info(std::string("changelog restored: ") + figures,
+            log::fields{}.with("events", static_cast<std::int64_t>(restored)));
   auto redis = events::redis::client::connect(s.redis_url);
   if (!redis) return make_error(redis.error().code, redis.error().message, "redis.url");
   auto leases = std::make_shared<events::redis::lease_store>(std::shared_ptr<events::redis::client>(std::move(*redis)),

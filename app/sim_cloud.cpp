@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json.hpp"
+#include "common/log.hpp"
 #include "events/json_mapping.hpp"
 #include "gateway/http_server.hpp"
 #include "providers/simulation/simulation_provider.hpp"
@@ -136,9 +137,9 @@ gateway::http_response handle(simulation_provider& sim, const gateway::http_requ
   }
 }
 
+// "provisiond sim-cloud: ..." in text: main() sets that prefix for this command.
 int fail(const error& e) {
-  std::fprintf(stderr, "provisiond sim-cloud: %s%s%s\n", e.field.c_str(), e.field.empty() ? "" : ": ",
-               e.message.c_str());
+  log::error((e.field.empty() ? "" : e.field + ": ") + e.message, log::fields{}.with("code", to_string(e.code)));
   return 2;
 }
 

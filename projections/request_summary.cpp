@@ -1,5 +1,6 @@
 #include "projections/request_summary.hpp"
 #include "common/json.hpp"
+#include "common/log.hpp"
 
 #include <condition_variable>
 #include <mutex>
@@ -363,7 +364,7 @@ struct request_summary_projection::impl {
       }
       auto n = step(2048);
       if (!n) {
-        std::fprintf(stderr, "provisiond: request-summary projection: %s\n", n.error().message.c_str());
+        log::error("request-summary projection: " + n.error().message);
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     }

@@ -1,8 +1,7 @@
 #include "scaleout/partition_owner.hpp"
 
 #include <algorithm>
-#include <cstdio>
-
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/kafka/partitioning.hpp"
 
@@ -16,6 +15,13 @@ using steady = std::chrono::steady_clock;
 std::string owner_field(const ownership_options& o) { return o.instance_id + "@" + o.advertise; }
 
 void count(const char* name, const char* help) { metrics::registry::global().get_counter(name, help).inc(); }
+
+// " 0 3 5": the partitions as the status lines always listed them.
+std::string partition_list(const std::vector<std::int32_t>& ps) {
+  std::string out;
+  for (auto p : ps) out += " " + std::to_string(p);
+  return out;
+}
 
 }  // namespace
 
@@ -125,16 +131,15 @@ bool partition_owner::try_take(std::int32_t p) {
 void partition_owner::restore(const std::vector<std::int32_t>& taken) {
   for (auto p : taken)
     if (!opts_.replica->caught_up(p, std::chrono::seconds(30)))
-      std::fprintf(stderr, "provisiond: partition %d: the changelog did not catch up in 30 s; resuming anyway\n", p);
+      log::warn("partition " + std::to_string(p) + ": the changelog did not catch up in 30 s; resuming anyway",
+                log::fields{}.with("partition", p).with("instanceId", opts_.instance_id));
   if (opts_.settle) opts_.settle();
   {
     std::lock_guard lock{mutex_};
     for (auto p : taken) slots_[p].ready = slots_[p].lease.has_value();
   }
-  std::printf("provisiond: %s owns partition(s)", opts_.instance_id.c_str());
-  for (auto p : taken) std::printf(" %d", p);
-  std::printf("\n");
-  std::fflush(stdout);
+  log::status(opts_.instance_id + " owns partition(s)" + partition_list(taken),
+              log::fields{}.with("instanceId", opts_.instance_id));
   if (opts_.gained) opts_.gained(taken);
 }
 
@@ -195,12 +200,10 @@ void partition_owner::revoked(const std::vector<std::int32_t>& partitions) {
     s.ready = false;
     s.draining = false;
   }
-  std::printf("provisiond: %s handed over partition(s)", opts_.instance_id.c_str());
-  for (auto p : held) std::printf(" %d", p);
-  std::printf(" in %lld ms\n", static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          steady::now() - started)
-                                                          .count()));
-  std::fflush(stdout);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - started).count();
+  log::status(opts_.instance_id + " handed over partition(s)" + partition_list(held) + " in " + std::to_string(took) +
+                  " ms",
+              log::fields{}.with("instanceId", opts_.instance_id));
 }
 
 void partition_owner::release_all() {
@@ -255,7 +258,8 @@ void partition_owner::renew_loop() {
     }
     if (!lost.empty()) {
       for (auto p : lost) {
-        std::fprintf(stderr, "provisiond: %s lost the lease of partition %d\n", opts_.instance_id.c_str(), p);
+        log::warn(opts_.instance_id + " lost the lease of partition " + std::to_string(p),
+                  log::fields{}.with("partition", p).with("instanceId", opts_.instance_id));
         count("provisiond_lease_lost_total", "Partition leases found lost at renewal (expired or taken)");
       }
       if (opts_.lost) opts_.lost(lost);

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 #include "events/json_mapping.hpp"
@@ -66,6 +66,9 @@ struct delivery_service::impl {
     time_ms due = 0;
     bool in_flight = false;
   };
+  static log::fields delivery_fields(const item& it) {
+    return log::fields{}.tenant(it.tenant_id).with("webhookId", it.webhook_id).with("deliveryId", it.id);
+  }
   mutable std::mutex mutex;
   std::condition_variable wake;
   std::map<std::string, std::map<std::uint64_t, item>> chains;
@@ -280,7 +283,7 @@ struct delivery_service::impl {
       }
       auto n = step(1024);
       if (!n) {
-        std::fprintf(stderr, "provisiond: webhook projection: %s\n", n.error().message.c_str());
+        log::error("webhook projection: " + n.error().message);
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
       }
     }
@@ -335,7 +338,7 @@ struct delivery_service::impl {
     if (!text || !*text) return settle_queue(true, 0);
     auto s = from_store(**text);
     if (!s) {
-      std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", it.id.c_str(), s.error().message.c_str());
+      log::error("webhook delivery " + it.id + ": " + s.error().message, delivery_fields(it));
       return settle_queue(true, 0);
     }
     auto ep = endpoints->get(it.webhook_id);
@@ -359,7 +362,7 @@ struct delivery_service::impl {
       // The journal first: an outcome it holds is never sent again, here or
       // on the next owner.
       if (auto st = settlements->append(d); !st) {
-        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
+        log::error("webhook delivery " + d.id + ": " + st.error().message, delivery_fields(it).request(d.request_id));
         return settle_queue(false, now + 1000);  // sent, not recorded: tried again (same id)
       }
     }
@@ -383,7 +386,7 @@ struct delivery_service::impl {
         w.puts.emplace_back(failures_key(ep->id), dump_json(json{{"count", failures}, {"since", ep->updated_at}}));
       }
       if (auto st = store->commit(w, dispatch_checkpoint, 0); !st) {
-        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", d.id.c_str(), st.error().message.c_str());
+        log::error("webhook delivery " + d.id + ": " + st.error().message, delivery_fields(it).request(d.request_id));
         if (!done) return settle_queue(false, now + 1000);  // the attempt is sent again (same id)
         // Settled in the journal: the projection settles the record from there.
       }
@@ -398,7 +401,7 @@ struct delivery_service::impl {
                          "Webhook endpoints switched off after failed deliveries")
             .inc();
       } else {
-        std::fprintf(stderr, "provisiond: cannot deactivate webhook %s: %s\n", ep->id.c_str(), st.error().message.c_str());
+        log::error("cannot deactivate webhook " + ep->id + ": " + st.error().message, delivery_fields(it));
       }
     }
     settle_queue(done, d.next_attempt_at);
@@ -427,7 +430,7 @@ struct delivery_service::impl {
       try {
         attempt_once(*next);
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "provisiond: webhook delivery %s: %s\n", next->id.c_str(), e.what());
+        log::error("webhook delivery " + next->id + ": " + e.what(), delivery_fields(*next));
         std::lock_guard lock{mutex};
         --busy[next->webhook_id];
         if (auto w = where.find(next->id); w != where.end()) {

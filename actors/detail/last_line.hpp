@@ -2,12 +2,12 @@
 /// The last line of defence of every actor (nothing in a handler should
 /// throw; these make sure a caller is answered at once if something does).
 
-#include <cstdio>
 #include <exception>
 #include <string>
 
 #include <caf/all.hpp>
 
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 
 namespace provisiond::actors::detail {
@@ -43,7 +43,7 @@ void answer_on_exception(Self* self, const char* kind, Owed owed) {
       what = e.what();
     } catch (...) {
     }
-    std::fprintf(stderr, "provisiond: %s actor stopped on an exception: %s\n", kind, what.c_str());
+    log::error(std::string(kind) + " actor stopped on an exception: " + what, log::fields{}.with("actor", kind));
     metrics::registry::global()
         .get_counter("provisiond_actor_exceptions_total", "Actor handlers that threw (answered with an error)",
                      {{"actor", kind}})

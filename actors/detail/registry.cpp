@@ -1,13 +1,12 @@
 #include "actors/detail/registry.hpp"
 
-#include <cstdio>
-
 #include "actors/cluster/cluster_actor.hpp"
 #include "actors/detail/last_line.hpp"
 #include "actors/detail/protocol.hpp"
 #include "actors/detail/scheduling.hpp"
 #include "actors/request/request_actor.hpp"
 #include "actors/tenant/tenant_supervisor.hpp"
+#include "common/log.hpp"
 
 namespace provisiond::actors::detail {
 
@@ -58,7 +57,7 @@ caf::behavior registry_fn(registry_actor* self, context* ctx) {
       if (n <= 8) {
         send_after(ctx, caf::actor_cast<caf::actor>(self), time_ms{100} << n, respawn_atom::value, id);
       } else {
-        std::fprintf(stderr, "provisiond: request %s keeps failing; left as it is in the journal\n", id.c_str());
+        log::error("request " + id + " keeps failing; left as it is in the journal", log::fields{}.request(id));
       }
     } else {
       st.respawns.erase(id);

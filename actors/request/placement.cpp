@@ -33,7 +33,7 @@ void try_candidate(request_actor* self, context* ctx, std::shared_ptr<placement_
       .then(
           [=](reserve_reply& r) {
             if (r.unavailable) {  // the shared capacity store cannot decide now: the whole placement again later
-              log_error(self, "placement on " + id + " waits: the shared capacity store is unavailable");
+              log_warn(self, "placement on " + id + " waits: the shared capacity store is unavailable");
               return send_after(ctx, caf::actor_cast<caf::actor>(self), 1000, wake_atom::value);
             }
             if (!r.refusal.empty()) {

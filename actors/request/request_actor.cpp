@@ -1,6 +1,6 @@
 // The request actor's behaviour: replay, the fold of decisions into events,
 // appends, admission, and the answers to operators' commands.
-#include <cstdio>
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +8,7 @@
 #include "actors/detail/scheduling.hpp"
 #include "actors/request/request_actor.hpp"
 #include "common/json.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/codec.hpp"
 
@@ -43,6 +44,58 @@ void count(const ev::event& e) {
               .inc();
         } else if constexpr (std::is_same_v<T, ev::request_submitted>) {
           m.get_counter("provisiond_requests_submitted_total", "Requests accepted").inc();
+        }
+      },
+      e);
+}
+
+log::fields request_fields(const ev::request_state& r) {
+  return log::fields{}.request(r.id).tenant(r.spec.tenant_id).cluster(r.cluster_id);
+}
+
+std::string retry_text(time_ms retry_at, time_ms now) {
+  if (retry_at == 0) return "; not retried";
+  return "; again in " + std::to_string(std::max<time_ms>(0, retry_at - now)) + " ms";
+}
+
+// One line for what an operator may have to look at (failures, rollbacks,
+// a person awaited); the happy path is in the events. Event fields only,
+// which never hold a secret; a manual delivery is named by its kind.
+void note(const ev::request_state& r, const ev::event& e, time_ms now) {
+  auto f = request_fields(r);
+  auto head = "request " + r.id;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ev::step_failed>) {
+          log::warn(head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) + " failed (" +
+                        x.code + "): " + x.message + retry_text(x.retry_at, now),
+                    f.with("step", ev::to_string(x.step)).with("code", x.code));
+        } else if constexpr (std::is_same_v<T, ev::request_failed>) {
+          log::warn(head + " failed (" + x.code + "): " + x.reason, f.with("code", x.code));
+        } else if constexpr (std::is_same_v<T, ev::rollback_started>) {
+          log::info(head + ": rollback started: " + x.reason, f);
+        } else if constexpr (std::is_same_v<T, ev::compensation_failed>) {
+          log::warn(head + ": release of " + ev::to_string(x.step) + " failed: " + x.message +
+                        retry_text(x.retry_at, now),
+                    f.with("step", ev::to_string(x.step)));
+        } else if constexpr (std::is_same_v<T, ev::rolled_back>) {
+          log::info(head + " rolled back", f);
+        } else if constexpr (std::is_same_v<T, ev::deprovisioned>) {
+          log::info(head + " deprovisioned", f);
+        } else if constexpr (std::is_same_v<T, ev::action_failed>) {
+          log::warn(head + ": " + ev::to_string(x.action) + " attempt " + std::to_string(x.attempt) +
+                        " failed: " + x.message + retry_text(x.retry_at, now),
+                    f.with("action", ev::to_string(x.action)));
+        } else if constexpr (std::is_same_v<T, ev::manual_input_requested>) {
+          log::info(head + " waits for an operator (" + ev::to_string(x.step) + "): " + x.message,
+                    f.with("step", ev::to_string(x.step)));
+        } else if constexpr (std::is_same_v<T, ev::manual_input_provided>) {
+          log::info(head + ": access details delivered (" + x.credential + ")", f.with("step", ev::to_string(x.step)));
+        } else if constexpr (std::is_same_v<T, ev::late_result_received>) {
+          log::warn(head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) +
+                        " answered after it was given up; what it made is released too",
+                    f.with("step", ev::to_string(x.step)));
         }
       },
       e);
@@ -120,7 +173,11 @@ void answer_command(request_actor* self, context* ctx, const std::string& id, co
 }  // namespace
 
 void log_error(const request_actor* self, const std::string& what) {
-  std::fprintf(stderr, "provisiond: request %s: %s\n", self->state.req.id.c_str(), what.c_str());
+  log::error("request " + self->state.req.id + ": " + what, request_fields(self->state.req));
+}
+
+void log_warn(const request_actor* self, const std::string& what) {
+  log::warn("request " + self->state.req.id + ": " + what, request_fields(self->state.req));
 }
 
 // Runs decide and applies its events to the in-memory state; they are
@@ -136,6 +193,7 @@ bool stage(request_actor* self, context* ctx, const command& c) {
   for (auto& e : *out) {
     apply_in_place(st.req, e, now);
     count(e);
+    note(st.req, e, now);
     st.pending.push_back(std::move(e));
   }
   return true;

@@ -57,7 +57,9 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
 void drive(request_actor* self, context* ctx);
 bool stage(request_actor* self, context* ctx, const command& c);
 void flush(request_actor* self, context* ctx);
+/// Log lines about the request, with its request, tenant and cluster ids.
 void log_error(const request_actor* self, const std::string& what);
+void log_warn(const request_actor* self, const std::string& what);
 void call_step(request_actor* self, context* ctx, step_kind step);
 void call_release(request_actor* self, context* ctx, step_kind step);
 void call_power(request_actor* self, context* ctx);

@@ -11,6 +11,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/kafka/kafka.hpp"
 
@@ -88,7 +89,8 @@ struct command_consumer::impl {
     std::vector<std::int32_t> ps;
     for (int k = 0; k < parts->cnt; ++k) ps.push_back(parts->elems[k].partition);
     bool assign = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
-    std::fprintf(stderr, "provisiond: consumer group: %s %d partition(s)\n", assign ? "assigned" : "revoked", parts->cnt);
+    log::info(std::string("consumer group: ") + (assign ? "assigned " : "revoked ") + std::to_string(parts->cnt) +
+              " partition(s)");
     if (assign) {
       rd_kafka_assign(rk, parts);
       if (self->hooks.assigned) self->hooks.assigned(ps);
@@ -133,10 +135,11 @@ struct command_consumer::impl {
       if (!err && rd_kafka_flush(dlq, 10'000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ++dead;
         count_command("dead_lettered");
-        std::fprintf(stderr, "provisiond: command at %s dead-lettered: %s\n", origin.c_str(), reason.c_str());
+        log::warn("command at " + origin + " dead-lettered: " + reason,
+                  log::fields{}.with("origin", origin).with("code", code));
         return true;
       }
-      std::fprintf(stderr, "provisiond: cannot dead-letter the command at %s yet; retrying\n", origin.c_str());
+      log::warn("cannot dead-letter the command at " + origin + " yet; retrying", log::fields{}.with("origin", origin));
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     return false;
@@ -166,9 +169,10 @@ struct command_consumer::impl {
       }
       set_state(consumer_state::retrying);
       count_command("retried");
-      std::fprintf(stderr, "provisiond: command at %s/%d/%lld not taken yet: %s; again in %lld ms\n",
-                   std::string(msg.topic).c_str(), static_cast<int>(m->partition), static_cast<long long>(m->offset),
-                   v.reason.message.c_str(), static_cast<long long>(delay.count()));
+      auto origin = std::string(msg.topic) + "/" + std::to_string(m->partition) + "/" + std::to_string(m->offset);
+      log::warn("command at " + origin + " not taken yet: " + v.reason.message + "; again in " +
+                    std::to_string(delay.count()) + " ms",
+                log::fields{}.with("origin", origin));
       for (auto waited = std::chrono::milliseconds(0); waited < delay && !stopping;
            waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -183,7 +187,7 @@ struct command_consumer::impl {
       if (!m) continue;
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-          std::fprintf(stderr, "provisiond: command consumer: %s\n", rd_kafka_message_errstr(m));
+          log::error(std::string("command consumer: ") + rd_kafka_message_errstr(m));
         rd_kafka_message_destroy(m);
         continue;
       }

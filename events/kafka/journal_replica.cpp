@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -11,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/kafka/kafka.hpp"
 
@@ -137,7 +137,7 @@ struct journal_replica::impl {
         if (code != errc::conflict) {
           // The local journal failed (disk): this record is not applied; keep
           // the offsets where they are so it is read again.
-          std::fprintf(stderr, "provisiond: replica: %s\n", it.outcome.error().message.c_str());
+          log::error("replica: " + it.outcome.error().message, log::fields{}.with("stream", it.env.stream));
           return;
         }
       }

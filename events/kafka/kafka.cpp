@@ -1,10 +1,10 @@
 #include "events/kafka/kafka.hpp"
 #include "common/json.hpp"
+#include "common/log.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -27,7 +27,10 @@ using nlohmann::json;
 static void quiet_log(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   static std::atomic<std::int64_t> last{0};
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  if (level <= 3 || last.exchange(now) != now) std::fprintf(stderr, "provisiond: kafka %s: %s\n", fac, buf);
+  if (level > 3 && last.exchange(now) == now) return;
+  // librdkafka's levels are syslog's: 3 and below are errors, 4 warnings.
+  auto l = level <= 3 ? log::level::error : level == 4 ? log::level::warn : log::level::info;
+  log::write(l, std::string("kafka ") + fac + ": " + buf, log::fields{}.with("facility", fac));
 }
 
 struct mock_cluster::impl {
@@ -430,7 +433,8 @@ struct outbox_relay::impl {
     const auto& env = envs->front();
     auto e = decode(env);
     if (!e) {
-      std::fprintf(stderr, "provisiond: outbox %llu: %s\n", static_cast<unsigned long long>(pos), e.error().message.c_str());
+      log::error("outbox " + std::to_string(pos) + ": " + e.error().message,
+                 log::fields{}.with("position", static_cast<std::int64_t>(pos)));
       return false;
     }
     std::vector<record> records;

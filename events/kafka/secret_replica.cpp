@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -11,6 +10,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "common/base64.hpp"
+#include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "events/kafka/kafka.hpp"
 
@@ -91,8 +91,8 @@ struct secret_replica::impl {
     if (!plain) {  // another key, or not ours: never logged with its value, the name printable and short
       std::string shown;
       for (char ch : name.substr(0, 120)) shown += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-      std::fprintf(stderr, "provisiond: secret replica: %s%s cannot be opened with this instance's key\n",
-                   shown.c_str(), name.size() > 120 ? "..." : "");
+      log::warn("secret replica: " + shown + (name.size() > 120 ? "..." : "") +
+                " cannot be opened with this instance's key");
       return count("unreadable");
     }
     auto have = local->get(name);
