@@ -60,42 +60,51 @@ std::string retry_text(time_ms retry_at, time_ms now) {
 
 // One line for what an operator may have to look at (failures, rollbacks,
 // a person awaited); the happy path is in the events. Event fields only,
-// which never hold a secret; a manual delivery is named by its kind.
-void note(const ev::request_state& r, const ev::event& e, time_ms now) {
+// which never hold a secret; a manual delivery is named by its kind. Kept
+// with the event and written once it is appended (never for an event that
+// was not).
+void note(const ev::request_state& r, const ev::event& e, time_ms now, std::vector<event_note>& out) {
   auto f = request_fields(r);
   auto head = "request " + r.id;
+  auto add = [&](log::level l, std::string message, const log::fields& fields) {
+    out.push_back(event_note{l, std::move(message), fields});
+  };
   std::visit(
       [&](const auto& x) {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, ev::step_failed>) {
-          log::warn(head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) + " failed (" +
-                        x.code + "): " + x.message + retry_text(x.retry_at, now),
-                    f.with("step", ev::to_string(x.step)).with("code", x.code));
+          add(log::level::warn,
+              head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) + " failed (" + x.code +
+                  "): " + x.message + retry_text(x.retry_at, now),
+              f.with("step", ev::to_string(x.step)).with("code", x.code));
         } else if constexpr (std::is_same_v<T, ev::request_failed>) {
-          log::warn(head + " failed (" + x.code + "): " + x.reason, f.with("code", x.code));
+          add(log::level::warn, head + " failed (" + x.code + "): " + x.reason, f.with("code", x.code));
         } else if constexpr (std::is_same_v<T, ev::rollback_started>) {
-          log::info(head + ": rollback started: " + x.reason, f);
+          add(log::level::info, head + ": rollback started: " + x.reason, f);
         } else if constexpr (std::is_same_v<T, ev::compensation_failed>) {
-          log::warn(head + ": release of " + ev::to_string(x.step) + " failed: " + x.message +
-                        retry_text(x.retry_at, now),
-                    f.with("step", ev::to_string(x.step)));
+          add(log::level::warn,
+              head + ": release of " + ev::to_string(x.step) + " failed: " + x.message + retry_text(x.retry_at, now),
+              f.with("step", ev::to_string(x.step)));
         } else if constexpr (std::is_same_v<T, ev::rolled_back>) {
-          log::info(head + " rolled back", f);
+          add(log::level::info, head + " rolled back", f);
         } else if constexpr (std::is_same_v<T, ev::deprovisioned>) {
-          log::info(head + " deprovisioned", f);
+          add(log::level::info, head + " deprovisioned", f);
         } else if constexpr (std::is_same_v<T, ev::action_failed>) {
-          log::warn(head + ": " + ev::to_string(x.action) + " attempt " + std::to_string(x.attempt) +
-                        " failed: " + x.message + retry_text(x.retry_at, now),
-                    f.with("action", ev::to_string(x.action)));
+          add(log::level::warn,
+              head + ": " + ev::to_string(x.action) + " attempt " + std::to_string(x.attempt) +
+                  " failed: " + x.message + retry_text(x.retry_at, now),
+              f.with("action", ev::to_string(x.action)));
         } else if constexpr (std::is_same_v<T, ev::manual_input_requested>) {
-          log::info(head + " waits for an operator (" + ev::to_string(x.step) + "): " + x.message,
-                    f.with("step", ev::to_string(x.step)));
+          add(log::level::info, head + " waits for an operator (" + ev::to_string(x.step) + "): " + x.message,
+              f.with("step", ev::to_string(x.step)));
         } else if constexpr (std::is_same_v<T, ev::manual_input_provided>) {
-          log::info(head + ": access details delivered (" + x.credential + ")", f.with("step", ev::to_string(x.step)));
+          add(log::level::info, head + ": access details delivered (" + x.credential + ")",
+              f.with("step", ev::to_string(x.step)));
         } else if constexpr (std::is_same_v<T, ev::late_result_received>) {
-          log::warn(head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) +
-                        " answered after it was given up; what it made is released too",
-                    f.with("step", ev::to_string(x.step)));
+          add(log::level::warn,
+              head + ": " + ev::to_string(x.step) + " attempt " + std::to_string(x.attempt) +
+                  " answered after it was given up; what it made is released too",
+              f.with("step", ev::to_string(x.step)));
         }
       },
       e);
@@ -193,7 +202,7 @@ bool stage(request_actor* self, context* ctx, const command& c) {
   for (auto& e : *out) {
     apply_in_place(st.req, e, now);
     count(e);
-    note(st.req, e, now);
+    note(st.req, e, now, st.notes);
     st.pending.push_back(std::move(e));
   }
   return true;
@@ -207,6 +216,7 @@ void flush(request_actor* self, context* ctx) {
     // Another instance owns the tenant now: nothing of this is written.
     context::count_refusal();
     st.pending.clear();
+    st.notes.clear();
     st.busy = true;
     caf::anon_send(me, appended_atom::value, append_done{context::not_owner(st.req.spec.tenant_id)});
     return;
@@ -220,6 +230,8 @@ void flush(request_actor* self, context* ctx) {
   req.dedupe = std::move(st.dedupe);
   st.dedupe.reset();
   st.pending.clear();
+  st.notes_appending = std::move(st.notes);
+  st.notes.clear();
   st.busy = true;
   ctx->appends_in_flight.fetch_add(1);
   ctx->opts.journal->append_async(std::move(req), [me, ctx](result<ev::append_result> r) {
@@ -402,6 +414,10 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         st.busy = false;
         auto promise = std::move(st.submit_promise);
         st.submit_promise.reset();
+        auto notes = std::move(st.notes_appending);
+        st.notes_appending.clear();
+        if (d.r && !d.r->duplicate_of)
+          for (auto& n : notes) log::write(n.level, n.message, n.fields);
         if (!d.r) {
           if (promise) promise->deliver(submit_reply{d.r.error()});
           for (auto& [v, rp] : st.owed) rp.deliver(decision_reply{d.r.error()});

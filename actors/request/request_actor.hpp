@@ -18,16 +18,26 @@
 #include "actors/detail/context.hpp"
 #include "actors/detail/protocol.hpp"
 #include "actors/request/request_logic.hpp"
+#include "common/log.hpp"
 
 namespace provisiond::actors::detail {
 
 /// A request waiting longer than this (backoff) leaves memory until it is due.
 constexpr time_ms passivate_waits_over_ms = 1000;
 
+/// A log line about a decided event, written once the event is appended.
+struct event_note {
+  log::level level = log::level::info;
+  std::string message;
+  log::fields fields;
+};
+
 struct request_actor_state {
   request_state req;
   std::uint64_t durable_version = 0;  // last sequence known durable
   std::vector<ev::event> pending;     // decided and applied, not yet appended
+  std::vector<event_note> notes;            // log lines of `pending`
+  std::vector<event_note> notes_appending;  // of the append in flight
   std::optional<ev::dedupe_record> dedupe;
   std::optional<caf::response_promise> submit_promise;
   bool busy = false;         // an append, provider call or timer is outstanding

@@ -121,6 +121,8 @@ TEST_F(Logs, JsonLinesCarryTheIdsOfTheirRequestAndNoSecret) {
   auto cloud = submit("globex", "o-cloud", "test-2", "openstack");
   auto manual = submit("initech", "o-manual", "test-3", "manual");
   ASSERT_TRUE(wait_for_line(manual, "waits for an operator")) << "see " << log_file;
+  for (int i = 0; i < 500 && body(get("/v1/requests/" + manual))["steps"][2]["status"] != "AwaitingManualInput"; ++i)
+    std::this_thread::sleep_for(20ms);  // the read model the completion is checked against
   auto done = post("/v1/requests/" + manual + "/complete",
                    json{{"host", "10.1.2.3"}, {"username", "root"}, {"password", manual_password},
                         {"note", "racked in row 4"}}
