@@ -243,12 +243,15 @@ result<config> parse_config(const std::string& text, config c) {
   if (!err && j.contains("http")) {
     reader hr{j["http"], "http"};
     if (hr.check_object(err, {"maxConnections", "maxConnectionsPerClient", "headerTimeoutMs", "bodyTimeoutMs",
-                              "idleTimeoutMs"})) {
+                              "idleTimeoutMs", "streamHeartbeatMs", "streamSlowReaderMs", "streamPollMs"})) {
       hr.number("maxConnections", c.http.max_connections, err, 1, 1'000'000);
       hr.number("maxConnectionsPerClient", c.http.max_connections_per_client, err, 1, 1'000'000);
       hr.number("headerTimeoutMs", c.http.header_timeout_ms, err, 100, 3.6e6);
       hr.number("bodyTimeoutMs", c.http.body_timeout_ms, err, 100, 3.6e6);
       hr.number("idleTimeoutMs", c.http.idle_timeout_ms, err, 100, 3.6e6);
+      hr.number("streamHeartbeatMs", c.http.stream_heartbeat_ms, err, 100, 3.6e6);
+      hr.number("streamSlowReaderMs", c.http.stream_slow_reader_ms, err, 100, 3.6e6);
+      hr.number("streamPollMs", c.http.stream_poll_ms, err, 10, 60'000);
     }
   }
   if (!err && j.contains("providerGate")) {

@@ -431,6 +431,10 @@ int main(int argc, char** argv) {
   backend.webhook_guard = webhook_guard.get();
   backend.webhook_rotation_overlap_ms = cfg.webhooks.rotation_overlap_ms;
   backend.history = [journal](const std::string& id) { return journal->read_stream(events::stream_for_request(id), 1); };
+  backend.journal = journal.get();
+  backend.stream_limits.heartbeat_ms = cfg.http.stream_heartbeat_ms;
+  backend.stream_poll_ms = static_cast<int>(cfg.http.stream_poll_ms);
+  backend.stream_slow_ms = static_cast<int>(cfg.http.stream_slow_reader_ms);
   backend.simulation_ledger = [s = sim]() -> result<std::string> {
     auto l = s->ledger();
     if (!l) return l.error();

@@ -86,6 +86,12 @@ struct http_limits {
   time_ms body_timeout_ms = 30'000;      ///< to read a body once its header is in
   time_ms idle_timeout_ms = 30'000;      ///< a kept-alive connection with no new request is closed
   std::size_t body_limit = 1 << 20;      ///< 413 above it
+  /// The live event stream (GET /v1/events/stream): a comment line after
+  /// this much silence; a reader that leaves a piece unwritten this long is
+  /// dropped with a last event; new events are looked for this often.
+  time_ms stream_heartbeat_ms = 15'000;
+  time_ms stream_slow_reader_ms = 5'000;
+  time_ms stream_poll_ms = 100;
 };
 
 }  // namespace provisiond

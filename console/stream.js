@@ -103,6 +103,11 @@ async function read(body, me) {
         start = m.index + m[0].length;
         if (line === '') {
           if (msg.data.length) dispatch(msg, me);
+          // An id alone (the server's starting position) moves the last
+          // event id without an event, as in EventSource: a reconnect
+          // before any event resumes from there.
+          else if (msg.id !== null && Number.isFinite(Number(msg.id)) && msg.id !== '')
+            lastPosition = Math.max(lastPosition ?? 0, Number(msg.id));
           msg = { id: null, event: 'message', data: [] };
           if (me.dropped) return;
           continue;

@@ -317,6 +317,16 @@ const char* type_name(const event& e) noexcept {
   return std::visit([](const auto& x) { return traits<std::decay_t<decltype(x)>>::name; }, e);
 }
 
+template <std::size_t... I>
+std::vector<std::string> names_of(std::index_sequence<I...>) {
+  return {traits<std::variant_alternative_t<I, event>>::name...};
+}
+
+const std::vector<std::string>& all_type_names() {
+  static const auto names = names_of(std::make_index_sequence<std::variant_size_v<event>>{});
+  return names;
+}
+
 std::uint32_t schema_version(const event& e) noexcept {
   return std::visit([](const auto& x) { return traits<std::decay_t<decltype(x)>>::version; }, e);
 }

@@ -403,5 +403,7 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;
+/// Every event type's wire name, in the variant's order.
+const std::vector<std::string>& all_type_names();
 
 }  // namespace provisiond::events

@@ -12,6 +12,8 @@
 #include "common/result.hpp"
 #include "events/envelope.hpp"
 #include "events/secret_store.hpp"
+#include "events/journal.hpp"
+#include "gateway/event_stream.hpp"
 #include "gateway/http_server.hpp"
 #include "projections/request_summary.hpp"
 
@@ -39,6 +41,15 @@ struct api_backend {
   time_ms webhook_rotation_overlap_ms = 24 * 3600 * 1000;
   /// The stored events of one request (read side of the journal, for audits).
   std::function<result<std::vector<events::envelope>>(const std::string& request_id)> history;
+  /// The journal's read side for the live stream (GET /v1/events/stream);
+  /// null: 503. Its pieces are bounded by `stream_settings`; the server
+  /// looks for new events every `stream_poll_ms` and drops a reader that
+  /// leaves a piece unwritten for `stream_slow_ms`.
+  events::journal* journal = nullptr;
+  stream_settings stream_limits;
+  int stream_poll_ms = 100;
+  int stream_slow_ms = 5000;
+  std::shared_ptr<clock> stream_clock;  ///< null: the system clock
   /// GET /v1/simulation/ledger body, or unset when no simulation provider runs.
   std::function<result<std::string>()> simulation_ledger;
   /// False while starting or stopping (/readyz).

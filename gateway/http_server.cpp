@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -46,6 +47,7 @@ using std::chrono::milliseconds;
 constexpr std::size_t header_limit = 64 * 1024;
 constexpr auto linger_time = std::chrono::seconds(1);
 constexpr auto accept_backoff = milliseconds(50);
+constexpr int stream_send_buffer = 64 * 1024;
 
 // A JSON string literal for `s`: quotes, backslashes and control bytes
 // escaped; bytes of a string that is not UTF-8 become '?'.
@@ -289,6 +291,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void write(http_response res, bool keep_alive, unsigned version) {
+    if (res.stream) return start_stream(std::move(res), version);
     auto msg = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(res.status), version);
     msg->set(http::field::server, "provisiond");
     msg->set(http::field::content_type, res.content_type);
@@ -304,7 +307,66 @@ class session : public std::enable_shared_from_this<session> {
     });
   }
 
+  // A streamed body: the head without a length (the body ends when the
+  // connection closes), then the stream's pieces one write at a time. A
+  // piece unwritten after slow_ms tells the stream; after body_timeout_ms
+  // more the connection is closed (a reader that reads nothing cannot be
+  // given a last word).
+  void start_stream(http_response res, unsigned version) {
+    http::response<http::empty_body> head{static_cast<http::status>(res.status), version};
+    head.set(http::field::server, "provisiond");
+    head.set(http::field::content_type, res.content_type);
+    head.set(http::field::cache_control, "no-cache");
+    for (auto& [k, v] : res.headers) head.set(k, v);
+    head.keep_alive(false);
+    std::ostringstream out;
+    out << head.base();
+    // The kernel keeps little for a reader that does not read: a slow
+    // reader stalls our write soon, and is found out, instead of parking
+    // megabytes in the socket.
+    beast::error_code ec;
+    stream_.socket().set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
+    body_stream_ = std::move(res.stream);
+    poll_ms_ = res.poll_ms;
+    slow_ms_ = res.slow_ms;
+    timer_.emplace(stream_.get_executor());
+    write_piece(out.str() + res.body);
+  }
+
+  void write_piece(std::string piece) {
+    auto bytes = std::make_shared<std::string>(std::move(piece));
+    auto written = std::make_shared<bool>(false);
+    stream_.expires_after(milliseconds(slow_ms_ + limits_.body_timeout_ms));
+    timer_->expires_after(milliseconds(slow_ms_));
+    timer_->async_wait([self = shared_from_this(), written](beast::error_code ec) {
+      if (!ec && !*written) self->body_stream_->reader_is_slow();
+    });
+    asio::async_write(stream_, asio::buffer(*bytes),
+                      [self = shared_from_this(), bytes, written](beast::error_code ec, std::size_t) {
+                        *written = true;
+                        self->timer_->cancel();
+                        if (ec) return self->close();
+                        self->next_piece();
+                      });
+  }
+
+  void next_piece() {
+    std::optional<std::string> piece;
+    try {
+      piece = body_stream_->next();
+    } catch (...) {
+      piece.reset();
+    }
+    if (!piece) return linger_close(stream_, shared_from_this());
+    if (!piece->empty()) return write_piece(std::move(*piece));
+    timer_->expires_after(milliseconds(poll_ms_));
+    timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->next_piece();
+    });
+  }
+
   void close() {
+    if (timer_) timer_->cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
@@ -317,6 +379,11 @@ class session : public std::enable_shared_from_this<session> {
   const http_handler& handler_;
   const http_limits& limits_;
   std::unique_ptr<admission> seat_;
+  // A streamed body (start_stream).
+  std::shared_ptr<body_stream> body_stream_;
+  std::optional<asio::steady_timer> timer_;
+  int poll_ms_ = 100;
+  int slow_ms_ = 5000;
 };
 
 // Answers a connection over a limit with a 503 and closes it, without

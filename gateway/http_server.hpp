@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,11 +34,31 @@ struct http_request {
   }
 };
 
+/// A response body written piece by piece while the connection stays open
+/// (Server-Sent Events). The server asks for the next piece on its I/O
+/// thread once the previous one is written, and again every `poll_ms` while
+/// there is nothing; it must not block.
+class body_stream {
+ public:
+  virtual ~body_stream() = default;
+  /// Bytes to write now; "" = nothing yet; nullopt = the body is over (the
+  /// connection closes).
+  virtual std::optional<std::string> next() = 0;
+  /// The piece being written has taken `slow_ms`: the reader is not keeping
+  /// up. The next `next()` should end the body (with a last word).
+  virtual void reader_is_slow() = 0;
+};
+
 struct http_response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set: `body` is written first, then the stream's pieces until it ends or
+  /// the client goes; the connection is not reused (no Content-Length).
+  std::shared_ptr<body_stream> stream;
+  int poll_ms = 100;
+  int slow_ms = 5000;  ///< a piece still unwritten after this: reader_is_slow()
 };
 
 /// Runs on the server's I/O threads; may block briefly.

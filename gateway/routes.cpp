@@ -22,6 +22,9 @@ constexpr route table[] = {
     {"GET",    "/metrics",                      h::prometheus_metrics,  role::admin,  0},
     {"GET",    "/v1/system",                    h::system_info,         role::admin,  0},
     {"GET",    "/v1/simulation/ledger",         h::simulation_ledger,   role::admin,  0},
+    {"GET",    "/openapi.json",                 h::openapi_document,    role::anyone, 0},
+    // stream.cpp
+    {"GET",    "/v1/events/stream",             h::live_events,         role::tenant, 0},
     // requests.cpp
     {"GET",    "/v1/requests",                  h::list_requests,       role::tenant, 0},
     {"POST",   "/v1/requests",                  h::create_request,      role::saga,   1 * MiB},
@@ -136,6 +139,7 @@ http_response no_route(const http_request& req) {
 }
 
 http_response dispatch(const api_backend& b, const http_request& req) {
+  if (auto file = h::console_file(req)) return std::move(*file);
   const auto segments = split_path(req.path);
   const route* matched = nullptr;
   std::optional<route_call> call;

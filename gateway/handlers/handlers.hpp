@@ -18,6 +18,14 @@ http_response prometheus_metrics(const api_backend& b, const route_call& c);
 http_response system_info(const api_backend& b, const route_call& c);
 http_response simulation_ledger(const api_backend& b, const route_call& c);
 
+// stream.cpp: the live event stream (Server-Sent Events).
+http_response live_events(const api_backend& b, const route_call& c);
+
+// static_files.cpp: the OpenAPI document; the console's files (a mount
+// before the route table: /console and everything under /console/).
+http_response openapi_document(const api_backend& b, const route_call& c);
+std::optional<http_response> console_file(const http_request& req);
+
 // requests.cpp: create, list, get.
 http_response create_request(const api_backend& b, const route_call& c);
 http_response list_requests(const api_backend& b, const route_call& c);

@@ -99,6 +99,7 @@ struct in_process_backend {
     backend.history = [j = journal](const std::string& id) {
       return j->read_stream(events::stream_for_request(id), 1);
     };
+    backend.journal = journal.get();
     backend.simulation_ledger = [s = sim]() -> result<std::string> {
       auto l = s->ledger();
       if (!l) return l.error();
