@@ -22,6 +22,21 @@ std::string dedupe_key(const ev::request_submitted& spec) {
   return "idem/" + spec.tenant_id + "/" + spec.idempotency_key;
 }
 
+// The answer to a submission whose key was recorded before: the request it
+// made, or 409 naming `field` when this body differs from that one.
+result<submit_outcome> duplicate_outcome(const std::string& record, const std::string& hash,
+                                         const std::string& field) {
+  auto parsed = parse_json(record, "dedupe record");
+  json j = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
+  submit_outcome o;
+  o.request_id = request_id{j.value("requestId", "")};
+  o.duplicate = true;
+  if (j.value("hash", "") != hash)
+    return make_error(errc::conflict,
+                      "this key was already used for request " + o.request_id.str() + " with a different body", field);
+  return o;
+}
+
 // Counts what the events say (retries, rollbacks, outcomes).
 void count(const ev::event& e) {
   auto& m = metrics::registry::global();
@@ -330,14 +345,25 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
         auto& st = self->state;
         auto rp = self->make_response_promise();
         unwind_guard guard{rp};
-        if (st.req.exists) {
-          rp.deliver(submit_reply{make_error(errc::conflict, "request " + st.req.id + " already exists", "id")});
-          return;
-        }
         auto key = !msg.dedupe_key.empty()             ? msg.dedupe_key
                    : !msg.spec.idempotency_key.empty() ? dedupe_key(msg.spec)
                                                        : std::string{};
-        st.dedupe_field = msg.dedupe_key.empty() ? "Idempotency-Key" : "commandId";
+        std::string field = msg.dedupe_key.empty() ? "Idempotency-Key" : "commandId";
+        if (st.req.exists) {
+          // The same submission again (its key recorded for this request):
+          // answered as the first time, not as a clash of chosen ids.
+          if (!key.empty())
+            if (auto seen = ctx->opts.journal->find_dedupe(key); seen && *seen) {
+              auto out = duplicate_outcome(**seen, msg.spec.request_hash, field);
+              if (!out || out->request_id.str() == st.req.id) {
+                rp.deliver(submit_reply{std::move(out)});
+                return;
+              }
+            }
+          rp.deliver(submit_reply{make_error(errc::conflict, "request " + st.req.id + " already exists", "id")});
+          return;
+        }
+        st.dedupe_field = field;
         if (!key.empty())
           st.dedupe =
               ev::dedupe_record{key, dump_json(json{{"requestId", st.req.id}, {"hash", msg.spec.request_hash}})};
@@ -437,17 +463,9 @@ caf::behavior request_actor_fn(request_actor* self, context* ctx, std::string id
           return self->quit();
         }
         if (d.r->duplicate_of) {
-          auto parsed = parse_json(*d.r->duplicate_of, "dedupe record");
-          json j = parsed && parsed->is_object() ? std::move(*parsed) : json::object();
-          submit_outcome o;
-          o.request_id = request_id{j.value("requestId", "")};
-          o.duplicate = true;
-          result<submit_outcome> out = o;
-          if (j.value("hash", "") != st.req.spec.request_hash)
-            out = make_error(errc::conflict,
-                             "this key was already used for request " + o.request_id.str() + " with a different body",
-                             st.dedupe_field);
-          if (promise) promise->deliver(submit_reply{std::move(out)});
+          if (promise)
+            promise->deliver(
+                submit_reply{duplicate_outcome(*d.r->duplicate_of, st.req.spec.request_hash, st.dedupe_field)});
           return self->quit();
         }
         if (promise) {

@@ -153,6 +153,15 @@ TEST_F(EventStream, FiltersByRequestTenantAndType) {
   for (auto& e : got) EXPECT_EQ(e["tenantId"], "globex") << e.dump();
   EXPECT_EQ(got.back()["type"], "request_completed");
 
+  // A tenant's caller sees its own events whatever its query asks for.
+  sse_client scoped;
+  ASSERT_EQ(scoped.open(proc.port(), "/v1/events/stream?lastEventId=0&tenantId=globex", {{"X-Tenant-Id", "acme"}}),
+            200);
+  got = read_until(scoped, a, "request_completed");
+  ASSERT_FALSE(got.empty());
+  for (auto& e : got) EXPECT_EQ(e["tenantId"], "acme") << e.dump();
+  EXPECT_EQ(got.back()["requestId"], a);
+
   sse_client by_request;
   ASSERT_EQ(by_request.open(proc.port(), "/v1/events/stream?lastEventId=0&requestId=" + a +
                                              "&type=step_completed,request_completed"),
@@ -185,6 +194,7 @@ TEST_F(EventStream, RefusesBadQueriesNamingTheField) {
       {"/v1/events/stream?lastEventId=99999999999999999999999", {}, "lastEventId"},
       {"/v1/events/stream", {{"Last-Event-ID", "x"}}, "Last-Event-ID"},
       {"/v1/events/stream?since=3", {}, "since"},
+      {"/v1/events/stream", {{"X-Tenant-Id", "no spaces"}}, "X-Tenant-Id"},
   };
   for (auto& bc : cases) {
     sse_client c;

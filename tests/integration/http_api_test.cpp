@@ -95,6 +95,30 @@ TEST_F(HttpApi, IdempotencyKeyReplaysAndDetectsReuse) {
   EXPECT_EQ(body(get("/v1/requests?tenantId=acme"))["items"].size(), 1u);
 }
 
+// A retried POST with a chosen id and the same key is the same submission:
+// replayed, not a clash of ids; another body under that key, or the id
+// without the key, is a 409.
+TEST_F(HttpApi, AChosenIdWithTheSameKeyReplays) {
+  auto with_id = [](const std::string& order) {
+    auto j = nlohmann::json::parse(vps_body("acme", order));
+    j["id"] = "req-chosen-1";
+    return j.dump();
+  };
+  std::map<std::string, std::string> h = {{"Idempotency-Key", "order-90"}};
+  auto a = post("/v1/requests", with_id("ord-90"), h);
+  ASSERT_EQ(a.status, 202) << a.body;
+  auto b = post("/v1/requests", with_id("ord-90"), h);
+  ASSERT_EQ(b.status, 202) << b.body;
+  EXPECT_EQ(body(b)["id"], "req-chosen-1");
+  EXPECT_EQ(b.headers["idempotent-replayed"], "true");
+  auto c = post("/v1/requests", with_id("ord-91"), h);
+  EXPECT_EQ(c.status, 409);
+  EXPECT_EQ(body(c)["error"]["field"], "Idempotency-Key");
+  auto d = post("/v1/requests", with_id("ord-90"));
+  EXPECT_EQ(d.status, 409);
+  EXPECT_EQ(body(d)["error"]["field"], "id");
+}
+
 TEST_F(HttpApi, BadInputGetsAnErrorNamingTheField) {
   struct tc {
     std::string body, field;
