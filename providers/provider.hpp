@@ -11,6 +11,7 @@
 #include "common/ids.hpp"
 #include "common/result.hpp"
 #include "events/domain_events.hpp"
+#include "providers/metrics.hpp"
 
 namespace provisiond::providers {
 
@@ -84,9 +85,10 @@ class provider {
     return ok();
   }
 
-  /// Live figures of a running service (CPU, memory, disk, network) as a JSON
-  /// object, where the provider and the cloud's policy allow it.
-  virtual result<std::string> metrics(const request_id& request, const cluster_id& cluster) {
+  /// Live figures of a running service (CPU, memory, disk, network), where
+  /// the provider and the cloud's policy allow it; one shape for all
+  /// (metrics.hpp).
+  virtual result<service_metrics> metrics(const request_id& request, const cluster_id& cluster) {
     (void)request;
     (void)cluster;
     return make_error(errc::unsupported, "this provider has no live metrics");

@@ -80,7 +80,6 @@ class watcher {
   }
 
   int run() {
-    if (parser_.last_event_id().empty()) start_at_head();
     bool connected_once = false;
     bool failing = false;                    // reconnecting has failed since the last stream
     clock_type::time_point failing_since{};  // ... from then on
@@ -177,18 +176,6 @@ class watcher {
       c_.out << pad("TIME", 24) << pad("POSITION", 8) << pad("REQUEST", 24) << pad("TYPE", 24) << "DETAIL\n"
              << std::flush;
     return read_events(s, why);
-  }
-
-  // "From now" as a position, so that a reconnect before the first event
-  // resumes where the first connection began instead of at a later head
-  // (which would lose what happened in between). Operators may read
-  // /v1/system; without it the stream's own "now" is used.
-  void start_at_head() {
-    auto r = c_.client.get("/v1/system");
-    if (!r.ok() || !r.json.is_object()) return;
-    const auto& journal = r.json.contains("journal") ? r.json["journal"] : nlohmann::json();
-    if (journal.is_object() && journal.contains("lastPosition") && journal["lastPosition"].is_number_unsigned())
-      parser_.set_last_event_id(std::to_string(journal["lastPosition"].get<std::uint64_t>()));
   }
 
   // With --request and --until-state: the request may be there already

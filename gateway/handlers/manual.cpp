@@ -152,7 +152,7 @@ http_response request_metrics(const api_backend& b, const route_call& call) {
     return json_response(code, {{"error", err}});
   }
   http_response out;
-  out.body = *m;
+  out.body = providers::to_json(*m);
   return out;
 }
 

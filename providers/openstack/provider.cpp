@@ -101,15 +101,43 @@ status openstack_provider::set_power(const provisiond::request_id& request, cons
 }
 
 // Nova's server diagnostics (2.48: the standard format). Admin-only under
-// Nova's default policy: a 403 says so in the cloud's words.
-result<std::string> openstack_provider::metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) {
+// Nova's default policy: a 403 says so in the cloud's words. Its counters
+// are totals since boot; Nova gives no rates.
+result<service_metrics> openstack_provider::metrics(const provisiond::request_id& request,
+                                                    const provisiond::cluster_id& cluster) {
   auto found = request_server(request, cluster, errc::not_found);
   if (!found) return found.error();
   auto& [s, id] = *found;
   auto d = expect(s->call("GET", svc::compute, "/servers/" + id + "/diagnostics"), {200}, "Nova server diagnostics");
   if (!d) return d.error();
-  json out{{"serverId", id}, {"source", "nova diagnostics"}, {"diagnostics", *d}};
-  return out.dump();
+  service_metrics m;
+  m.provider = "openstack";
+  m.resource_id = id;
+  m.source = "nova diagnostics";
+  m.details_json = d->dump();
+  auto number = [](const json& j, const char* key) -> std::optional<double> {
+    return j.is_object() && j.contains(key) && j[key].is_number() ? std::optional<double>(j[key].get<double>())
+                                                                  : std::nullopt;
+  };
+  auto sum = [&](const char* list, const char* key) -> std::optional<double> {
+    if (!d->contains(list) || !(*d)[list].is_array() || (*d)[list].empty()) return std::nullopt;
+    double total = 0;
+    for (auto& item : (*d)[list])
+      if (auto v = number(item, key)) total += *v;
+    return total;
+  };
+  if (d->contains("state") && (*d)["state"].is_string()) m.power_state = (*d)["state"];
+  m.cpu_count = number(*d, "num_cpus");
+  m.uptime_seconds = number(*d, "uptime");
+  if (d->contains("memory_details")) {
+    m.memory_total_mib = number((*d)["memory_details"], "maximum");
+    m.memory_used_mib = number((*d)["memory_details"], "used");
+  }
+  m.disk_read_bytes = sum("disk_details", "read_bytes");
+  m.disk_write_bytes = sum("disk_details", "write_bytes");
+  m.net_rx_bytes = sum("nic_details", "rx_octets");
+  m.net_tx_bytes = sum("nic_details", "tx_octets");
+  return m;
 }
 
 status openstack_provider::check(const cluster_config& cluster) {

@@ -30,7 +30,7 @@ class openstack_provider final : public provider {
   result<std::optional<step_outcome>> lookup(const step_call& call) override;
   result<std::vector<std::string>> release(const release_call& call) override;
   status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override;
-  result<std::string> metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) override;
+  result<service_metrics> metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) override;
   status check(const cluster_config& cluster) override;
   status validate_connection(const std::string& connection_json) const override;
 
