@@ -16,9 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/scrape.hpp"
 #include "tests/support/process.hpp"
 
 using namespace provisiond::testing;
+using provisiond::bench::finished;
+using provisiond::bench::metric;
 using steady = std::chrono::steady_clock;
 
 namespace {
@@ -39,13 +42,6 @@ pid_t find_pid(std::uint16_t port) {
   return j.is_object() && j.contains("pid") ? j["pid"].get<pid_t>() : -1;
 }
 
-long metric(std::uint16_t port, const std::string& name) {
-  auto text = http_call(port, "GET", "/metrics").body;
-  auto at = text.find("\n" + name);
-  if (at == std::string::npos) return -1;
-  auto sp = text.find(' ', at + 1);
-  return std::stol(text.substr(sp + 1));
-}
 
 }  // namespace
 
@@ -99,9 +95,7 @@ int main(int argc, char** argv) {
   double submit_s = std::chrono::duration<double>(steady::now() - t0).count();
   // Finished: every request terminal (the read model's counts).
   for (;;) {
-    long done = metric(port, "provisiond_requests{state=\"Completed\"}") +
-                metric(port, "provisiond_requests{state=\"RolledBack\"}") +
-                metric(port, "provisiond_requests{state=\"Failed\"}");
+    long done = finished(port);
     if (done >= requests - failed.load()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

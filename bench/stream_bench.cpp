@@ -17,26 +17,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/scrape.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/sse_client.hpp"
 
 using namespace provisiond::testing;
+using provisiond::bench::finished;
+using provisiond::bench::metric;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-long metric(std::uint16_t port, const std::string& name) {
-  auto text = http_call(port, "GET", "/metrics").body;
-  auto at = text.find("\n" + name);
-  if (at == std::string::npos) return -1;
-  auto sp = text.find(' ', at + 1);
-  return std::stol(text.substr(sp + 1));
-}
-
-long finished(std::uint16_t port) {
-  return metric(port, "provisiond_requests{state=\"Completed\"}") +
-         metric(port, "provisiond_requests{state=\"RolledBack\"}") + metric(port, "provisiond_requests{state=\"Failed\"}");
-}
 
 // Submits `n` requests (order ids from `first`) and waits until the read
 // model has them all finished; seconds taken.

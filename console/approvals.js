@@ -5,7 +5,7 @@
 import { enc, get, post } from './api.js';
 import { errorText, h, labelled, refresher, replace, setText, syncKeyed, timeEl } from './dom.js';
 import { toast } from './notify.js';
-import { onEvent, onStatus } from './stream.js';
+import { liveView } from './stream.js';
 
 const RELEVANT = new Set(['approval_requested', 'request_approved', 'request_rejected', 'request_admitted',
   'request_failed']);
@@ -112,16 +112,7 @@ export function mount(root, { query }) {
     }
   }, 100);
 
-  const offEvent = onEvent((e) => {
+  return liveView(load, (e) => {
     if (RELEVANT.has(e.type)) load();
   });
-  const offStatus = onStatus((s) => {
-    if (s === 'live') load();
-  });
-  load.now();
-  return () => {
-    offEvent();
-    offStatus();
-    load.stop();
-  };
 }

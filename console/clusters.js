@@ -6,7 +6,7 @@
 import { enc, get, post, put } from './api.js';
 import { errorText, fmtNum, h, meter, pill, refresher, setPill, setText, syncKeyed } from './dom.js';
 import { CAPACITY } from './names.js';
-import { onEvent, onStatus } from './stream.js';
+import { liveView } from './stream.js';
 
 // Placements and releases move capacity; the breaker has no event, so the
 // page also looks again every few seconds while it is open.
@@ -115,18 +115,13 @@ export function mount(root) {
     setText(status, `${items.length} cluster${items.length === 1 ? '' : 's'}`);
   }, 200);
 
-  const offEvent = onEvent((e) => {
+  // The breaker's state comes with no event: looked at again now and then.
+  const poll = setInterval(() => load(), POLL_MS);
+  const stop = liveView(load, (e) => {
     if (RELEVANT.has(e.type)) load();
   });
-  const offStatus = onStatus((s) => {
-    if (s === 'live') load();
-  });
-  const poll = setInterval(() => load(), POLL_MS);
-  load.now();
   return () => {
-    offEvent();
-    offStatus();
     clearInterval(poll);
-    load.stop();
+    stop();
   };
 }

@@ -7,7 +7,7 @@
 import { enc, get, post } from './api.js';
 import { errorText, h, labelled, refresher, setText, syncKeyed, timeEl } from './dom.js';
 import { toast } from './notify.js';
-import { onEvent, onStatus } from './stream.js';
+import { liveView } from './stream.js';
 
 const RELEVANT = new Set(['manual_input_requested', 'manual_input_provided', 'step_completed', 'request_failed',
   'rollback_started']);
@@ -147,16 +147,7 @@ export function mount(root) {
     setText(status, items.length ? `${items.length} waiting` : 'Nothing waits for a manual delivery.');
   }, 100);
 
-  const offEvent = onEvent((e) => {
+  return liveView(load, (e) => {
     if (RELEVANT.has(e.type)) load();
   });
-  const offStatus = onStatus((s) => {
-    if (s === 'live') load();
-  });
-  load.now();
-  return () => {
-    offEvent();
-    offStatus();
-    load.stop();
-  };
 }

@@ -38,6 +38,25 @@ export function onStatus(fn) {
   return () => statusListeners.delete(fn);
 }
 
+/**
+ * Keeps a view fresh: `load` (a refresher from dom.js) runs now and again
+ * whenever the stream comes (back) live — what happened while it was down
+ * is fetched, not replayed — and `handle(e)` sees every event. Returns the
+ * view's cleanup.
+ */
+export function liveView(load, handle) {
+  const offEvent = onEvent(handle);
+  const offStatus = onStatus((s) => {
+    if (s === 'live') load();
+  });
+  load.now();
+  return () => {
+    offEvent();
+    offStatus();
+    load.stop();
+  };
+}
+
 /** Opens the connection (again, e.g. after the API key changed). */
 export function restart() {
   clearTimeout(retryTimer);

@@ -5,7 +5,7 @@
 import { enc, get, getAll } from './api.js';
 import { errorText, fmtNum, h, labelled, meter, refresher, setText, syncKeyed } from './dom.js';
 import { QUOTA } from './names.js';
-import { onEvent, onStatus } from './stream.js';
+import { liveView } from './stream.js';
 
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const typedTenants = new Set();
@@ -108,7 +108,7 @@ export function mount(root) {
     render();
   });
 
-  const offEvent = onEvent((e) => {
+  const stop = liveView(loadTenants, (e) => {
     if (!e.tenantId || !RELEVANT.has(e.type)) return;
     if (!seen.has(e.tenantId)) {
       seen.add(e.tenantId);
@@ -117,14 +117,8 @@ export function mount(root) {
     dirty.add(e.tenantId);
     refreshDirty();
   });
-  const offStatus = onStatus((s) => {
-    if (s === 'live') loadTenants();
-  });
-  loadTenants.now();
   return () => {
-    offEvent();
-    offStatus();
-    loadTenants.stop();
+    stop();
     refreshDirty.stop();
   };
 }

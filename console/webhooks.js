@@ -5,7 +5,7 @@
 
 import { enc, get, withQuery } from './api.js';
 import { errorText, fmtNum, h, labelled, pill, refresher, replace, setText, syncKeyed, timeEl } from './dom.js';
-import { onEvent, onStatus } from './stream.js';
+import { liveView } from './stream.js';
 
 const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -138,19 +138,13 @@ export function mount(root, { query }) {
     load();
   });
 
-  const offEvent = onEvent((e) => {
+  const stop = liveView(load, (e) => {
     if (e.type.startsWith('webhook_') && e.type !== 'webhook_delivery_settled') load();
     // New deliveries come with the tenant's request events; outcomes with settlements.
     if (panel && (e.type === 'webhook_delivery_settled' || e.tenantId === panel.tenantId)) panel.reload();
   });
-  const offStatus = onStatus((s) => {
-    if (s === 'live') load();
-  });
-  load.now();
   return () => {
-    offEvent();
-    offStatus();
-    load.stop();
+    stop();
     panel?.reload.stop();
   };
 }
