@@ -15,3 +15,5 @@ find_package(Boost 1.74 REQUIRED)
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.11 CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)
+# vim25 SOAP replies (the VMware provider).
+find_package(pugixml CONFIG REQUIRED)

@@ -1,0 +1,257 @@
+// The vSphere provider: the provider interface (steps, lookup, power,
+// connectivity) and the four steps of the VPS flow.
+#include "providers/vmware/vmware_provider.hpp"
+
+#include <stdexcept>
+
+#include <openssl/rand.h>
+
+#include "common/failpoint.hpp"
+#include "common/json.hpp"
+#include "providers/vmware/detail/provider.hpp"
+#include "providers/vmware/guestinfo.hpp"
+
+namespace provisiond::providers::vmware {
+
+namespace detail {
+
+using events::step_kind;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> sizing_paths = {"config.hardware.device", "config.hardware.numCPU",
+                                               "config.hardware.memoryMB"};
+
+std::string generate_password() {
+  static constexpr char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  unsigned char raw[24];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for a root password");
+  std::string pw;
+  for (unsigned char c : raw) pw += alphabet[c % (sizeof alphabet - 1)];
+  return pw;
+}
+
+// Sized as ordered: CPUs and memory equal, the first disk at least as big.
+bool sized(const found_vm& vm, const events::resource_spec& want) {
+  if (want.cpu > 0 && vm.view.value("config.hardware.numCPU") != std::to_string(want.cpu)) return false;
+  if (want.memory_gb > 0 && vm.view.value("config.hardware.memoryMB") != std::to_string(want.memory_gb * 1024))
+    return false;
+  if (want.storage_gb > 0)
+    for (auto& d : vm.view.devices)
+      if (d.is_disk()) return d.capacity_kb >= static_cast<long long>(want.storage_gb) * 1024 * 1024;
+  return true;
+}
+
+step_outcome vm_outcome(const found_vm& vm, const std::string& name, const std::string& template_name) {
+  step_outcome out;
+  out.resources.push_back({vm.ref.value, "vm", step_kind::allocate, {{"name", name}, {"template", template_name}}});
+  out.outputs["vmId"] = vm.ref.value;
+  out.outputs["vmName"] = name;
+  out.outputs["hostname"] = name;
+  return out;
+}
+
+}  // namespace
+
+vmware_provider::vmware_provider(std::function<result<std::string>(const std::string&)> connection_of,
+                                 std::shared_ptr<events::secret_store> secrets, std::shared_ptr<clock> clk)
+    : clk_(std::move(clk)),
+      sessions_(std::move(connection_of), [c = clk_](const std::string& conn) { return make_session(conn, c); }),
+      secrets_(std::move(secrets)) {}
+
+result<step_outcome> vmware_provider::execute(const step_call& call) {
+  auto s = session_for(call.cluster_id.str());
+  if (!s) return s.error();
+  if (auto st = begin(**s); !st) return st.error();
+  switch (call.step) {
+    case step_kind::allocate: return created(allocate(**s, call, true));
+    case step_kind::configure: return created(configure(**s, call, true));
+    case step_kind::activate: return activate(**s, call);
+    case step_kind::verify: return verify(**s, call);
+  }
+  return permanent_error("bug", "unknown step");
+}
+
+result<std::optional<step_outcome>> vmware_provider::lookup(const step_call& call) {
+  auto s = session_for(call.cluster_id.str());
+  if (!s) return s.error();
+  if (auto st = begin(**s); !st) return st.error();
+  switch (call.step) {
+    case step_kind::allocate: return allocate(**s, call, false);
+    case step_kind::configure: return configure(**s, call, false);
+    default: return std::optional<step_outcome>{};  // power and checks create nothing
+  }
+}
+
+status vmware_provider::set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) {
+  auto found = request_vm(request, cluster, errc::permanent);
+  if (!found) return found.error();
+  auto& [s, vm] = *found;
+  return power(*s, vm.ref, on ? "poweredOn" : (s->cfg.power_mode == "suspend" ? "suspended" : "poweredOff"));
+}
+
+// Logs in and finds every object the steps place VMs with, so a typo in
+// the settings shows here rather than in a request.
+status vmware_provider::check(const cluster_config& cluster) {
+  auto s = make_session(cluster.connection, clk_);
+  if (!s) return s.error();
+  if (auto st = (*s)->ensure_login(); !st) return st.error();
+  auto& c = (*s)->cfg;
+  for (auto [path, what] : std::initializer_list<std::pair<std::string, const char*>>{
+           {c.datacenter, "datacenter"},
+           {c.folder_path(), "folder"},
+           {c.template_path(), "template"},
+           {c.pool_path(), c.resource_pool.empty() ? "cluster" : "resourcePool"},
+           {c.datastore_path(), "datastore"},
+           {c.network_path(), "network"}})
+    if (auto r = (*s)->require(path, std::string("connection.") + what); !r) return r.error();
+  return ok();
+}
+
+status vmware_provider::validate_connection(const std::string& connection_json) const {
+  auto s = parse_settings(connection_json);
+  if (!s) return s.error();
+  return ok();
+}
+
+// Logs in before the step's first call: refused credentials become
+// "unauthenticated", which tells the engine that nothing was sent.
+status vmware_provider::begin(session& s) {
+  auto st = s.ensure_login();
+  if (!st && st.error().field == "auth") return permanent_error("unauthenticated", st.error().message);
+  return st;
+}
+
+result<step_outcome> vmware_provider::created(result<std::optional<step_outcome>> r) {
+  if (!r) return r.error();
+  if (!*r) return permanent_error("bug", "a create step produced nothing");
+  return std::move(**r);
+}
+
+// The root password: generated once per request and sealed before anything
+// uses it, so a repeated configure sets the same one.
+result<std::string> vmware_provider::root_password(const std::string& request_id) {
+  auto name = events::request_secret_name(request_id);
+  auto stored = secrets_->get(name);
+  if (!stored) return stored.error();
+  if (*stored) return parse_json_lenient(**stored).value("value", "");
+  auto password = generate_password();
+  if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
+  return password;
+}
+
+// --- allocate: clone and size ------------------------------------------------
+result<std::optional<step_outcome>> vmware_provider::allocate(session& s, const step_call& call, bool create) {
+  auto name = vm_name_of(call.request_id.str());
+  auto vm = find_vm(s, call.request_id.str(), sizing_paths);
+  if (!vm) return vm.error();
+  // A lookup adopts only a finished step; a clone not yet sized is finished by running the step.
+  if (!create) {
+    if (*vm && sized(**vm, call.resources)) return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
+    return std::optional<step_outcome>{};
+  }
+  if (!*vm) {
+    auto source = s.require(s.cfg.template_path(), "connection.template");
+    if (!source) return source.error();
+    auto folder = s.require(s.cfg.folder_path(), "connection.folder");
+    if (!folder) return folder.error();
+    auto pool = s.require(s.cfg.pool_path(), s.cfg.resource_pool.empty() ? "connection.cluster" : "connection.resourcePool");
+    if (!pool) return pool.error();
+    auto ds = s.require(s.cfg.datastore_path(), "connection.datastore");
+    if (!ds) return ds.error();
+    std::map<std::string, std::string> ids{{request_key, call.request_id.str()},
+                                           {order_key, call.order_id},
+                                           {tenant_key, call.tenant_id.str()}};
+    auto what = "vCenter CloneVM_Task " + s.cfg.template_name + " → " + name;
+    auto task = s.start_task(clone_vm(*source, *folder, name, *pool, *ds, ids), what);
+    failpoint("vmware-after-clone-sent");  // tests: die with the clone on its way
+    // DuplicateName: an earlier attempt's clone finished meanwhile; find_vm judges whose it is.
+    if (!task && task.error().field != "duplicate_name") return task.error();
+    if (task)
+      if (auto done = s.wait_task(*task, what); !done && done.error().field != "duplicate_name") return done.error();
+    vm = find_vm(s, call.request_id.str(), sizing_paths);
+    if (!vm) return vm.error();
+    if (!*vm) return retryable_error("not_found", what + ": the clone succeeded but " + name + " is not in the folder yet");
+  }
+  if (auto st = resize(s, **vm, call.resources); !st) return st.error();
+  return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
+}
+
+// --- configure: network and cloud-init guestinfo -----------------------------
+result<std::optional<step_outcome>> vmware_provider::configure(session& s, const step_call& call, bool create) {
+  auto vm = find_vm(s, call.request_id.str(), {"config.hardware.device", "config.extraConfig"});
+  if (!vm) return vm.error();
+  auto name = vm_name_of(call.request_id.str());
+  if (!*vm) return permanent_error("not_found", "no VM named " + name + " in " + s.cfg.folder_path());
+  auto on_network = attach_network(s, **vm, create);
+  if (!on_network) return on_network.error();
+  auto& extra = (*vm)->view.extra_config;
+  if (!create && (!*on_network || !extra.count("guestinfo.userdata"))) return std::optional<step_outcome>{};
+  if (create) {
+    auto password = root_password(call.request_id.str());
+    if (!password) return password.error();
+    auto hash = hash_password(*password, call.request_id.str());
+    if (!hash) return hash.error();
+    auto info = guestinfo(call.request_id.str(), name, *hash);
+    bool current = true;
+    for (auto& [k, v] : info)
+      if (auto it = extra.find(k); it == extra.end() || it->second != v) current = false;
+    if (!current) {
+      config_spec spec;
+      spec.extra_config = info;
+      if (auto r = s.run_task(reconfig_vm((*vm)->ref, spec), "vCenter ReconfigVM_Task guestinfo of " + name); !r)
+        return r.error();
+    }
+  }
+  step_outcome out;
+  out.resources.push_back({(*vm)->ref.value + "/nic", "nic", step_kind::configure, {{"network", s.cfg.network}}});
+  out.outputs["network"] = s.cfg.network;
+  out.outputs["guestinfo"] = "cloud-init metadata and userdata (hostname, root password hash)";
+  return std::optional<step_outcome>{out};
+}
+
+// --- activate and verify -----------------------------------------------------
+result<step_outcome> vmware_provider::activate(session& s, const step_call& call) {
+  auto vm = find_vm(s, call.request_id.str());
+  if (!vm) return vm.error();
+  if (!*vm) return permanent_error("not_found", "no VM named " + vm_name_of(call.request_id.str()));
+  if (auto st = power(s, (*vm)->ref, "poweredOn"); !st) return st.error();
+  step_outcome out;
+  out.outputs["powerState"] = "poweredOn";
+  return out;
+}
+
+result<step_outcome> vmware_provider::verify(session& s, const step_call& call) {
+  auto vm = find_vm(s, call.request_id.str(),
+                    {"runtime.powerState", "guest.toolsRunningStatus", "guest.ipAddress", "guest.hostName"});
+  if (!vm) return vm.error();
+  auto name = vm_name_of(call.request_id.str());
+  if (!*vm) return permanent_error("not_found", "nothing to verify: no VM named " + name);
+  auto& v = (*vm)->view;
+  auto state = v.value("runtime.powerState");
+  if (state != "poweredOn") return retryable_error("not_powered_on", "VM " + name + " is " + state);
+  step_outcome out;
+  auto ip = v.value("guest.ipAddress");
+  auto tools = v.value("guest.toolsRunningStatus");
+  out.outputs["powerState"] = state;
+  out.outputs["tools"] = tools.empty() ? "unknown" : tools;
+  out.outputs["host"] = ip.empty() ? name : ip;
+  if (!ip.empty()) {
+    out.outputs["ipv4"] = ip;
+    out.outputs["ssh"] = "ssh://root@" + ip + ":22";
+  }
+  out.outputs["check"] = "api: VM poweredOn" + std::string(ip.empty() ? "" : ", guest IP " + ip) + ", tools " +
+                         out.outputs["tools"];
+  return out;
+}
+
+}  // namespace detail
+
+std::shared_ptr<provider> make_vmware_provider(std::function<result<std::string>(const std::string&)> connection_of,
+                                               std::shared_ptr<events::secret_store> secrets,
+                                               std::shared_ptr<clock> clk) {
+  return std::make_shared<detail::vmware_provider>(std::move(connection_of), std::move(secrets), std::move(clk));
+}
+
+}  // namespace provisiond::providers::vmware
