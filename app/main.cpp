@@ -37,6 +37,7 @@
 #include "providers/manual/manual_provider.hpp"
 #include "providers/openstack/openstack_provider.hpp"
 #include "providers/vmware/vmware_provider.hpp"
+#include "providers/proxmox/proxmox_provider.hpp"
 #include "providers/simulation/remote_simulation_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
 #include "webhooks/deliveries.hpp"
@@ -361,6 +362,8 @@ int main(int argc, char** argv) {
       (void)hooks->refresh();
     });
   registry->add(providers::openstack::make_openstack_provider(
+      [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
+  registry->add(providers::proxmox::make_proxmox_provider(
       [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
   registry->add(providers::vmware::make_vmware_provider(
       [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
