@@ -21,6 +21,7 @@ namespace pve = provisiond::providers::proxmox;
 namespace {
 
 const std::string token_id = "root@pam!provisiond";
+const std::string read_only_token_id = "root@pam!audit";  // privsep=1 with only VM.Audit
 const std::string token_secret = "5f0c2b1e-7d7a-4f55-9d1b-0c6a3f1e2d11";
 const std::string user_password = "pve-root-pw";
 const std::string ssh_keys = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProvisiondTest ops@example\n"
@@ -53,11 +54,18 @@ std::string source(const std::string& rel) {
 }
 
 // fake_proxmox.py on a free port: nodes pve1 and pve2, template 9000 on pve1.
+std::vector<std::string> fake_args(const temp_dir& dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> a{source("fake_proxmox.py"), dir / "server.pem", dir / "server.key", "--user",
+                             "root@pam:" + user_password, "--token", token_id + "=" + token_secret,
+                             "--token", read_only_token_id + "=" + token_secret + ":ro", "--auth-delay", "0.5",
+                             "--task-seconds", "0.2", "--template", "9000@pve1"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
 struct fake_proxmox : python_process {
-  explicit fake_proxmox(const temp_dir& dir)
-      : python_process({source("fake_proxmox.py"), dir / "server.pem", dir / "server.key", "--user",
-                        "root@pam:" + user_password, "--token", token_id + "=" + token_secret, "--auth-delay", "0.5",
-                        "--task-seconds", "0.2", "--template", "9000@pve1"}) {}
+  explicit fake_proxmox(const temp_dir& dir, const std::vector<std::string>& extra = {})
+      : python_process(fake_args(dir, extra)) {}
   std::string host() const { return "127.0.0.1:" + std::to_string(port()); }
   std::string url() const { return "https://" + host(); }
 };
@@ -359,4 +367,25 @@ TEST_F(Proxmox, ConnectionSettingsAreCheckedAtRegistrationAndTheTestFindsTheNode
   EXPECT_NE(bad["error"].get<std::string>().find("node pve9 is not in the cluster"), std::string::npos) << bad.dump();
   auto good = body(post("/v1/clusters/pve-1/test", ""));
   EXPECT_EQ(good["success"], true) << good.dump();
+}
+
+TEST_F(Proxmox, AnExpiredTicketIsRenewedOnceAndTheFlowGoesOn) {
+  // Tickets that live 1.5 s instead of 2 h: the flow outlives several.
+  fake = std::make_unique<fake_proxmox>(dir, std::vector<std::string>{"--ticket-lifetime", "1.5", "--task-seconds", "0.4"});
+  ASSERT_GT(fake->port(), 0);
+  start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"}, {"password", user_password}}));
+  auto id = submit("o-ticket");
+  ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 90s), "Completed") << request(id).dump();
+  EXPECT_GE(log_count("POST", "/access/ticket"), 2) << "logged in again when the ticket was refused";
+  EXPECT_EQ(vms_of(id).size(), 1u);
+}
+
+TEST_F(Proxmox, ATokenWithoutThePrivilegeIsPermanentAndQuoted) {
+  start_with(cluster({{"apiToken", read_only_token_id + "=" + token_secret}}));
+  auto id = submit("o-privsep");
+  ASSERT_EQ(wait_state(id, {"RolledBack", "Failed", "Completed"}, 60s), "RolledBack") << request(id).dump();
+  auto r = request(id);
+  EXPECT_EQ(r["steps"][0]["attempts"], 1) << "403 is permanent";
+  EXPECT_NE(r["failure"]["reason"].get<std::string>().find("Permission check failed"), std::string::npos) << r.dump();
+  EXPECT_TRUE(vms_of(id).empty());
 }
