@@ -167,8 +167,31 @@ result<std::optional<step_outcome>> proxmox_provider::allocate(session& s, const
   return std::optional<step_outcome>{vm_outcome(where, rid)};
 }
 
+// A VMID from /cluster/nextid, recorded for the request before it is used.
+result<vm_ref> proxmox_provider::fresh_vmid(session& s, const std::string& request_id) {
+  auto id = s.data("GET", "/cluster/nextid", {}, "Proxmox nextid");
+  if (!id) return id.error();
+  auto n = as_integer(*id);
+  if (!n) return retryable_error("bad_reply", "Proxmox nextid: not an integer: " + id->dump());
+  vm_ref where{static_cast<int>(*n), s.cfg.node};
+  if (auto st = record_intent(request_id, where); !st) return st.error();
+  return where;
+}
+
+// The node that holds the template (clones are asked of it).
+result<std::string> proxmox_provider::template_node(session& s) {
+  auto list = s.data("GET", "/cluster/resources", {{"type", "vm"}}, "Proxmox cluster resources");
+  if (!list) return list.error();
+  for (auto& vm : list->is_array() ? *list : json::array())
+    if (as_integer(vm.value("vmid", json())) == s.cfg.template_vmid) return str_of(vm, "node");
+  return permanent_error("not_found",
+                         "Proxmox template " + std::to_string(s.cfg.template_vmid) + " is not in the cluster");
+}
+
 // Picks the VMID (or reuses the recorded one), records it, then sends the
-// create or clone and waits for its task.
+// create or clone and waits for its task. nextid is no reservation: a VMID
+// another client took first is replaced, and a template locked by another
+// clone is waited for.
 status proxmox_provider::create_vm(session& s, const step_call& call, vm_ref& where) {
   auto rid = call.request_id.str();
   auto recorded = intent(rid);
@@ -181,49 +204,58 @@ status proxmox_provider::create_vm(session& s, const step_call& call, vm_ref& wh
     if (free->status == 400) where = {};
     else if (free->status != 200) return to_error(free->status, free->raw, "Proxmox nextid");
   }
-  if (where.vmid == 0) {
-    auto id = s.data("GET", "/cluster/nextid", {}, "Proxmox nextid");
-    if (!id) return id.error();
-    auto n = as_integer(*id);
-    if (!n) return retryable_error("bad_reply", "Proxmox nextid: not an integer: " + id->dump());
-    where = {static_cast<int>(*n), s.cfg.node};
-    if (auto st = record_intent(rid, where); !st) return st.error();
-  }
-  std::string path, what;
-  form f;
+  std::string source_node;
   if (s.cfg.template_vmid != 0) {
-    // The clone is asked of the node that holds the template.
-    auto list = s.data("GET", "/cluster/resources", {{"type", "vm"}}, "Proxmox cluster resources");
-    if (!list) return list.error();
-    std::string template_node;
-    for (auto& vm : list->is_array() ? *list : json::array())
-      if (as_integer(vm.value("vmid", json())) == s.cfg.template_vmid) template_node = str_of(vm, "node");
-    if (template_node.empty())
-      return permanent_error("not_found", "Proxmox template " + std::to_string(s.cfg.template_vmid) +
-                                              " is not in the cluster");
-    path = "/nodes/" + percent_encode(template_node) + "/qemu/" + std::to_string(s.cfg.template_vmid) + "/clone";
-    what = "Proxmox clone " + std::to_string(s.cfg.template_vmid) + " to " + std::to_string(where.vmid);
-    f = clone_form(s.cfg, call, where.vmid);
-  } else {
-    path = "/nodes/" + percent_encode(where.node) + "/qemu";
-    what = "Proxmox create VM " + std::to_string(where.vmid);
-    f = create_form(s.cfg, call, where.vmid);
+    auto n = template_node(s);
+    if (!n) return n.error();
+    source_node = *n;
   }
-  auto r = s.call("POST", path, f);
-  failpoint("proxmox-after-create");  // tests: die right after the create was sent
-  if (!r) return r.error();          // ambiguous: the next attempt finds it by the recorded VMID
-  if (r->status == 200 && r->body.is_object() && r->body["data"].is_string())
-    return s.wait_task(r->body["data"].get<std::string>(), what);
-  auto msg = pve_message(r->status, r->raw);
-  switch (classify_reply(r->status, msg).what) {
-    case action::already_exists: return ok();  // the VMID is the one recorded for this request
-    case action::reconcile: {
-      auto vm = find_vm(s, rid);
-      if (vm && *vm) return ok();
-      return to_error(r->status, r->raw, what);
+  for (int tries = 0; tries < 5; ++tries) {
+    if (where.vmid == 0) {
+      auto fresh = fresh_vmid(s, rid);
+      if (!fresh) return fresh.error();
+      where = *fresh;
     }
-    default: return to_error(r->status, r->raw, what);
+    std::string path, what;
+    form f;
+    if (s.cfg.template_vmid != 0) {
+      path = "/nodes/" + percent_encode(source_node) + "/qemu/" + std::to_string(s.cfg.template_vmid) + "/clone";
+      what = "Proxmox clone " + std::to_string(s.cfg.template_vmid) + " to " + std::to_string(where.vmid);
+      f = clone_form(s.cfg, call, where.vmid);
+    } else {
+      path = "/nodes/" + percent_encode(where.node) + "/qemu";
+      what = "Proxmox create VM " + std::to_string(where.vmid);
+      f = create_form(s.cfg, call, where.vmid);
+    }
+    auto r = s.call("POST", path, f);
+    failpoint("proxmox-after-create");  // tests: die right after the create was sent
+    if (!r) return r.error();          // ambiguous: the next attempt finds it by the recorded VMID
+    if (r->status == 200 && r->body.is_object() && r->body["data"].is_string())
+      return s.wait_task(r->body["data"].get<std::string>(), what);
+    auto msg = pve_message(r->status, r->raw);
+    switch (classify_reply(r->status, msg).what) {
+      case action::already_exists: {
+        // Done if the VM on the VMID is ours (a retried create); else
+        // another client took the VMID between nextid and our create.
+        auto vm = find_vm(s, rid);
+        if (!vm) return vm.error();
+        if (*vm && as_integer((**vm)["vmid"]) == where.vmid) return ok();
+        where = {};
+        continue;
+      }
+      case action::wait_unlock:  // the template is being cloned by someone else
+        if (s.cfg.template_vmid != 0)
+          if (auto st = wait_unlocked(s, {s.cfg.template_vmid, source_node}); !st) return st.error();
+        continue;
+      case action::reconcile: {
+        auto vm = find_vm(s, rid);
+        if (vm && *vm) return ok();
+        return to_error(r->status, r->raw, what);
+      }
+      default: return to_error(r->status, r->raw, what);
+    }
   }
+  return retryable_error("busy", "Proxmox: no free VMID or the template stayed locked after 5 tries");
 }
 
 // After a clone: size it as ordered, grow its disk, then tag it (last: the

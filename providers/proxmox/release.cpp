@@ -22,11 +22,10 @@ result<std::vector<std::string>> proxmox_provider::release(const release_call& c
   auto rid = call.request_id.str();
   // Whatever carries the request's name or tag, or sits on its recorded
   // VMID under its name (an interrupted create); never a stranger's VM.
-  for (;;) {
-    auto vm = find_vm(**s, rid);
-    if (!vm) return vm.error();
-    if (!*vm) break;
-    vm_ref ref{static_cast<int>(as_integer((**vm)["vmid"]).value_or(0)), str_of(**vm, "node")};
+  auto vms = find_vms(**s, rid);
+  if (!vms) return vms.error();
+  for (auto& vm : *vms) {
+    vm_ref ref{static_cast<int>(as_integer(vm["vmid"]).value_or(0)), str_of(vm, "node")};
     if (auto st = destroy(**s, ref); !st) return st.error();
     ids.push_back(std::to_string(ref.vmid));
   }

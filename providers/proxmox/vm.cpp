@@ -47,24 +47,31 @@ status proxmox_provider::record_intent(const std::string& request_id, const vm_r
   return secrets_->put(intent_name(request_id), json{{"vmid", vm.vmid}, {"node", vm.node}}.dump());
 }
 
-result<std::optional<json>> proxmox_provider::find_vm(session& s, const std::string& request_id) {
+result<json> proxmox_provider::find_vms(session& s, const std::string& request_id) {
   auto list = s.data("GET", "/cluster/resources", {{"type", "vm"}}, "Proxmox cluster resources");
   if (!list) return list.error();
-  if (!list->is_array()) return std::optional<json>{};
   auto recorded = intent(request_id);
   if (!recorded) return recorded.error();
   auto name = vm_name(request_id);
   auto tag = request_tag(request_id);
-  std::optional<json> by_mark;
-  for (auto& vm : *list) {
+  json ours = json::array();
+  for (auto& vm : list->is_array() ? *list : json::array()) {
+    // Only what carries the request's name or tag: a stranger on the
+    // recorded VMID is never ours.
+    if (str_of(vm, "name") != name && !has_tag(str_of(vm, "tags"), tag)) continue;
+    if (vm.value("template", 0) == 1) continue;
     auto id = vm.contains("vmid") ? as_integer(vm["vmid"]) : std::nullopt;
-    bool ours = str_of(vm, "name") == name || has_tag(str_of(vm, "tags"), tag);
-    if (!ours || vm.value("template", 0) == 1) continue;
-    // The recorded VMID wins; a stranger on that id (no name, no tag) is never ours.
-    if (*recorded && id && *id == (*recorded)->vmid) return std::optional<json>{vm};
-    if (!by_mark) by_mark = vm;
+    if (*recorded && id && *id == (*recorded)->vmid) ours.insert(ours.begin(), vm);  // the recorded one first
+    else ours.push_back(vm);
   }
-  return by_mark;
+  return ours;
+}
+
+result<std::optional<json>> proxmox_provider::find_vm(session& s, const std::string& request_id) {
+  auto all = find_vms(s, request_id);
+  if (!all) return all.error();
+  if (all->empty()) return std::optional<json>{};
+  return std::optional<json>{(*all)[0]};
 }
 
 result<vm_ref> proxmox_provider::locate(session& s, const std::string& request_id, const events::string_map& inputs,

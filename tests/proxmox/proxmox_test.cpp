@@ -389,3 +389,22 @@ TEST_F(Proxmox, ATokenWithoutThePrivilegeIsPermanentAndQuoted) {
   EXPECT_NE(r["failure"]["reason"].get<std::string>().find("Permission check failed"), std::string::npos) << r.dump();
   EXPECT_TRUE(vms_of(id).empty());
 }
+
+TEST_F(Proxmox, ConcurrentRequestsShareTheTemplateAndNeverTheirVmids) {
+  // nextid is no reservation and a clone locks its template: three at once.
+  start_with(cluster());
+  std::map<std::string, int> cores;
+  for (int cpu : {1, 2, 3}) cores[submit("o-many-" + std::to_string(cpu), cpu, 1, 8)] = cpu;
+  std::set<int> vmids;
+  for (auto& [id, cpu] : cores) {
+    ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 120s), "Completed") << request(id).dump();
+    auto vms = vms_of(id);
+    ASSERT_EQ(vms.size(), 1u) << id;
+    EXPECT_EQ(vms[0]["config"]["cores"], std::to_string(cpu)) << "each VM sized by its own request";
+    EXPECT_EQ(request(id)["endpoints"]["vmid"], std::to_string(vms[0]["resource"]["vmid"].get<int>()));
+    vmids.insert(vms[0]["resource"]["vmid"].get<int>());
+  }
+  EXPECT_EQ(vmids.size(), 3u);
+  EXPECT_EQ(pve_vms().size(), 3u) << "no VM left over from a refused or clashing clone";
+}
+

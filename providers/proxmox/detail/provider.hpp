@@ -46,6 +46,8 @@ class proxmox_provider final : public provider {
   // provider.cpp
   result<std::optional<step_outcome>> allocate(session& s, const step_call& call, bool create);
   status create_vm(session& s, const step_call& call, vm_ref& where);
+  result<vm_ref> fresh_vmid(session& s, const std::string& request_id);
+  result<std::string> template_node(session& s);
   status finish_clone(session& s, const step_call& call, const vm_ref& vm);
   result<step_outcome> configure(session& s, const step_call& call);
   result<step_outcome> activate(session& s, const step_call& call);
@@ -57,8 +59,10 @@ class proxmox_provider final : public provider {
   /// with the secrets, so it outlives a crash); nullopt: none yet.
   result<std::optional<vm_ref>> intent(const std::string& request_id);
   status record_intent(const std::string& request_id, const vm_ref& vm);
-  /// The request's VM in /cluster/resources: the recorded VMID if it
-  /// carries the request's name, else by tag or name. nullopt: none.
+  /// Every VM in /cluster/resources with the request's name or tag, the one
+  /// on the recorded VMID first.
+  result<json> find_vms(session& s, const std::string& request_id);
+  /// The first of find_vms; nullopt: none.
   result<std::optional<json>> find_vm(session& s, const std::string& request_id);
   /// The request's VM from the step's inputs or the cluster; `missing`
   /// classes the error when there is none.
