@@ -139,7 +139,10 @@ result<std::string> proxmox_provider::root_password(const std::string& request_i
   auto name = events::request_secret_name(request_id);
   auto stored = secrets_->get(name);
   if (!stored) return stored.error();
-  if (*stored) return parse_json_lenient(**stored).value("value", "");
+  if (*stored) {
+    auto j = parse_json_lenient(**stored);
+    if (j.is_object() && j.contains("value") && j["value"].is_string()) return j["value"].get<std::string>();
+  }
   auto password = generate_password();
   if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
   return password;
@@ -183,7 +186,8 @@ result<std::string> proxmox_provider::template_node(session& s) {
   auto list = s.data("GET", "/cluster/resources", {{"type", "vm"}}, "Proxmox cluster resources");
   if (!list) return list.error();
   for (auto& vm : list->is_array() ? *list : json::array())
-    if (as_integer(vm.value("vmid", json())) == s.cfg.template_vmid) return str_of(vm, "node");
+    if (vm.is_object() && vm.contains("vmid") && as_integer(vm["vmid"]) == s.cfg.template_vmid)
+      return str_of(vm, "node");
   return permanent_error("not_found",
                          "Proxmox template " + std::to_string(s.cfg.template_vmid) + " is not in the cluster");
 }
@@ -344,7 +348,8 @@ result<step_outcome> proxmox_provider::verify(session& s, const step_call& call)
     auto list = d.is_object() && d.contains("result") ? d["result"] : d;
     for (auto& iface : list.is_array() ? list : json::array()) {
       if (str_of(iface, "name") == "lo") continue;
-      for (auto& a : iface.value("ip-addresses", json::array()))
+      if (!iface.is_object() || !iface.contains("ip-addresses") || !iface["ip-addresses"].is_array()) continue;
+      for (auto& a : iface["ip-addresses"])
         if (str_of(a, "ip-address-type") == "ipv4" && str_of(a, "ip-address").rfind("127.", 0) != 0 && ip.empty())
           ip = str_of(a, "ip-address");
     }

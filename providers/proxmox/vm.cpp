@@ -59,7 +59,7 @@ result<json> proxmox_provider::find_vms(session& s, const std::string& request_i
     // Only what carries the request's name or tag: a stranger on the
     // recorded VMID is never ours.
     if (str_of(vm, "name") != name && !has_tag(str_of(vm, "tags"), tag)) continue;
-    if (vm.value("template", 0) == 1) continue;
+    if (vm.contains("template") && (as_integer(vm["template"]) == 1 || vm["template"] == true)) continue;
     auto id = vm.contains("vmid") ? as_integer(vm["vmid"]) : std::nullopt;
     if (*recorded && id && *id == (*recorded)->vmid) ours.insert(ours.begin(), vm);  // the recorded one first
     else ours.push_back(vm);
