@@ -70,7 +70,8 @@ result<bool> vmware_provider::attach_network(session& s, const found_vm& vm, boo
     auto pg = s.properties(*net, {"key", "config.distributedVirtualSwitch"});
     if (!pg) return pg.error();
     portgroup_key = pg->value("key").empty() ? net->value : pg->value("key");
-    moref dvs{"VmwareDistributedVirtualSwitch", pg->value("config.distributedVirtualSwitch")};
+    moref dvs{pg->value("config.distributedVirtualSwitch@type"), pg->value("config.distributedVirtualSwitch")};
+    if (dvs.type.empty()) dvs.type = "VmwareDistributedVirtualSwitch";
     auto sw = s.properties(dvs, {"uuid"});
     if (!sw) return sw.error();
     backing = dvportgroup_backing(sw->value("uuid"), portgroup_key);

@@ -47,8 +47,12 @@ void flatten(const pugi::xml_node& n, const std::string& prefix, std::map<std::s
   for (auto c : n.children()) {
     if (c.type() != pugi::node_element) continue;
     auto path = prefix.empty() ? std::string(local(c.name())) : prefix + "." + local(c.name());
-    if (has_elements(c)) flatten(c, path, out);
-    else out[path] = text(c);
+    if (has_elements(c)) {
+      flatten(c, path, out);
+      continue;
+    }
+    out[path] = text(c);
+    if (auto t = c.attribute("type")) out[path + "@type"] = t.value();  // a reference's type
   }
 }
 
@@ -198,6 +202,7 @@ std::optional<object_view> parse_object(const std::string& xml) {
       flatten(val, path, v.values);
     } else {
       v.values[path] = text(val);
+      if (auto t = val.attribute("type")) v.values[path + "@type"] = t.value();
     }
   }
   return v;

@@ -52,8 +52,9 @@ struct device {
 };
 
 /// One object's properties from RetrieveProperties: simple values by path,
-/// nested ones flattened ("summary.quickStats.overallCpuUsage"), the
-/// extraConfig as a map, the devices.
+/// nested ones flattened ("summary.quickStats.overallCpuUsage"), a
+/// reference's type under "<path>@type", the extraConfig as a map, the
+/// devices.
 struct object_view {
   moref obj;
   std::map<std::string, std::string> values;

@@ -76,12 +76,18 @@ struct VMware : server_fixture {
     ASSERT_TRUE(vcsim.start(dir)) << "vcsim did not start; see " << (dir / "vcsim.log");
   }
 
+  // vsphere_check.py (pyVmomi) with `args`; its JSON answer.
+  json pyvmomi(const std::string& args) {
+    auto out = shell("/usr/bin/python3 " VSPHERE_CHECK " 127.0.0.1 " + std::to_string(vcsim.port()) + " " + vc_user +
+                     " " + vc_password + " " + (dir / "ca.pem") + " " + args + " 2>" + (dir / "pyvmomi.err"));
+    auto j = json::parse(out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "pyVmomi: " << out << shell("cat " + (dir / "pyvmomi.err"));
+    return j;
+  }
+
   // What pyVmomi sees: every VM whose name starts with `prefix`.
   json vms(const std::string& prefix) {
-    auto out = shell("/usr/bin/python3 " VSPHERE_CHECK " 127.0.0.1 " + std::to_string(vcsim.port()) + " " + vc_user +
-                     " " + vc_password + " " + (dir / "ca.pem") + " vms " + prefix + " 2>" + (dir / "pyvmomi.err"));
-    auto j = json::parse(out, nullptr, false);
-    EXPECT_TRUE(j.is_array()) << "pyVmomi: " << out << shell("cat " + (dir / "pyvmomi.err"));
+    auto j = pyvmomi("vms '" + prefix + "'");
     return j.is_array() ? j : json::array();
   }
 
@@ -112,14 +118,15 @@ struct VMware : server_fixture {
     start_server();
   }
 
-  std::string submit(const std::string& order) {
-    auto r = post("/v1/requests", json{{"tenantId", "acme"},
-                                       {"orderId", order},
-                                       {"type", "vps"},
-                                       {"region", "vc-1"},
-                                       {"provider", "vmware"},
-                                       {"resources", {{"cpu", 2}, {"memoryGb", 4}, {"storageGb", 20}}}}
-                                      .dump());
+  std::string submit(const std::string& order, const std::string& chosen_id = "") {
+    json req{{"tenantId", "acme"},
+             {"orderId", order},
+             {"type", "vps"},
+             {"region", "vc-1"},
+             {"provider", "vmware"},
+             {"resources", {{"cpu", 2}, {"memoryGb", 4}, {"storageGb", 20}}}};
+    if (!chosen_id.empty()) req["id"] = chosen_id;
+    auto r = post("/v1/requests", req.dump());
     EXPECT_EQ(r.status, 202) << r.body;
     return body(r).value("id", "");
   }
@@ -169,6 +176,13 @@ TEST_F(VMware, FullFlowClonesSizesConfiguresAndPowersOnThenSuspendReactivateDepr
   EXPECT_EQ(r["endpoints"]["vmId"], vm["moref"]) << r.dump();
   EXPECT_EQ(r["endpoints"]["vmName"], "vps-" + id);
   EXPECT_EQ(r["endpoints"]["powerState"], "poweredOn");
+  if (vm["guestIp"] == "") {  // vcsim reports no guest address: no ssh endpoint is made up
+    EXPECT_EQ(r["endpoints"]["host"], "vps-" + id);
+    EXPECT_FALSE(r["endpoints"].contains("ssh"));
+  } else {
+    EXPECT_EQ(r["endpoints"]["ipv4"], vm["guestIp"]);
+    EXPECT_EQ(r["endpoints"]["ssh"], "ssh://root@" + vm["guestIp"].get<std::string>() + ":22");
+  }
 
   // The root password: once to the owner, never in vCenter, events, logs or Kafka.
   auto cred = http_call(proc.port(), "GET", "/v1/requests/" + id + "/credentials", "", {{"X-Tenant-Id", "acme"}});
@@ -293,4 +307,45 @@ TEST_F(VMware, TheConnectivityTestFindsTheInventoryAndRegistrationNamesABadField
   auto reply = post("/v1/clusters", invalid.dump());
   EXPECT_EQ(reply.status, 400) << reply.body;
   EXPECT_EQ(body(reply)["error"]["field"], "connection.datastore") << reply.body;
+}
+
+TEST_F(VMware, AnExpiredSessionIsRenewedByOneLogin) {
+  start_with(vc_cluster("vc-expiry"));
+  auto id = submit("o-expiry");
+  ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 120s), "Completed") << request(id).dump();
+  // vCenter drops provisiond's session (as an idle timeout would).
+  auto expired = pyvmomi("expire-sessions");
+  ASSERT_GE(expired.value("terminated", 0), 1) << expired.dump();
+  ASSERT_EQ(post("/v1/requests/" + id + "/suspend", "").status, 200);
+  ASSERT_EQ(wait_state(id, {"Suspended", "Failed"}, 60s), "Suspended") << request(id).dump();
+  EXPECT_EQ(power_state(id), "poweredOff");
+  auto m = get("/v1/requests/" + id + "/metrics");
+  EXPECT_EQ(m.status, 200) << m.body;
+}
+
+TEST_F(VMware, AVmOfTheSameNameThatIsNotOursIsPermanentAndLeftAlone) {
+  const std::string id = "req-00000000000000000042";
+  ASSERT_EQ(pyvmomi("clone vps-" + id).value("state", ""), "success");
+  start_with(vc_cluster("vc-dup"));
+  ASSERT_EQ(submit("o-dup", id), id);
+  ASSERT_EQ(wait_state(id, {"RolledBack", "Completed"}, 120s), "RolledBack");
+  auto r = request(id);
+  EXPECT_EQ(r["steps"][0]["attempts"], 1) << "not ours: permanent";
+  std::string reason = r["failure"]["reason"];
+  EXPECT_NE(reason.find("is not this request's"), std::string::npos) << reason;
+  auto found = vms("vps-" + id);
+  ASSERT_EQ(found.size(), 1u) << "the other VM is neither adopted nor destroyed";
+  EXPECT_EQ(found[0]["numCPU"], 1) << "nor resized";
+  EXPECT_TRUE(found[0]["extraConfig"].empty());
+}
+
+TEST_F(VMware, ADistributedPortGroupIsFoundByNameAndBacksTheNic) {
+  start_with(vc_cluster("vc-dvpg", {{"network", "DC0_DVPG0"}}));
+  auto id = submit("o-dvpg");
+  ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 120s), "Completed") << request(id).dump();
+  auto found = vms("vps-" + id);
+  ASSERT_EQ(found.size(), 1u);
+  ASSERT_EQ(found[0]["nics"].size(), 1u);
+  EXPECT_EQ(found[0]["nics"][0].get<std::string>().rfind("dvportgroup:dvportgroup-", 0), 0u) << found.dump();
+  EXPECT_EQ(request(id)["endpoints"]["network"], "DC0_DVPG0");
 }

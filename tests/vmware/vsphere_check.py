@@ -6,6 +6,11 @@ reads what provisiond left in vCenter (vcsim) and prints it as JSON.
       every VM whose name starts with PREFIX: name, power state, CPUs,
       memory, disk sizes, NIC networks, the provisiond.* and guestinfo.*
       extraConfig (userdata decoded)
+  vsphere_check.py ... clone NAME
+      clones DC0_H0_VM0 into DC0's VM folder as NAME, without provisiond's
+      extraConfig (a VM someone else made)
+  vsphere_check.py ... expire-sessions
+      terminates every session but this one (vCenter expiring provisiond's)
 The TLS certificate is verified against CAFILE.
 """
 import base64
@@ -33,6 +38,7 @@ def describe(vm):
         "name": vm.name,
         "moref": vm._moId,
         "powerState": str(vm.runtime.powerState),
+        "guestIp": vm.guest.ipAddress or "",
         "numCPU": cfg.hardware.numCPU,
         "memoryMB": cfg.hardware.memoryMB,
         "disksKB": disks,
@@ -57,6 +63,20 @@ def main():
         if command == "vms":
             prefix = sys.argv[7]
             print(json.dumps([describe(vm) for vm in view.view if vm.name.startswith(prefix)]))
+        elif command == "clone":
+            template = next(vm for vm in view.view if vm.name == "DC0_H0_VM0")
+            dc = content.rootFolder.childEntity[0]
+            spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(pool=template.resourcePool), powerOn=False)
+            task = template.CloneVM_Task(folder=dc.vmFolder, name=sys.argv[7], spec=spec)
+            while task.info.state not in ("success", "error"):
+                pass
+            print(json.dumps({"state": str(task.info.state)}))
+        elif command == "expire-sessions":
+            sm = content.sessionManager
+            others = [s.key for s in sm.sessionList if s.key != sm.currentSession.key]
+            if others:
+                sm.TerminateSession(others)
+            print(json.dumps({"terminated": len(others)}))
         else:
             sys.exit("unknown command " + command)
     finally:

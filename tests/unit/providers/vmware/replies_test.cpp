@@ -109,6 +109,15 @@ TEST(VmwareReplies, AVmsPropertiesDevicesAndExtraConfig) {
   EXPECT_NE(moved.find("<startConnected>true</startConnected>"), std::string::npos);
 }
 
+TEST(VmwareReplies, AReferenceValueKeepsItsType) {
+  auto v = parse_object(wrap(
+      R"(<RetrievePropertiesResponse xmlns="urn:vim25"><returnval><obj type="DistributedVirtualPortgroup">dvportgroup-13</obj><propSet><name>config.distributedVirtualSwitch</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="ManagedObjectReference" type="DistributedVirtualSwitch">dvs-9</val></propSet><propSet><name>summary.runtime</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="VirtualMachineRuntimeInfo"><host type="HostSystem">host-21</host></val></propSet></returnval></RetrievePropertiesResponse>)"));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->value("config.distributedVirtualSwitch"), "dvs-9");
+  EXPECT_EQ(v->value("config.distributedVirtualSwitch@type"), "DistributedVirtualSwitch");
+  EXPECT_EQ(v->value("summary.runtime.host@type"), "HostSystem");
+}
+
 TEST(VmwareReplies, PerfCountersByNameAndTheLatestValues) {
   auto ids = parse_perf_counters(wrap(
       R"(<RetrievePropertiesResponse xmlns="urn:vim25"><returnval><obj type="PerformanceManager">PerfMgr</obj><propSet><name>perfCounter</name><val xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance" XMLSchema-instance:type="ArrayOfPerfCounterInfo"><PerfCounterInfo XMLSchema-instance:type="PerfCounterInfo"><key>2</key><nameInfo><label>Usage</label><key>usage</key></nameInfo><groupInfo><label>CPU</label><key>cpu</key></groupInfo><unitInfo><key>percent</key></unitInfo><rollupType>average</rollupType></PerfCounterInfo></val></propSet></returnval></RetrievePropertiesResponse>)"));
