@@ -8,6 +8,8 @@ Prints one line per check; exits non-zero on the first that fails.
 """
 import sys, time, urllib.parse
 
+import requests
+
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 from proxmoxer.backends.https import AuthenticationError
@@ -52,6 +54,12 @@ upid = px.nodes("pve1").qemu(9000).clone.post(newid=newid, name="honest-1", full
 check("clone answers a UPID", upid.startswith("UPID:pve1:"), upid)
 locked = px.nodes("pve2").qemu(newid).status.current.get()
 check("the clone is locked while it runs", locked.get("lock") == "clone", locked)
+try:
+    time.sleep(0.2)
+    px.nodes("pve2").tasks(upid).status.get()
+    check("a task is not known on another node", False)
+except ResourceException as e:
+    check("a task is answered only by the node its UPID names", e.status_code == 500, str(e))
 st = wait(px, upid)
 check("clone task OK", st["exitstatus"] == "OK", st)
 try:
@@ -74,6 +82,13 @@ try:
 except ResourceException as e:
     check("raw sshkeys: 400 parameter verification", e.status_code == 400 and "Parameter verification failed" in str(e), str(e))
 
+# A ticket's write without its CSRF token is refused; proxmoxer always sends it.
+ticket, csrf = px.get_tokens()
+base = "https://%s/api2/json" % host
+r = requests.post(base + "/nodes/pve2/qemu/%d/status/start" % newid, cookies={"PVEAuthCookie": ticket}, verify=ca)
+check("a ticket write without CSRF: 401", r.status_code == 401 and "csrf" in r.reason, (r.status_code, r.reason))
+r = requests.get(base + "/nodes/pve2/qemu/%d/status/current" % newid, cookies={"PVEAuthCookie": ticket}, verify=ca)
+check("a ticket read needs no CSRF", r.status_code == 200 and r.json()["data"]["status"] == "stopped", r.text)
 st = wait(px, px.nodes("pve2").qemu(newid).status.start.post())
 check("start task OK", st["exitstatus"] == "OK", st)
 cur = px.nodes("pve2").qemu(newid).status.current.get()
