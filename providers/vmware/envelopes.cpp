@@ -8,7 +8,9 @@ std::string elem(const char* tag, const std::string& text) {
   return std::string("<") + tag + ">" + xml_escape(text) + "</" + tag + ">";
 }
 
-std::string this_of(const moref& ref) { return moref_xml("_this", ref); }
+std::string this_of(const moref& ref) {
+  return moref_xml("_this", ref);
+}
 
 std::string task_call(const char* method, const moref& vm) {
   return std::string("<") + method + " xmlns=\"urn:vim25\">" + this_of(vm) + "</" + method + ">";
@@ -16,7 +18,9 @@ std::string task_call(const char* method, const moref& vm) {
 
 }  // namespace
 
-std::string vm_name_of(const std::string& request_id) { return "vps-" + request_id; }
+std::string vm_name_of(const std::string& request_id) {
+  return "vps-" + request_id;
+}
 
 std::string xml_escape(const std::string& text) {
   std::string out;
@@ -54,7 +58,9 @@ std::string login(const moref& session_manager, const std::string& user, const s
          elem("password", password) + "</Login>";
 }
 
-std::string logout(const moref& session_manager) { return task_call("Logout", session_manager); }
+std::string logout(const moref& session_manager) {
+  return task_call("Logout", session_manager);
+}
 
 std::string find_by_inventory_path(const moref& search_index, const std::string& path) {
   return "<FindByInventoryPath xmlns=\"urn:vim25\">" + this_of(search_index) + elem("inventoryPath", path) +
@@ -118,14 +124,23 @@ std::string dvportgroup_backing(const std::string& switch_uuid, const std::strin
          elem("switchUuid", switch_uuid) + elem("portgroupKey", portgroup_key) + "</port></backing>";
 }
 
-std::string power_on(const moref& vm) { return task_call("PowerOnVM_Task", vm); }
-std::string power_off(const moref& vm) { return task_call("PowerOffVM_Task", vm); }
-std::string suspend(const moref& vm) { return task_call("SuspendVM_Task", vm); }
-std::string destroy(const moref& vm) { return task_call("Destroy_Task", vm); }
+std::string power_on(const moref& vm) {
+  return task_call("PowerOnVM_Task", vm);
+}
+std::string power_off(const moref& vm) {
+  return task_call("PowerOffVM_Task", vm);
+}
+std::string suspend(const moref& vm) {
+  return task_call("SuspendVM_Task", vm);
+}
+std::string destroy(const moref& vm) {
+  return task_call("Destroy_Task", vm);
+}
 
 std::string query_perf(const moref& perf_manager, const moref& entity, const std::vector<int>& counter_ids) {
   std::string ids;
-  for (int id : counter_ids) ids += "<metricId>" + elem("counterId", std::to_string(id)) + "<instance></instance></metricId>";
+  for (int id : counter_ids)
+    ids += "<metricId>" + elem("counterId", std::to_string(id)) + "<instance></instance></metricId>";
   return "<QueryPerf xmlns=\"urn:vim25\">" + this_of(perf_manager) + "<querySpec>" + moref_xml("entity", entity) +
          "<maxSample>1</maxSample>" + ids + "<intervalId>20</intervalId></querySpec></QueryPerf>";
 }

@@ -48,8 +48,8 @@ std::string clone_vm(const moref& source, const moref& folder, const std::string
 
 /// The inner elements of a VirtualMachineConfigSpec, in WSDL order.
 struct config_spec {
-  int num_cpus = 0;        ///< 0: unchanged
-  long long memory_mb = 0;  ///< 0: unchanged
+  int num_cpus = 0;                         ///< 0: unchanged
+  long long memory_mb = 0;                  ///< 0: unchanged
   std::vector<std::string> device_changes;  ///< VirtualDeviceConfigSpec inner XML each
   std::map<std::string, std::string> extra_config;
 };

@@ -39,7 +39,9 @@ constexpr std::array<classification_rule, 22> table{{
 
 }  // namespace
 
-std::span<const classification_rule> classification_table() { return table; }
+std::span<const classification_rule> classification_table() {
+  return table;
+}
 
 error classify(const vim_fault& fault, const std::string& what) {
   auto msg = what + ": " + fault.describe();

@@ -27,9 +27,10 @@ result<std::string> hash_password(const std::string& password, const std::string
 std::map<std::string, std::string> guestinfo(const std::string& instance_id, const std::string& hostname,
                                              const std::string& password_hash) {
   std::string metadata = "instance-id: " + instance_id + "\nlocal-hostname: " + hostname + "\n";
-  std::string userdata = "#cloud-config\nhostname: " + hostname + "\nfqdn: " + hostname +
-                         "\nssh_pwauth: true\ndisable_root: false\nchpasswd:\n  expire: false\n  list: |\n    root:" +
-                         password_hash + "\n";
+  std::string userdata =
+      "#cloud-config\nhostname: " + hostname + "\nfqdn: " + hostname +
+      "\nssh_pwauth: true\ndisable_root: false\nchpasswd:\n  expire: false\n  list: |\n    root:" + password_hash +
+      "\n";
   return {{"guestinfo.metadata", base64_encode(metadata)},
           {"guestinfo.metadata.encoding", "base64"},
           {"guestinfo.userdata", base64_encode(userdata)},

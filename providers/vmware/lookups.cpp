@@ -28,16 +28,17 @@ result<std::optional<found_vm>> vmware_provider::find_vm(session& s, const std::
 }
 
 result<std::pair<std::shared_ptr<session>, found_vm>> vmware_provider::request_vm(const provisiond::request_id& request,
-                                                                                 const provisiond::cluster_id& cluster,
-                                                                                 errc missing,
-                                                                                 std::vector<std::string> paths) {
+                                                                                  const provisiond::cluster_id& cluster,
+                                                                                  errc missing,
+                                                                                  std::vector<std::string> paths) {
   auto s = session_for(cluster.str());
   if (!s) return s.error();
   auto vm = find_vm(**s, request.str(), std::move(paths));
   if (!vm) return vm.error();
   if (!*vm) {
     auto why = "no VM named " + vm_name_of(request.str()) + " in " + (*s)->cfg.folder_path();
-    return missing == errc::permanent ? permanent_error("not_found", std::move(why)) : make_error(missing, std::move(why));
+    return missing == errc::permanent ? permanent_error("not_found", std::move(why))
+                                      : make_error(missing, std::move(why));
   }
   return std::pair{*s, std::move(**vm)};
 }
@@ -52,7 +53,8 @@ status vmware_provider::resize(session& s, const found_vm& vm, const events::res
   for (auto& d : vm.view.devices) {
     if (!d.is_disk()) continue;
     // Disks only grow: a template bigger than ordered keeps its size.
-    if (want.storage_gb > 0 && d.capacity_kb < disk_kb) spec.device_changes.push_back(device_change("edit", with_capacity(d, disk_kb)));
+    if (want.storage_gb > 0 && d.capacity_kb < disk_kb)
+      spec.device_changes.push_back(device_change("edit", with_capacity(d, disk_kb)));
     break;
   }
   if (spec.num_cpus == 0 && spec.memory_mb == 0 && spec.device_changes.empty()) return ok();
@@ -89,7 +91,8 @@ result<bool> vmware_provider::attach_network(session& s, const found_vm& vm, boo
   config_spec spec;
   spec.device_changes.push_back(nic ? device_change("edit", with_backing(*nic, backing))
                                     : device_change("add", new_nic_device(backing)));
-  auto r = s.run_task(reconfig_vm(vm.ref, spec), "vCenter ReconfigVM_Task NIC of " + vm.ref.value + " on " + s.cfg.network);
+  auto r =
+      s.run_task(reconfig_vm(vm.ref, spec), "vCenter ReconfigVM_Task NIC of " + vm.ref.value + " on " + s.cfg.network);
   if (!r) return r.error();
   return true;
 }
@@ -105,8 +108,12 @@ status vmware_provider::power(session& s, const moref& vm, const std::string& ta
   if (*now == target) return ok();
   // Suspending a VM that is off: it is stopped already.
   if (target == "suspended" && *now == "poweredOff") return ok();
-  auto body = target == "poweredOn" ? power_on(vm) : target == "suspended" ? suspend(vm) : power_off(vm);
-  auto what = std::string("vCenter ") + (target == "poweredOn" ? "PowerOnVM_Task" : target == "suspended" ? "SuspendVM_Task" : "PowerOffVM_Task") +
+  bool on = target == "poweredOn", pause = target == "suspended";
+  auto body = on ? power_on(vm) : pause ? suspend(vm) : power_off(vm);
+  auto what = std::string("vCenter ") +
+              (on      ? "PowerOnVM_Task"
+               : pause ? "SuspendVM_Task"
+                       : "PowerOffVM_Task") +
               " of " + vm.value;
   if (auto r = s.run_task(body, what); !r && r.error().field != "invalid_state") return r.error();
   auto deadline = clk_->now() + time_ms{s.cfg.task_timeout_s} * 1000;

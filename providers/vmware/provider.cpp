@@ -84,7 +84,8 @@ result<std::optional<step_outcome>> vmware_provider::lookup(const step_call& cal
   }
 }
 
-status vmware_provider::set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) {
+status vmware_provider::set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster,
+                                  bool on) {
   auto found = request_vm(request, cluster, errc::permanent);
   if (!found) return found.error();
   auto& [s, vm] = *found;
@@ -148,7 +149,8 @@ result<std::optional<step_outcome>> vmware_provider::allocate(session& s, const 
   if (!vm) return vm.error();
   // A lookup adopts only a finished step; a clone not yet sized is finished by running the step.
   if (!create) {
-    if (*vm && sized(**vm, call.resources)) return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
+    if (*vm && sized(**vm, call.resources))
+      return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
     return std::optional<step_outcome>{};
   }
   if (!*vm) {
@@ -156,13 +158,13 @@ result<std::optional<step_outcome>> vmware_provider::allocate(session& s, const 
     if (!source) return source.error();
     auto folder = s.require(s.cfg.folder_path(), "connection.folder");
     if (!folder) return folder.error();
-    auto pool = s.require(s.cfg.pool_path(), s.cfg.resource_pool.empty() ? "connection.cluster" : "connection.resourcePool");
+    auto pool =
+        s.require(s.cfg.pool_path(), s.cfg.resource_pool.empty() ? "connection.cluster" : "connection.resourcePool");
     if (!pool) return pool.error();
     auto ds = s.require(s.cfg.datastore_path(), "connection.datastore");
     if (!ds) return ds.error();
-    std::map<std::string, std::string> ids{{request_key, call.request_id.str()},
-                                           {order_key, call.order_id},
-                                           {tenant_key, call.tenant_id.str()}};
+    std::map<std::string, std::string> ids{
+        {request_key, call.request_id.str()}, {order_key, call.order_id}, {tenant_key, call.tenant_id.str()}};
     auto what = "vCenter CloneVM_Task " + s.cfg.template_name + " → " + name;
     auto task = s.start_task(clone_vm(*source, *folder, name, *pool, *ds, ids), what);
     failpoint("vmware-after-clone-sent");  // tests: die with the clone on its way
@@ -172,7 +174,8 @@ result<std::optional<step_outcome>> vmware_provider::allocate(session& s, const 
       if (auto done = s.wait_task(*task, what); !done && done.error().field != "duplicate_name") return done.error();
     vm = find_vm(s, call.request_id.str(), sizing_paths);
     if (!vm) return vm.error();
-    if (!*vm) return retryable_error("not_found", what + ": the clone succeeded but " + name + " is not in the folder yet");
+    if (!*vm)
+      return retryable_error("not_found", what + ": the clone succeeded but " + name + " is not in the folder yet");
   }
   if (auto st = resize(s, **vm, call.resources); !st) return st.error();
   return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
@@ -241,8 +244,8 @@ result<step_outcome> vmware_provider::verify(session& s, const step_call& call) 
     out.outputs["ipv4"] = ip;
     out.outputs["ssh"] = "ssh://root@" + ip + ":22";
   }
-  out.outputs["check"] = "api: VM poweredOn" + std::string(ip.empty() ? "" : ", guest IP " + ip) + ", tools " +
-                         out.outputs["tools"];
+  out.outputs["check"] =
+      "api: VM poweredOn" + std::string(ip.empty() ? "" : ", guest IP " + ip) + ", tools " + out.outputs["tools"];
   return out;
 }
 

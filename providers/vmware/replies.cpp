@@ -15,7 +15,9 @@ const char* local(const char* name) {
   return colon ? colon + 1 : name;
 }
 
-bool is(const pugi::xml_node& n, const char* name) { return std::strcmp(local(n.name()), name) == 0; }
+bool is(const pugi::xml_node& n, const char* name) {
+  return std::strcmp(local(n.name()), name) == 0;
+}
 
 pugi::xml_node child(const pugi::xml_node& n, const char* name) {
   for (auto c : n.children())
@@ -28,7 +30,9 @@ pugi::xml_node find(const pugi::xml_node& n, const char* name) {
   return n.find_node([name](const pugi::xml_node& c) { return c.type() == pugi::node_element && is(c, name); });
 }
 
-std::string text(const pugi::xml_node& n) { return n.text().get(); }
+std::string text(const pugi::xml_node& n) {
+  return n.text().get();
+}
 
 // xsi:type under whatever prefix the sender bound the namespace to.
 std::string xsi_type(const pugi::xml_node& n) {
@@ -71,7 +75,8 @@ vim_fault fault_from(const pugi::xml_node& f, std::string message) {
   out.type = xsi_type(f);
   if (out.type.empty()) {
     out.type = local(f.name());
-    if (out.type.size() > 5 && out.type.compare(out.type.size() - 5, 5, "Fault") == 0) out.type.resize(out.type.size() - 5);
+    if (out.type.size() > 5 && out.type.compare(out.type.size() - 5, 5, "Fault") == 0)
+      out.type.resize(out.type.size() - 5);
   }
   out.message = std::move(message);
   flatten(f, "", out.fields);
@@ -94,8 +99,10 @@ std::string as_device(const pugi::xml_node& n) {
   for (auto& x : all) {
     std::vector<pugi::xml_attribute> drop;
     for (auto a : x.attributes()) {
-      if (std::strncmp(a.name(), "xmlns", 5) == 0) drop.push_back(a);
-      else if (std::strchr(a.name(), ':') && std::strcmp(local(a.name()), "type") == 0) a.set_name("xsi:type");
+      if (std::strncmp(a.name(), "xmlns", 5) == 0)
+        drop.push_back(a);
+      else if (std::strchr(a.name(), ':') && std::strcmp(local(a.name()), "type") == 0)
+        a.set_name("xsi:type");
     }
     for (auto& a : drop) x.remove_attribute(a);
   }

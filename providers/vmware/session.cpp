@@ -18,8 +18,8 @@ constexpr const char* soap_action = "urn:vim25/6.5";
 
 status session::login_locked() {
   auto post = [&](const std::string& body, const std::string& cookie) {
-    http::request req{"POST", cfg.url, {{"Content-Type", "text/xml; charset=utf-8"}, {"SOAPAction", soap_action}},
-                      envelope(body)};
+    http::request req{
+        "POST", cfg.url, {{"Content-Type", "text/xml; charset=utf-8"}, {"SOAPAction", soap_action}}, envelope(body)};
     if (!cookie.empty()) req.headers.emplace_back("Cookie", cookie);
     return http->send(req);
   };
@@ -60,8 +60,8 @@ service_content session::content() {
 result<std::string> session::call(const std::string& body, const std::string& what) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (auto st = ensure_login(); !st) return st.error();
-    http::request req{"POST", cfg.url, {{"Content-Type", "text/xml; charset=utf-8"}, {"SOAPAction", soap_action}},
-                      envelope(body)};
+    http::request req{
+        "POST", cfg.url, {{"Content-Type", "text/xml; charset=utf-8"}, {"SOAPAction", soap_action}}, envelope(body)};
     {
       std::lock_guard lock{mutex_};
       req.headers.emplace_back("Cookie", cookie_);
@@ -116,7 +116,8 @@ result<moref> session::start_task(const std::string& body, const std::string& wh
 result<std::optional<moref>> session::wait_task(const moref& task, const std::string& what) {
   auto deadline = clk->now() + time_ms{cfg.task_timeout_s} * 1000;
   for (;;) {
-    auto r = call(retrieve_properties(content().property_collector, task, {"info"}), what + " (task " + task.value + ")");
+    auto r =
+        call(retrieve_properties(content().property_collector, task, {"info"}), what + " (task " + task.value + ")");
     if (!r) return r.error();
     auto info = parse_task_info(*r);
     if (!info) return permanent_error("unexpected", what + ": unreadable task info of " + task.value);

@@ -27,30 +27,35 @@ status bad(const char* field, std::string why) {
 std::string settings::folder_path() const {
   return folder.empty() ? datacenter + "/vm" : datacenter + "/vm/" + folder;
 }
-std::string settings::template_path() const { return datacenter + "/vm/" + template_name; }
+std::string settings::template_path() const {
+  return datacenter + "/vm/" + template_name;
+}
 std::string settings::pool_path() const {
   return resource_pool.empty() ? datacenter + "/host/" + cluster + "/Resources" : datacenter + "/host/" + resource_pool;
 }
-std::string settings::datastore_path() const { return datacenter + "/datastore/" + datastore; }
-std::string settings::network_path() const { return datacenter + "/network/" + network; }
+std::string settings::datastore_path() const {
+  return datacenter + "/datastore/" + datastore;
+}
+std::string settings::network_path() const {
+  return datacenter + "/network/" + network;
+}
 
 result<settings> parse_settings(const std::string& connection_json) {
   auto j = parse_json_lenient(connection_json);
   if (!j.is_object()) return make_error(errc::invalid_argument, "expected an object", "connection");
   settings s;
-  for (auto [k, out] : std::initializer_list<std::pair<const char*, std::string*>>{
-           {"url", &s.url},
-           {"username", &s.username},
-           {"password", &s.password},
-           {"datacenter", &s.datacenter},
-           {"cluster", &s.cluster},
-           {"resourcePool", &s.resource_pool},
-           {"datastore", &s.datastore},
-           {"folder", &s.folder},
-           {"network", &s.network},
-           {"template", &s.template_name},
-           {"powerMode", &s.power_mode},
-           {"caFile", &s.ca_file}}) {
+  for (auto [k, out] : std::initializer_list<std::pair<const char*, std::string*>>{{"url", &s.url},
+                                                                                   {"username", &s.username},
+                                                                                   {"password", &s.password},
+                                                                                   {"datacenter", &s.datacenter},
+                                                                                   {"cluster", &s.cluster},
+                                                                                   {"resourcePool", &s.resource_pool},
+                                                                                   {"datastore", &s.datastore},
+                                                                                   {"folder", &s.folder},
+                                                                                   {"network", &s.network},
+                                                                                   {"template", &s.template_name},
+                                                                                   {"powerMode", &s.power_mode},
+                                                                                   {"caFile", &s.ca_file}}) {
     if (!j.contains(k)) continue;
     if (!j[k].is_string()) return bad(k, "expected a string").error();
     *out = j[k].get<std::string>();
@@ -82,8 +87,7 @@ result<settings> parse_settings(const std::string& connection_json) {
     return bad("cluster", "required: cluster or resourcePool (where the VMs run)").error();
   if (s.power_mode != "off" && s.power_mode != "suspend") return bad("powerMode", "expected off or suspend").error();
   if (!s.ca_file.empty() && s.insecure)
-    return bad("insecure", "caFile and insecure exclude each other (a CA to verify with, or no verification)")
-        .error();
+    return bad("insecure", "caFile and insecure exclude each other (a CA to verify with, or no verification)").error();
   return s;
 }
 

@@ -25,16 +25,16 @@ std::optional<double> number(const object_view& v, const std::string& path) {
 
 // The counters asked for, by vCenter's names; rates are KB/s, cpu.usage is
 // hundredths of a percent.
-const char* const wanted[] = {"cpu.usage.average",        "mem.usage.average",   "disk.read.average",
-                              "disk.write.average",       "net.received.average", "net.transmitted.average"};
+const char* const wanted[] = {"cpu.usage.average",  "mem.usage.average",    "disk.read.average",
+                              "disk.write.average", "net.received.average", "net.transmitted.average"};
 
 }  // namespace
 
 result<service_metrics> vmware_provider::metrics(const provisiond::request_id& request,
                                                  const provisiond::cluster_id& cluster) {
-  auto found = request_vm(request, cluster, errc::not_found,
-                          {"runtime.powerState", "runtime.maxCpuUsage", "summary.quickStats", "summary.config",
-                           "config.hardware.device"});
+  auto found = request_vm(
+      request, cluster, errc::not_found,
+      {"runtime.powerState", "runtime.maxCpuUsage", "summary.quickStats", "summary.config", "config.hardware.device"});
   if (!found) return found.error();
   auto& [s, vm] = *found;
   service_metrics m;

@@ -102,8 +102,10 @@ struct VMware : server_fixture {
                  {"template", "DC0_H0_VM0"},
                  {"caFile", dir / "ca.pem"}};
     for (auto& [k, v] : overrides.items()) {
-      if (v.is_null()) conn.erase(k);
-      else conn[k] = v;
+      if (v.is_null())
+        conn.erase(k);
+      else
+        conn[k] = v;
     }
     return {{"id", id},
             {"type", "vmware"},
@@ -119,12 +121,9 @@ struct VMware : server_fixture {
   }
 
   std::string submit(const std::string& order, const std::string& chosen_id = "") {
-    json req{{"tenantId", "acme"},
-             {"orderId", order},
-             {"type", "vps"},
-             {"region", "vc-1"},
-             {"provider", "vmware"},
-             {"resources", {{"cpu", 2}, {"memoryGb", 4}, {"storageGb", 20}}}};
+    json req{{"tenantId", "acme"},   {"orderId", order},
+             {"type", "vps"},        {"region", "vc-1"},
+             {"provider", "vmware"}, {"resources", {{"cpu", 2}, {"memoryGb", 4}, {"storageGb", 20}}}};
     if (!chosen_id.empty()) req["id"] = chosen_id;
     auto r = post("/v1/requests", req.dump());
     EXPECT_EQ(r.status, 202) << r.body;
@@ -224,6 +223,7 @@ TEST_F(VMware, FullFlowClonesSizesConfiguresAndPowersOnThenSuspendReactivateDepr
   EXPECT_EQ(vms("DC0_H0_VM0").size(), 1u) << "the template stays";
 
   EXPECT_EQ(logs().find(password), std::string::npos) << "the password in a log line";
+  EXPECT_EQ(logs().find(vc_password), std::string::npos) << "vCenter's password in a log line";
   auto bootstrap = body(get("/v1/system"))["kafka"]["bootstrap"].get<std::string>();
   std::size_t records = 0;
   for (auto topic : {"provisioning.journal", "provisioning.started", "provisioning.step-completed",
@@ -254,7 +254,8 @@ TEST_F(VMware, KillDashNineWithTheCloneOnItsWayLeavesExactlyOneVm) {
   start_with(vc_cluster("vc-crash"));
   ::unsetenv("PROVISIOND_FAILPOINT");
   auto id = submit("o-crash");
-  for (int i = 0; i < 600 && http_call(proc.port(), "GET", "/healthz").status != 0; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 600 && http_call(proc.port(), "GET", "/healthz").status != 0; ++i)
+    std::this_thread::sleep_for(50ms);
   ASSERT_EQ(http_call(proc.port(), "GET", "/healthz").status, 0) << "the failpoint did not fire";
   proc.crash();  // reap
   EXPECT_EQ(vms("vps-" + id).size(), 1u) << "the clone went through before the process died";
@@ -273,7 +274,8 @@ TEST_F(VMware, WrongCredentialsFailOnceQuotingVCenterWithoutThePassword) {
   start_with(vc_cluster("vc-badpw", {{"password", "not-the-password"}}));
   auto test = body(post("/v1/clusters/vc-badpw/test", ""));
   EXPECT_EQ(test["success"], false);
-  EXPECT_NE(test["error"].get<std::string>().find("vCenter rejected the credentials"), std::string::npos) << test.dump();
+  EXPECT_NE(test["error"].get<std::string>().find("vCenter rejected the credentials"), std::string::npos)
+      << test.dump();
   auto id = submit("o-badpw");
   ASSERT_EQ(wait_state(id, {"RolledBack", "Completed"}, 120s), "RolledBack");
   auto r = request(id);

@@ -37,7 +37,8 @@ class vmware_provider final : public provider {
   result<std::optional<step_outcome>> lookup(const step_call& call) override;
   result<std::vector<std::string>> release(const release_call& call) override;
   status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override;
-  result<service_metrics> metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) override;
+  result<service_metrics> metrics(const provisiond::request_id& request,
+                                  const provisiond::cluster_id& cluster) override;
   status check(const cluster_config& cluster) override;
   status validate_connection(const std::string& connection_json) const override;
 
@@ -60,8 +61,8 @@ class vmware_provider final : public provider {
   /// The cluster's session and the request's VM; `missing` is the error
   /// class when there is none.
   result<std::pair<std::shared_ptr<session>, found_vm>> request_vm(const provisiond::request_id& request,
-                                                                  const provisiond::cluster_id& cluster, errc missing,
-                                                                  std::vector<std::string> paths = {});
+                                                                   const provisiond::cluster_id& cluster, errc missing,
+                                                                   std::vector<std::string> paths = {});
   /// CPU count, memory and the first disk grown to the ordered sizes, in one
   /// reconfigure, only where they differ.
   status resize(session& s, const found_vm& vm, const events::resource_spec& want);

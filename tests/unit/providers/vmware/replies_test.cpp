@@ -2,10 +2,10 @@
 // wire, docs/vmware.md), read back.
 #include <gtest/gtest.h>
 
+#include "common/base64.hpp"
 #include "providers/vmware/envelopes.hpp"
 #include "providers/vmware/guestinfo.hpp"
 #include "providers/vmware/replies.hpp"
-#include "common/base64.hpp"
 
 using namespace provisiond;
 using namespace provisiond::providers::vmware;
@@ -15,7 +15,9 @@ namespace {
 const std::string head =
     R"(<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>)";
 const std::string tail = "</soapenv:Body></soapenv:Envelope>";
-std::string wrap(const std::string& s) { return head + s + tail; }
+std::string wrap(const std::string& s) {
+  return head + s + tail;
+}
 
 }  // namespace
 
@@ -58,11 +60,12 @@ TEST(VmwareReplies, AnUnauthenticatedPropertyReadIsAFaultToo) {
 }
 
 TEST(VmwareReplies, FoundAndNotFoundByInventoryPath) {
-  auto r = returned_moref(
-      wrap(R"(<FindByInventoryPathResponse xmlns="urn:vim25"><returnval type="VirtualMachine">vm-69</returnval></FindByInventoryPathResponse>)"));
+  auto r = returned_moref(wrap(
+      R"(<FindByInventoryPathResponse xmlns="urn:vim25"><returnval type="VirtualMachine">vm-69</returnval></FindByInventoryPathResponse>)"));
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, (moref{"VirtualMachine", "vm-69"}));
-  EXPECT_FALSE(returned_moref(wrap(R"(<FindByInventoryPathResponse xmlns="urn:vim25"></FindByInventoryPathResponse>)")));
+  EXPECT_FALSE(
+      returned_moref(wrap(R"(<FindByInventoryPathResponse xmlns="urn:vim25"></FindByInventoryPathResponse>)")));
 }
 
 TEST(VmwareReplies, TaskInfoWithAnErrorQuotesItsFault) {
@@ -102,8 +105,9 @@ TEST(VmwareReplies, AVmsPropertiesDevicesAndExtraConfig) {
   EXPECT_EQ(grown.find("XMLSchema-instance"), std::string::npos);
 
   auto moved = with_backing(nic, network_backing("VM Network", {"Network", "network-7"}));
-  EXPECT_NE(moved.find(R"(<backing xsi:type="VirtualEthernetCardNetworkBackingInfo"><deviceName>VM Network</deviceName>)"),
-            std::string::npos)
+  EXPECT_NE(
+      moved.find(R"(<backing xsi:type="VirtualEthernetCardNetworkBackingInfo"><deviceName>VM Network</deviceName>)"),
+      std::string::npos)
       << moved;
   EXPECT_EQ(moved.find("portgroupKey"), std::string::npos);
   EXPECT_NE(moved.find("<startConnected>true</startConnected>"), std::string::npos);

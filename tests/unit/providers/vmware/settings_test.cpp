@@ -11,9 +11,14 @@ using nlohmann::json;
 namespace {
 
 json valid() {
-  return {{"url", "https://vc.example/sdk"}, {"username", "svc"},       {"password", "pw"},
-          {"datacenter", "DC0"},             {"cluster", "DC0_C0"},     {"datastore", "LocalDS_0"},
-          {"network", "VM Network"},         {"template", "ubuntu-tpl"}};
+  return {{"url", "https://vc.example/sdk"},
+          {"username", "svc"},
+          {"password", "pw"},
+          {"datacenter", "DC0"},
+          {"cluster", "DC0_C0"},
+          {"datastore", "LocalDS_0"},
+          {"network", "VM Network"},
+          {"template", "ubuntu-tpl"}};
 }
 
 std::string field_of(json conn) {
