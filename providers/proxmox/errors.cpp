@@ -12,18 +12,18 @@ namespace provisiond::providers::proxmox {
 namespace {
 
 constexpr std::array<classification_rule, 15> table{{
-    {500, 599, "got timeout", action::retry, "timeout"},          // a config lock wait
+    {500, 599, "got timeout", action::retry, "timeout"},  // a config lock wait
     {500, 599, "got no worker upid", action::retry, "no_worker"},
-    {500, 599, "is locked", action::wait_unlock, "locked"},          // "VM 100 is locked (clone)"
+    {500, 599, "is locked", action::wait_unlock, "locked"},  // "VM 100 is locked (clone)"
     {500, 599, "already exists", action::already_exists, "already_exists"},
     {500, 599, "is running - destroy failed", action::stop_first, "running"},
     {500, 599, "does not exist", action::gone, "not_found"},
     {500, 599, "no such resource", action::gone, "not_found"},
     {404, 404, "", action::gone, "not_found"},
-    {400, 400, "", action::fail, "bad_request"},                  // Parameter verification failed.
+    {400, 400, "", action::fail, "bad_request"},  // Parameter verification failed.
     {401, 401, "", action::reauth, "auth"},
-    {403, 403, "", action::fail, "forbidden"},                    // a token's privsep ACLs
-    {500, 599, "", action::reconcile, "server_error"},            // 59x: the proxy to another node
+    {403, 403, "", action::fail, "forbidden"},          // a token's privsep ACLs
+    {500, 599, "", action::reconcile, "server_error"},  // 59x: the proxy to another node
     {408, 408, "", action::retry, "timeout"},
     {429, 429, "", action::retry, "rate_limited"},
     {409, 409, "", action::retry, "busy"},

@@ -12,14 +12,14 @@ namespace provisiond::providers::proxmox {
 
 /// What the caller does about one error.
 enum class action {
-  retry,          ///< transient: the same call may succeed later
-  wait_unlock,    ///< the VM is locked (clone, backup, ...): wait for the lock, then retry
-  reconcile,      ///< other 5xx / 59x: a create may have happened; look it up by VMID first
-  already_exists, ///< done, if the VMID is the one recorded for the request
-  stop_first,     ///< "is running - destroy failed": stop, wait, delete
-  gone,           ///< 404 / "does not exist": success for a delete, permanent otherwise
-  reauth,         ///< 401: log in again once (a ticket); a token is permanent
-  fail,           ///< permanent
+  retry,           ///< transient: the same call may succeed later
+  wait_unlock,     ///< the VM is locked (clone, backup, ...): wait for the lock, then retry
+  reconcile,       ///< other 5xx / 59x: a create may have happened; look it up by VMID first
+  already_exists,  ///< done, if the VMID is the one recorded for the request
+  stop_first,      ///< "is running - destroy failed": stop, wait, delete
+  gone,            ///< 404 / "does not exist": success for a delete, permanent otherwise
+  reauth,          ///< 401: log in again once (a ticket); a token is permanent
+  fail,            ///< permanent
 };
 
 /// One row: the first row whose status range and text fit decides.

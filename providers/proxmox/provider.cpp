@@ -205,8 +205,10 @@ status proxmox_provider::create_vm(session& s, const step_call& call, vm_ref& wh
     // Not ours (find_vm saw no VM of ours on it): still free, or taken by someone else?
     auto free = s.call("GET", "/cluster/nextid", {{"vmid", std::to_string(where.vmid)}});
     if (!free) return free.error();
-    if (free->status == 400) where = {};
-    else if (free->status != 200) return to_error(free->status, free->raw, "Proxmox nextid");
+    if (free->status == 400)
+      where = {};
+    else if (free->status != 200)
+      return to_error(free->status, free->raw, "Proxmox nextid");
   }
   std::string source_node;
   if (s.cfg.template_vmid != 0) {
@@ -233,7 +235,7 @@ status proxmox_provider::create_vm(session& s, const step_call& call, vm_ref& wh
     }
     auto r = s.call("POST", path, f);
     failpoint("proxmox-after-create");  // tests: die right after the create was sent
-    if (!r) return r.error();          // ambiguous: the next attempt finds it by the recorded VMID
+    if (!r) return r.error();           // ambiguous: the next attempt finds it by the recorded VMID
     if (r->status == 200 && r->body.is_object() && r->body["data"].is_string())
       return s.wait_task(r->body["data"].get<std::string>(), what);
     auto msg = pve_message(r->status, r->raw);

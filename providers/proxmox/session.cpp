@@ -39,8 +39,7 @@ status session::login_locked(const std::string& password) {
   auto d = j.is_object() && j.contains("data") ? j["data"] : json();
   if (r->status == 401 || (r->status == 200 && d.is_null()))
     return permanent_error("auth", "Proxmox rejected the credentials of this cluster (user " + cfg.username +
-                                       "): HTTP " + std::to_string(r->status) + ": " +
-                                       pve_message(r->status, r->body));
+                                       "): HTTP " + std::to_string(r->status) + ": " + pve_message(r->status, r->body));
   if (r->status != 200) return to_error(r->status, r->body, "Proxmox login");
   ticket_ = str_or(d, "ticket");
   csrf_ = str_or(d, "CSRFPreventionToken");
@@ -54,8 +53,8 @@ status session::authenticate() {
     auto r = call("GET", "/version");
     if (!r) return r.error();
     if (r->status == 401)
-      return permanent_error("auth", "Proxmox rejected the API token " + cfg.token_id + ": HTTP 401: " +
-                                         pve_message(r->status, r->raw));
+      return permanent_error(
+          "auth", "Proxmox rejected the API token " + cfg.token_id + ": HTTP 401: " + pve_message(r->status, r->raw));
     if (r->status != 200) return to_error(r->status, r->raw, "Proxmox version");
     return ok();
   }
@@ -104,8 +103,7 @@ result<reply> session::call(const std::string& method, const std::string& path, 
   return permanent_error("auth", "Proxmox rejected a fresh ticket");
 }
 
-result<json> session::data(const std::string& method, const std::string& path, const form& f,
-                           const std::string& what) {
+result<json> session::data(const std::string& method, const std::string& path, const form& f, const std::string& what) {
   auto r = call(method, path, f);
   if (!r) return r.error();
   if (r->status != 200) return to_error(r->status, r->raw, what);
@@ -125,8 +123,8 @@ status session::wait_task(const std::string& upid_text, const std::string& what)
       if (str_or(d, "status") == "stopped") {
         auto exit = str_or(d, "exitstatus");
         if (exit == "OK" || exit.rfind("WARNINGS", 0) == 0) return ok();
-        return permanent_error("task_failed", what + ": task " + u->type + " on " + u->node + " failed: " +
-                                                  (exit.empty() ? "no exit status" : exit));
+        return permanent_error("task_failed", what + ": task " + u->type + " on " + u->node +
+                                                  " failed: " + (exit.empty() ? "no exit status" : exit));
       }
     } else if (r && r->status != 400 && r->status < 500) {
       // 400 right after dispatch is the task not being visible yet; 5xx and
@@ -134,8 +132,8 @@ status session::wait_task(const std::string& upid_text, const std::string& what)
       return to_error(r->status, r->raw, what + " (task status)");
     }
     if (clk->now() >= deadline)
-      return permanent_error("timeout", what + ": task " + u->text + " still running after " +
-                                            std::to_string(cfg.task_timeout_s) + " s");
+      return permanent_error(
+          "timeout", what + ": task " + u->text + " still running after " + std::to_string(cfg.task_timeout_s) + " s");
     clk->sleep_for(cfg.poll_interval_ms);
   }
 }

@@ -47,26 +47,25 @@ result<settings> parse_settings(const std::string& connection_json) {
   auto j = parse_json_lenient(connection_json);
   if (!j.is_object()) return make_error(errc::invalid_argument, "expected an object", "connection");
   settings s;
-  for (auto [k, out] : std::initializer_list<std::pair<const char*, std::string*>>{
-           {"url", &s.url},
-           {"node", &s.node},
-           {"apiToken", &s.token_secret},
-           {"username", &s.username},
-           {"password", &s.password},
-           {"storage", &s.storage},
-           {"bridge", &s.bridge},
-           {"pool", &s.pool},
-           {"ciUser", &s.ci_user},
-           {"sshKeys", &s.ssh_keys},
-           {"ipConfig", &s.ip_config},
-           {"powerMode", &s.power_mode},
-           {"caFile", &s.ca_file}}) {
+  for (auto [k, out] : std::initializer_list<std::pair<const char*, std::string*>>{{"url", &s.url},
+                                                                                   {"node", &s.node},
+                                                                                   {"apiToken", &s.token_secret},
+                                                                                   {"username", &s.username},
+                                                                                   {"password", &s.password},
+                                                                                   {"storage", &s.storage},
+                                                                                   {"bridge", &s.bridge},
+                                                                                   {"pool", &s.pool},
+                                                                                   {"ciUser", &s.ci_user},
+                                                                                   {"sshKeys", &s.ssh_keys},
+                                                                                   {"ipConfig", &s.ip_config},
+                                                                                   {"powerMode", &s.power_mode},
+                                                                                   {"caFile", &s.ca_file}}) {
     if (!j.contains(k)) continue;
     if (!j[k].is_string()) return bad(k, "expected a string");
     *out = j[k].get<std::string>();
   }
-  for (auto [k, out] : std::initializer_list<std::pair<const char*, int*>>{
-           {"activeTimeoutSec", &s.active_timeout_s}, {"taskTimeoutSec", &s.task_timeout_s}})
+  for (auto [k, out] : std::initializer_list<std::pair<const char*, int*>>{{"activeTimeoutSec", &s.active_timeout_s},
+                                                                           {"taskTimeoutSec", &s.task_timeout_s}})
     if (auto st = positive(j, k, *out); !st) return st.error();
   if (auto st = positive(j, "pollIntervalMs", s.poll_interval_ms, 10); !st) return st.error();
   // VMIDs 1-99 are reserved by Proxmox.
@@ -77,8 +76,7 @@ result<settings> parse_settings(const std::string& connection_json) {
   while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
   if (auto p = s.url.find("/api2/json"); p != std::string::npos && p + 10 == s.url.size()) s.url.resize(p);
   if (s.url.empty()) return bad("url", "required (https://<host>:8006)");
-  if (s.url.rfind("https://", 0) != 0 && s.url.rfind("http://", 0) != 0)
-    return bad("url", "expected an https:// URL");
+  if (s.url.rfind("https://", 0) != 0 && s.url.rfind("http://", 0) != 0) return bad("url", "expected an https:// URL");
   if (s.node.empty()) return bad("node", "required (the node VMs are made on)");
   if (j.contains("apiToken")) {
     // user@realm!tokenname=secret: the id names the token, the rest is the secret.
@@ -96,8 +94,7 @@ result<settings> parse_settings(const std::string& connection_json) {
     if (s.username.find('@') == std::string::npos) return bad("username", "expected user@realm (e.g. root@pam)");
     if (s.password.empty()) return bad("password", "required with username");
   }
-  if (s.power_mode != "stop" && s.power_mode != "shutdown")
-    return bad("powerMode", "expected stop or shutdown");
+  if (s.power_mode != "stop" && s.power_mode != "shutdown") return bad("powerMode", "expected stop or shutdown");
   if (s.ip_config.empty()) return bad("ipConfig", "expected e.g. ip=dhcp or ip=10.0.0.5/24,gw=10.0.0.1");
   if (s.ci_user.empty()) return bad("ciUser", "must not be empty");
   if (s.storage.empty()) return bad("storage", "must not be empty");

@@ -9,7 +9,7 @@ namespace provisiond::providers::proxmox {
 
 /// A cluster's `connection` object, parsed.
 struct settings {
-  std::string url;  ///< https://pve.example:8006, without /api2/json
+  std::string url;   ///< https://pve.example:8006, without /api2/json
   std::string node;  ///< where VMs are made (clone target or create)
   /// API token `user@realm!tokenname=secret` (the `apiToken` field, a
   /// secret; sent as `PVEAPIToken=…`, no CSRF needed) ...
@@ -24,9 +24,9 @@ struct settings {
   std::string bridge = "vmbr0";
   std::string pool;
   std::string ci_user = "root";
-  std::string ssh_keys;                 ///< public keys, one a line, for cloud-init
-  std::string ip_config = "ip=dhcp";    ///< ipconfig0
-  std::string power_mode = "stop";      ///< stop (hard) | shutdown (ACPI) on suspend
+  std::string ssh_keys;               ///< public keys, one a line, for cloud-init
+  std::string ip_config = "ip=dhcp";  ///< ipconfig0
+  std::string power_mode = "stop";    ///< stop (hard) | shutdown (ACPI) on suspend
   std::string ca_file;
   bool insecure = false;
   int active_timeout_s = 300;  ///< start until `running`

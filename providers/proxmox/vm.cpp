@@ -61,8 +61,10 @@ result<json> proxmox_provider::find_vms(session& s, const std::string& request_i
     if (str_of(vm, "name") != name && !has_tag(str_of(vm, "tags"), tag)) continue;
     if (vm.contains("template") && (as_integer(vm["template"]) == 1 || vm["template"] == true)) continue;
     auto id = vm.contains("vmid") ? as_integer(vm["vmid"]) : std::nullopt;
-    if (*recorded && id && *id == (*recorded)->vmid) ours.insert(ours.begin(), vm);  // the recorded one first
-    else ours.push_back(vm);
+    if (*recorded && id && *id == (*recorded)->vmid)
+      ours.insert(ours.begin(), vm);  // the recorded one first
+    else
+      ours.push_back(vm);
   }
   return ours;
 }
@@ -84,14 +86,15 @@ result<vm_ref> proxmox_provider::locate(session& s, const std::string& request_i
   if (!vm) return vm.error();
   if (!*vm) {
     std::string why = "no VM named " + vm_name(request_id) + " or tagged " + request_tag(request_id);
-    return missing == errc::permanent ? permanent_error("not_found", std::move(why)) : make_error(missing, std::move(why));
+    return missing == errc::permanent ? permanent_error("not_found", std::move(why))
+                                      : make_error(missing, std::move(why));
   }
   return vm_ref{static_cast<int>(as_integer((**vm)["vmid"]).value_or(0)), str_of(**vm, "node")};
 }
 
 result<std::pair<std::shared_ptr<session>, vm_ref>> proxmox_provider::request_vm(const provisiond::request_id& request,
-                                                                                const provisiond::cluster_id& cluster,
-                                                                                errc missing) {
+                                                                                 const provisiond::cluster_id& cluster,
+                                                                                 errc missing) {
   auto s = session_for(cluster.str());
   if (!s) return s.error();
   auto vm = locate(**s, request.str(), {}, missing);

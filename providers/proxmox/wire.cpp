@@ -81,8 +81,8 @@ std::string request_tag(const std::string& request_id) {
 }
 
 std::string tags_of(const step_call& call) {
-  return "provisiond;" + request_tag(call.request_id.str()) + ";tenant-" + tag_text(call.tenant_id.str()) +
-         ";order-" + tag_text(call.order_id);
+  return "provisiond;" + request_tag(call.request_id.str()) + ";tenant-" + tag_text(call.tenant_id.str()) + ";order-" +
+         tag_text(call.order_id);
 }
 
 std::string description_of(const step_call& call) {
@@ -165,8 +165,8 @@ form cloud_init_form(const settings& cfg, const std::string& password) {
 std::string static_ipv4(const std::string& ip_config) {
   auto p = ip_config.find("ip=");
   if (p == std::string::npos || (p > 0 && ip_config[p - 1] != ',')) return {};
-  auto v = ip_config.substr(p + 3, ip_config.find(',', p) == std::string::npos ? std::string::npos
-                                                                                : ip_config.find(',', p) - p - 3);
+  auto v = ip_config.substr(
+      p + 3, ip_config.find(',', p) == std::string::npos ? std::string::npos : ip_config.find(',', p) - p - 3);
   if (v == "dhcp" || v.empty()) return {};
   return v.substr(0, v.find('/'));
 }

@@ -24,8 +24,9 @@ const std::string token_id = "root@pam!provisiond";
 const std::string read_only_token_id = "root@pam!audit";  // privsep=1 with only VM.Audit
 const std::string token_secret = "5f0c2b1e-7d7a-4f55-9d1b-0c6a3f1e2d11";
 const std::string user_password = "pve-root-pw";
-const std::string ssh_keys = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProvisiondTest ops@example\n"
-                             "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC+test/key= second@example";
+const std::string ssh_keys =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProvisiondTest ops@example\n"
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC+test/key= second@example";
 
 struct command_result {
   int rc = -1;
@@ -55,10 +56,21 @@ std::string source(const std::string& rel) {
 
 // fake_proxmox.py on a free port: nodes pve1 and pve2, template 9000 on pve1.
 std::vector<std::string> fake_args(const temp_dir& dir, const std::vector<std::string>& extra) {
-  std::vector<std::string> a{source("fake_proxmox.py"), dir / "server.pem", dir / "server.key", "--user",
-                             "root@pam:" + user_password, "--token", token_id + "=" + token_secret,
-                             "--token", read_only_token_id + "=" + token_secret + ":ro", "--auth-delay", "0.5",
-                             "--task-seconds", "0.2", "--template", "9000@pve1"};
+  std::vector<std::string> a{source("fake_proxmox.py"),
+                             dir / "server.pem",
+                             dir / "server.key",
+                             "--user",
+                             "root@pam:" + user_password,
+                             "--token",
+                             token_id + "=" + token_secret,
+                             "--token",
+                             read_only_token_id + "=" + token_secret + ":ro",
+                             "--auth-delay",
+                             "0.5",
+                             "--task-seconds",
+                             "0.2",
+                             "--template",
+                             "9000@pve1"};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -107,15 +119,19 @@ struct Proxmox : server_fixture {
   json fake_state() { return admin("GET", "/_fake/state"); }
 
   json cluster(json overrides = json::object()) {
-    json conn = {{"url", fake->url()},     {"node", "pve2"},         {"apiToken", token_id + "=" + token_secret},
-                 {"template", 9000},  {"caFile", dir / "ca.pem"},
-                 {"sshKeys", ssh_keys},    {"pollIntervalMs", 50}, {"activeTimeoutSec", 30},
-                 {"taskTimeoutSec", 30}};
+    json conn = {{"url", fake->url()},   {"node", "pve2"},           {"apiToken", token_id + "=" + token_secret},
+                 {"template", 9000},     {"caFile", dir / "ca.pem"}, {"sshKeys", ssh_keys},
+                 {"pollIntervalMs", 50}, {"activeTimeoutSec", 30},   {"taskTimeoutSec", 30}};
     for (auto& [k, v] : overrides.items()) {
-      if (v.is_null()) conn.erase(k);
-      else conn[k] = v;
+      if (v.is_null())
+        conn.erase(k);
+      else
+        conn[k] = v;
     }
-    return {{"id", "pve-1"}, {"type", "proxmox"}, {"region", "dev-1"}, {"default", true},
+    return {{"id", "pve-1"},
+            {"type", "proxmox"},
+            {"region", "dev-1"},
+            {"default", true},
             {"capacity", {{"cpu", 64}, {"memoryGb", 256}, {"storageGb", 4000}, {"vmSlots", 20}}},
             {"connection", conn}};
   }
@@ -128,10 +144,14 @@ struct Proxmox : server_fixture {
   }
 
   std::string submit(const std::string& order, int cpu = 2, int memory_gb = 4, int storage_gb = 40) {
-    auto r = post("/v1/requests", json{{"tenantId", "acme"}, {"orderId", order}, {"type", "vps"}, {"region", "dev-1"},
-                                       {"provider", "proxmox"},
-                                       {"resources", {{"cpu", cpu}, {"memoryGb", memory_gb}, {"storageGb", storage_gb}}}}
-                                      .dump());
+    auto r =
+        post("/v1/requests", json{{"tenantId", "acme"},
+                                  {"orderId", order},
+                                  {"type", "vps"},
+                                  {"region", "dev-1"},
+                                  {"provider", "proxmox"},
+                                  {"resources", {{"cpu", cpu}, {"memoryGb", memory_gb}, {"storageGb", storage_gb}}}}
+                                 .dump());
     EXPECT_EQ(r.status, 202) << r.body;
     return body(r).value("id", "");
   }
@@ -151,7 +171,8 @@ struct Proxmox : server_fixture {
     auto state = fake_state();  // the loop below must not range over a temporary's member
     for (auto& e : state["log"]) {
       std::string p = e[1];
-      if (e[0] == method && p.size() >= suffix.size() && p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (e[0] == method && p.size() >= suffix.size() &&
+          p.compare(p.size() - suffix.size(), suffix.size(), suffix) == 0)
         ++n;
     }
     return n;
@@ -189,8 +210,9 @@ TEST_F(Proxmox, AVpsIsClonedSizedTaggedStartedAndDeliveredThenSuspendedReactivat
   EXPECT_NE(vm["config"]["description"].get<std::string>().find(id), std::string::npos);
   EXPECT_EQ(vm["config"]["ciuser"], "root");
   EXPECT_EQ(vm["config"]["ipconfig0"], "ip=dhcp");
-  auto unescaped = run(system_python() + " -c 'import sys,urllib.parse;print(urllib.parse.unquote(sys.argv[1]),end=\"\")' '" +
-                       vm["config"]["sshkeys"].get<std::string>() + "'");
+  auto unescaped =
+      run(system_python() + " -c 'import sys,urllib.parse;print(urllib.parse.unquote(sys.argv[1]),end=\"\")' '" +
+          vm["config"]["sshkeys"].get<std::string>() + "'");
   EXPECT_EQ(unescaped.out, ssh_keys) << "sshkeys URL-encoded once, as Proxmox keeps them";
   EXPECT_EQ(vm["status"]["status"], "running");
 
@@ -255,8 +277,11 @@ TEST_F(Proxmox, AVpsIsClonedSizedTaggedStartedAndDeliveredThenSuspendedReactivat
 
 TEST_F(Proxmox, ARefusedCloudInitInStep2RollsBackAndNothingIsLeft) {
   start_with(cluster());
-  faults({{"rules", json::array({{{"method", "PUT"}, {"pathContains", "/config"}, {"bodyContains", "cipassword"},
-                                  {"status", 403}, {"times", 100},
+  faults({{"rules", json::array({{{"method", "PUT"},
+                                  {"pathContains", "/config"},
+                                  {"bodyContains", "cipassword"},
+                                  {"status", 403},
+                                  {"times", 100},
                                   {"message", "Permission check failed (/vms/100, VM.Config.Cloudinit)"}}})}});
   auto id = submit("o-ci");
   ASSERT_EQ(wait_state(id, {"RolledBack", "Completed"}, 60s), "RolledBack") << request(id).dump();
@@ -271,8 +296,9 @@ TEST_F(Proxmox, ARefusedCloudInitInStep2RollsBackAndNothingIsLeft) {
 
 TEST_F(Proxmox, AStartTaskThatFailsInStep3RollsBackAndNothingIsLeft) {
   start_with(cluster({{"template", nullptr}}));  // an empty VM created, not cloned
-  faults({{"taskFailures", json::array({{{"type", "qmstart"}, {"exitstatus", "start failed: QEMU exited with code 1"},
-                                         {"times", 100}}})}});
+  faults({{"taskFailures",
+           json::array(
+               {{{"type", "qmstart"}, {"exitstatus", "start failed: QEMU exited with code 1"}, {"times", 100}}})}});
   auto id = submit("o-start", 1, 1, 8);
   ASSERT_EQ(wait_state(id, {"RolledBack", "Completed"}, 60s), "RolledBack") << request(id).dump();
   auto r = request(id);
@@ -286,11 +312,11 @@ TEST_F(Proxmox, AStartTaskThatFailsInStep3RollsBackAndNothingIsLeft) {
 TEST_F(Proxmox, KillDashNineAfterTheCloneWasSentLeavesExactlyOneVm) {
   ::setenv("PROVISIOND_FAILPOINT", "proxmox-after-create", 1);
   // A ticket and CSRF token this time, not an API token.
-  start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"},
-                      {"password", user_password}}));
+  start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"}, {"password", user_password}}));
   ::unsetenv("PROVISIOND_FAILPOINT");
   auto id = submit("o-crash");
-  for (int i = 0; i < 400 && http_call(proc.port(), "GET", "/healthz").status != 0; ++i) std::this_thread::sleep_for(25ms);
+  for (int i = 0; i < 400 && http_call(proc.port(), "GET", "/healthz").status != 0; ++i)
+    std::this_thread::sleep_for(25ms);
   ASSERT_EQ(http_call(proc.port(), "GET", "/healthz").status, 0) << "the failpoint did not fire";
   proc.crash();
   start_server();
@@ -308,9 +334,15 @@ TEST_F(Proxmox, TransientFaultsAreRetriedAndALostCreateAnswerIsAdopted) {
   // The clone happens but its answer never arrives; a config lock wait and a
   // proxy error follow.
   faults({{"dropAfterCreate", 1},
-          {"rules", json::array({{{"method", "PUT"}, {"pathContains", "/config"}, {"status", 500}, {"times", 1},
+          {"rules", json::array({{{"method", "PUT"},
+                                  {"pathContains", "/config"},
+                                  {"status", 500},
+                                  {"times", 1},
                                   {"message", "can't lock file '/var/lock/qemu-server/lock-100.conf' - got timeout"}},
-                                 {{"method", "POST"}, {"pathContains", "/status/start"}, {"status", 596}, {"times", 1},
+                                 {{"method", "POST"},
+                                  {"pathContains", "/status/start"},
+                                  {"status", 596},
+                                  {"times", 1},
                                   {"message", "Connection timed out"}}})}});
   auto id = submit("o-faults");
   ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 90s), "Completed") << request(id).dump();
@@ -323,8 +355,7 @@ TEST_F(Proxmox, TransientFaultsAreRetriedAndALostCreateAnswerIsAdopted) {
 
 TEST_F(Proxmox, WrongCredentialsFailOnceQuotedWithoutRetriesAndWithoutThePassword) {
   faults({{"authDelay", 0.3}});
-  start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"},
-                      {"password", "not-the-password"}}));
+  start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"}, {"password", "not-the-password"}}));
   auto test = body(post("/v1/clusters/pve-1/test", ""));
   EXPECT_EQ(test["success"], false);
   EXPECT_NE(test["error"].get<std::string>().find("authentication failure"), std::string::npos) << test.dump();
@@ -371,7 +402,8 @@ TEST_F(Proxmox, ConnectionSettingsAreCheckedAtRegistrationAndTheTestFindsTheNode
 
 TEST_F(Proxmox, AnExpiredTicketIsRenewedOnceAndTheFlowGoesOn) {
   // Tickets that live 1.5 s instead of 2 h: the flow outlives several.
-  fake = std::make_unique<fake_proxmox>(dir, std::vector<std::string>{"--ticket-lifetime", "1.5", "--task-seconds", "0.4"});
+  fake = std::make_unique<fake_proxmox>(dir,
+                                        std::vector<std::string>{"--ticket-lifetime", "1.5", "--task-seconds", "0.4"});
   ASSERT_GT(fake->port(), 0);
   start_with(cluster({{"apiToken", nullptr}, {"username", "root@pam"}, {"password", user_password}}));
   auto id = submit("o-ticket");
@@ -407,4 +439,3 @@ TEST_F(Proxmox, ConcurrentRequestsShareTheTemplateAndNeverTheirVmids) {
   EXPECT_EQ(vmids.size(), 3u);
   EXPECT_EQ(pve_vms().size(), 3u) << "no VM left over from a refused or clashing clone";
 }
-

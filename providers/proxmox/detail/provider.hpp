@@ -36,7 +36,8 @@ class proxmox_provider final : public provider {
   result<std::optional<step_outcome>> lookup(const step_call& call) override;
   result<std::vector<std::string>> release(const release_call& call) override;
   status set_power(const provisiond::request_id& request, const provisiond::cluster_id& cluster, bool on) override;
-  result<service_metrics> metrics(const provisiond::request_id& request, const provisiond::cluster_id& cluster) override;
+  result<service_metrics> metrics(const provisiond::request_id& request,
+                                  const provisiond::cluster_id& cluster) override;
   status check(const cluster_config& cluster) override;
   status validate_connection(const std::string& connection_json) const override;
 
@@ -68,7 +69,7 @@ class proxmox_provider final : public provider {
   /// classes the error when there is none.
   result<vm_ref> locate(session& s, const std::string& request_id, const events::string_map& inputs, errc missing);
   result<std::pair<std::shared_ptr<session>, vm_ref>> request_vm(const provisiond::request_id& request,
-                                                                  const provisiond::cluster_id& cluster, errc missing);
+                                                                 const provisiond::cluster_id& cluster, errc missing);
   result<json> vm_status(session& s, const vm_ref& vm);
   /// Waits until the VM has no lock (a clone or backup running on it).
   status wait_unlocked(session& s, const vm_ref& vm);

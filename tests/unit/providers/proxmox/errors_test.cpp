@@ -4,8 +4,8 @@
 #include "providers/proxmox/errors.hpp"
 
 namespace pve = provisiond::providers::proxmox;
-using pve::action;
 using provisiond::errc;
+using pve::action;
 
 namespace {
 

@@ -20,15 +20,17 @@ json ticket(const std::string& t) {
 }
 
 std::shared_ptr<px::detail::session> session_for(const std::string& url, std::shared_ptr<manual_clock> clk) {
-  json conn{{"url", url}, {"node", "pve1"}, {"username", "root@pam"}, {"password", "pw"}, {"pollIntervalMs", 100},
-            {"taskTimeoutSec", 5}};
+  json conn{{"url", url},       {"node", "pve1"},        {"username", "root@pam"},
+            {"password", "pw"}, {"pollIntervalMs", 100}, {"taskTimeoutSec", 5}};
   auto s = px::detail::make_session(conn.dump(), clk);
   EXPECT_TRUE(s.has_value());
   return s ? *s : nullptr;
 }
 
 const std::string upid = "UPID:pve9:00001234:00005678:6750F00D:qmclone:9000:root@pam:";
-const std::string task_path = "GET /api2/json/nodes/pve9/tasks/UPID%3Apve9%3A00001234%3A00005678%3A6750F00D%3Aqmclone%3A9000%3Aroot%40pam%3A/status";
+const std::string task_path =
+    "GET "
+    "/api2/json/nodes/pve9/tasks/UPID%3Apve9%3A00001234%3A00005678%3A6750F00D%3Aqmclone%3A9000%3Aroot%40pam%3A/status";
 
 }  // namespace
 
