@@ -94,6 +94,27 @@ std::string clone_vm(const moref& source, const moref& folder, const std::string
          "</config><powerOn>false</powerOn></spec></CloneVM_Task>";
 }
 
+std::string create_vm(const moref& folder, const moref& pool, const std::string& name, const std::string& guest_id,
+                      const std::string& datastore_name, int num_cpus, long long memory_mb, long long disk_kb,
+                      const std::string& nic_backing_xml, const std::map<std::string, std::string>& extra_config) {
+  // Negative keys tie the disk to the controller made in the same call.
+  std::string controller =
+      "<operation>add</operation><device xsi:type=\"ParaVirtualSCSIController\"><key>-101</key>"
+      "<busNumber>0</busNumber><sharedBus>noSharing</sharedBus></device>";
+  std::string disk =
+      "<operation>add</operation><fileOperation>create</fileOperation><device xsi:type=\"VirtualDisk\"><key>-102</key>"
+      "<backing xsi:type=\"VirtualDiskFlatVer2BackingInfo\"><fileName></fileName><diskMode>persistent</diskMode>"
+      "<thinProvisioned>true</thinProvisioned></backing><controllerKey>-101</controllerKey><unitNumber>0</unitNumber>" +
+      elem("capacityInKB", std::to_string(disk_kb)) + "</device>";
+  std::string spec =
+      elem("name", name) + elem("guestId", guest_id) + "<files>" + elem("vmPathName", "[" + datastore_name + "]") +
+      "</files>" + elem("numCPUs", std::to_string(num_cpus)) + elem("memoryMB", std::to_string(memory_mb)) +
+      "<deviceChange>" + controller + "</deviceChange><deviceChange>" + disk + "</deviceChange><deviceChange>" +
+      device_change("add", new_nic_device(nic_backing_xml)) + "</deviceChange>" + extra_config_xml(extra_config);
+  return "<CreateVM_Task xmlns=\"urn:vim25\">" + this_of(folder) + "<config>" + spec + "</config>" +
+         moref_xml("pool", pool) + "</CreateVM_Task>";
+}
+
 std::string reconfig_vm(const moref& vm, const config_spec& spec) {
   std::string inner;
   if (spec.num_cpus > 0) inner += elem("numCPUs", std::to_string(spec.num_cpus));

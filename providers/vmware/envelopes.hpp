@@ -46,6 +46,14 @@ std::string retrieve_properties(const moref& collector, const moref& obj, const 
 std::string clone_vm(const moref& source, const moref& folder, const std::string& name, const moref& pool,
                      const moref& datastore, const std::map<std::string, std::string>& extra_config);
 
+/// CreateVM_Task in `folder` on `pool`: an empty VM named `name` of
+/// `guest_id` with its files on `datastore_name`, the CPUs, memory, a thin
+/// disk of `disk_kb` on a new paravirtual SCSI controller, a VMXNET3 NIC on
+/// `nic_backing_xml`, and `extra_config`.
+std::string create_vm(const moref& folder, const moref& pool, const std::string& name, const std::string& guest_id,
+                      const std::string& datastore_name, int num_cpus, long long memory_mb, long long disk_kb,
+                      const std::string& nic_backing_xml, const std::map<std::string, std::string>& extra_config);
+
 /// The inner elements of a VirtualMachineConfigSpec, in WSDL order.
 struct config_spec {
   int num_cpus = 0;                         ///< 0: unchanged

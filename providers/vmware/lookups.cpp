@@ -63,34 +63,40 @@ status vmware_provider::resize(session& s, const found_vm& vm, const events::res
   return ok();
 }
 
-result<bool> vmware_provider::attach_network(session& s, const found_vm& vm, bool apply) {
+result<nic_backing> vmware_provider::backing_for_network(session& s) {
   auto net = s.require(s.cfg.network_path(), "connection.network " + s.cfg.network);
   if (!net) return net.error();
-  std::string backing;
-  std::string portgroup_key;
-  if (net->type == "DistributedVirtualPortgroup") {
-    auto pg = s.properties(*net, {"key", "config.distributedVirtualSwitch"});
-    if (!pg) return pg.error();
-    portgroup_key = pg->value("key").empty() ? net->value : pg->value("key");
-    moref dvs{pg->value("config.distributedVirtualSwitch@type"), pg->value("config.distributedVirtualSwitch")};
-    if (dvs.type.empty()) dvs.type = "VmwareDistributedVirtualSwitch";
-    auto sw = s.properties(dvs, {"uuid"});
-    if (!sw) return sw.error();
-    backing = dvportgroup_backing(sw->value("uuid"), portgroup_key);
-  } else {
-    backing = network_backing(s.cfg.network, *net);
+  nic_backing b{*net, {}, {}};
+  if (net->type != "DistributedVirtualPortgroup") {
+    b.xml = network_backing(s.cfg.network, *net);
+    return b;
   }
+  auto pg = s.properties(*net, {"key", "config.distributedVirtualSwitch"});
+  if (!pg) return pg.error();
+  b.portgroup_key = pg->value("key").empty() ? net->value : pg->value("key");
+  moref dvs{pg->value("config.distributedVirtualSwitch@type"), pg->value("config.distributedVirtualSwitch")};
+  if (dvs.type.empty()) dvs.type = "VmwareDistributedVirtualSwitch";
+  auto sw = s.properties(dvs, {"uuid"});
+  if (!sw) return sw.error();
+  b.xml = dvportgroup_backing(sw->value("uuid"), b.portgroup_key);
+  return b;
+}
+
+result<bool> vmware_provider::attach_network(session& s, const found_vm& vm, bool apply) {
+  auto b = backing_for_network(s);
+  if (!b) return b.error();
   const device* nic = nullptr;
   for (auto& d : vm.view.devices)
     if (d.is_nic()) {
       nic = &d;
       break;
     }
-  bool there = nic && (portgroup_key.empty() ? nic->network == net->value : nic->portgroup_key == portgroup_key);
+  bool there =
+      nic && (b->portgroup_key.empty() ? nic->network == b->network.value : nic->portgroup_key == b->portgroup_key);
   if (there || !apply) return there;
   config_spec spec;
-  spec.device_changes.push_back(nic ? device_change("edit", with_backing(*nic, backing))
-                                    : device_change("add", new_nic_device(backing)));
+  spec.device_changes.push_back(nic ? device_change("edit", with_backing(*nic, b->xml))
+                                    : device_change("add", new_nic_device(b->xml)));
   auto r =
       s.run_task(reconfig_vm(vm.ref, spec), "vCenter ReconfigVM_Task NIC of " + vm.ref.value + " on " + s.cfg.network);
   if (!r) return r.error();

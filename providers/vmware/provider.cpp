@@ -2,6 +2,7 @@
 // connectivity) and the four steps of the VPS flow.
 #include "providers/vmware/vmware_provider.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <openssl/rand.h>
@@ -45,7 +46,10 @@ bool sized(const found_vm& vm, const events::resource_spec& want) {
 
 step_outcome vm_outcome(const found_vm& vm, const std::string& name, const std::string& template_name) {
   step_outcome out;
-  out.resources.push_back({vm.ref.value, "vm", step_kind::allocate, {{"name", name}, {"template", template_name}}});
+  out.resources.push_back({vm.ref.value,
+                           "vm",
+                           step_kind::allocate,
+                           {{"name", name}, {"template", template_name.empty() ? "(created)" : template_name}}});
   out.outputs["vmId"] = vm.ref.value;
   out.outputs["vmName"] = name;
   out.outputs["hostname"] = name;
@@ -102,11 +106,12 @@ status vmware_provider::check(const cluster_config& cluster) {
   for (auto [path, what] : std::initializer_list<std::pair<std::string, const char*>>{
            {c.datacenter, "datacenter"},
            {c.folder_path(), "folder"},
-           {c.template_path(), "template"},
            {c.pool_path(), c.resource_pool.empty() ? "cluster" : "resourcePool"},
            {c.datastore_path(), "datastore"},
            {c.network_path(), "network"}})
     if (auto r = (*s)->require(path, std::string("connection.") + what); !r) return r.error();
+  if (!c.template_name.empty())
+    if (auto r = (*s)->require(c.template_path(), "connection.template"); !r) return r.error();
   return ok();
 }
 
@@ -154,31 +159,49 @@ result<std::optional<step_outcome>> vmware_provider::allocate(session& s, const 
     return std::optional<step_outcome>{};
   }
   if (!*vm) {
-    auto source = s.require(s.cfg.template_path(), "connection.template");
-    if (!source) return source.error();
-    auto folder = s.require(s.cfg.folder_path(), "connection.folder");
-    if (!folder) return folder.error();
-    auto pool =
-        s.require(s.cfg.pool_path(), s.cfg.resource_pool.empty() ? "connection.cluster" : "connection.resourcePool");
-    if (!pool) return pool.error();
-    auto ds = s.require(s.cfg.datastore_path(), "connection.datastore");
-    if (!ds) return ds.error();
-    std::map<std::string, std::string> ids{
-        {request_key, call.request_id.str()}, {order_key, call.order_id}, {tenant_key, call.tenant_id.str()}};
-    auto what = "vCenter CloneVM_Task " + s.cfg.template_name + " → " + name;
-    auto task = s.start_task(clone_vm(*source, *folder, name, *pool, *ds, ids), what);
-    failpoint("vmware-after-clone-sent");  // tests: die with the clone on its way
-    // DuplicateName: an earlier attempt's clone finished meanwhile; find_vm judges whose it is.
-    if (!task && task.error().field != "duplicate_name") return task.error();
-    if (task)
-      if (auto done = s.wait_task(*task, what); !done && done.error().field != "duplicate_name") return done.error();
+    if (auto st = make_vm(s, call, name); !st) return st.error();
     vm = find_vm(s, call.request_id.str(), sizing_paths);
     if (!vm) return vm.error();
-    if (!*vm)
-      return retryable_error("not_found", what + ": the clone succeeded but " + name + " is not in the folder yet");
+    if (!*vm) return retryable_error("not_found", "vCenter made " + name + " but it is not in the folder yet");
   }
   if (auto st = resize(s, **vm, call.resources); !st) return st.error();
   return std::optional<step_outcome>{vm_outcome(**vm, name, s.cfg.template_name)};
+}
+
+// The template cloned, or (no template) an empty VM created with the
+// ordered size and its NIC; both carry the request's ids from birth.
+status vmware_provider::make_vm(session& s, const step_call& call, const std::string& name) {
+  auto folder = s.require(s.cfg.folder_path(), "connection.folder");
+  if (!folder) return folder.error();
+  auto pool =
+      s.require(s.cfg.pool_path(), s.cfg.resource_pool.empty() ? "connection.cluster" : "connection.resourcePool");
+  if (!pool) return pool.error();
+  std::map<std::string, std::string> ids{
+      {request_key, call.request_id.str()}, {order_key, call.order_id}, {tenant_key, call.tenant_id.str()}};
+  std::string what, body;
+  if (s.cfg.template_name.empty()) {
+    if (auto ds = s.require(s.cfg.datastore_path(), "connection.datastore"); !ds) return ds.error();
+    auto nic = backing_for_network(s);
+    if (!nic) return nic.error();
+    auto& want = call.resources;
+    what = "vCenter CreateVM_Task " + name;
+    body = create_vm(*folder, *pool, name, s.cfg.guest_id, s.cfg.datastore, std::max(1, want.cpu),
+                     std::max(1, want.memory_gb) * 1024LL, std::max(1, want.storage_gb) * 1024LL * 1024, nic->xml, ids);
+  } else {
+    auto source = s.require(s.cfg.template_path(), "connection.template");
+    if (!source) return source.error();
+    auto ds = s.require(s.cfg.datastore_path(), "connection.datastore");
+    if (!ds) return ds.error();
+    what = "vCenter CloneVM_Task " + s.cfg.template_name + " → " + name;
+    body = clone_vm(*source, *folder, name, *pool, *ds, ids);
+  }
+  auto task = s.start_task(body, what);
+  failpoint("vmware-after-clone-sent");  // tests: die with the clone (or create) on its way
+  // DuplicateName: an earlier attempt's VM finished meanwhile; find_vm judges whose it is.
+  if (!task && task.error().field != "duplicate_name") return task.error();
+  if (task)
+    if (auto done = s.wait_task(*task, what); !done && done.error().field != "duplicate_name") return done.error();
+  return ok();
 }
 
 // --- configure: network and cloud-init guestinfo -----------------------------

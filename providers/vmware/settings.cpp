@@ -54,6 +54,7 @@ result<settings> parse_settings(const std::string& connection_json) {
                                                                                    {"folder", &s.folder},
                                                                                    {"network", &s.network},
                                                                                    {"template", &s.template_name},
+                                                                                   {"guestId", &s.guest_id},
                                                                                    {"powerMode", &s.power_mode},
                                                                                    {"caFile", &s.ca_file}}) {
     if (!j.contains(k)) continue;
@@ -78,9 +79,10 @@ result<settings> parse_settings(const std::string& connection_json) {
                                                                                  {"datacenter", &s.datacenter},
                                                                                  {"datastore", &s.datastore},
                                                                                  {"network", &s.network},
-                                                                                 {"template", &s.template_name}})
+                                                                                 {"guestId", &s.guest_id}})
     if (v->empty()) return bad(k, "required").error();
   s.folder = trimmed(s.folder);
+  s.template_name = trimmed(s.template_name);
   s.resource_pool = trimmed(s.resource_pool);
   s.cluster = trimmed(s.cluster);
   if (s.cluster.empty() && s.resource_pool.empty())

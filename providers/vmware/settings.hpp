@@ -14,7 +14,9 @@ namespace provisiond::providers::vmware {
 struct settings {
   std::string url;  ///< the vim25 SOAP endpoint, https://vcenter/sdk
   std::string username, password;
-  std::string datacenter, cluster, resource_pool, datastore, folder, network, template_name;
+  std::string datacenter, cluster, resource_pool, datastore, folder, network;
+  std::string template_name;                   ///< "" = CreateVM_Task of an empty VM instead of a clone
+  std::string guest_id = "otherLinux64Guest";  ///< the guest OS of a created (not cloned) VM
   std::string ca_file;
   bool insecure = false;
   std::string power_mode = "off";  ///< suspend/reactivate: off (PowerOff/PowerOn) | suspend (Suspend/PowerOn)

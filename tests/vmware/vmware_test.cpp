@@ -351,3 +351,22 @@ TEST_F(VMware, ADistributedPortGroupIsFoundByNameAndBacksTheNic) {
   EXPECT_EQ(found[0]["nics"][0].get<std::string>().rfind("dvportgroup:dvportgroup-", 0), 0u) << found.dump();
   EXPECT_EQ(request(id)["endpoints"]["network"], "DC0_DVPG0");
 }
+
+TEST_F(VMware, WithoutATemplateTheVmIsCreatedSizedAndOnTheNetwork) {
+  start_with(vc_cluster("vc-create", {{"template", nullptr}}));
+  auto id = submit("o-create");
+  ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 120s), "Completed") << request(id).dump();
+  auto found = vms("vps-" + id);
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  auto& vm = found[0];
+  EXPECT_EQ(vm["powerState"], "poweredOn");
+  EXPECT_EQ(vm["numCPU"], 2);
+  EXPECT_EQ(vm["memoryMB"], 4096);
+  EXPECT_EQ(vm["disksKB"], json::array({20 * 1024 * 1024}));
+  EXPECT_EQ(vm["nics"], json::array({"VM Network"}));
+  EXPECT_EQ(vm["extraConfig"]["provisiond.requestId"], id);
+  EXPECT_EQ(vm["datastores"], json::array({"LocalDS_0"}));
+  ASSERT_EQ(post("/v1/requests/" + id + "/deprovision", "").status, 200);
+  ASSERT_EQ(wait_state(id, {"RolledBack"}, 120s), "RolledBack");
+  EXPECT_TRUE(vms("vps-" + id).empty());
+}

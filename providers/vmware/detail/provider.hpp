@@ -27,6 +27,13 @@ struct found_vm {
   object_view view;
 };
 
+/// A NIC backing on the configured network, and what identifies it.
+struct nic_backing {
+  moref network;
+  std::string xml;            ///< the <backing> element
+  std::string portgroup_key;  ///< distributed port groups only
+};
+
 class vmware_provider final : public provider {
  public:
   vmware_provider(std::function<result<std::string>(const std::string&)> connection_of,
@@ -47,6 +54,7 @@ class vmware_provider final : public provider {
   static status begin(session& s);
   static result<step_outcome> created(result<std::optional<step_outcome>> r);
   result<std::optional<step_outcome>> allocate(session& s, const step_call& call, bool create);
+  status make_vm(session& s, const step_call& call, const std::string& name);
   result<std::optional<step_outcome>> configure(session& s, const step_call& call, bool create);
   result<step_outcome> activate(session& s, const step_call& call);
   result<step_outcome> verify(session& s, const step_call& call);
@@ -66,6 +74,9 @@ class vmware_provider final : public provider {
   /// CPU count, memory and the first disk grown to the ordered sizes, in one
   /// reconfigure, only where they differ.
   status resize(session& s, const found_vm& vm, const events::resource_spec& want);
+  /// The configured network's backing (a distributed port group is read for
+  /// its key and switch).
+  result<nic_backing> backing_for_network(session& s);
   /// The first NIC on the configured network (edited, or added when the VM
   /// has none); nothing when it is there already.
   /// With `apply` false only reports whether it is there. Returns whether

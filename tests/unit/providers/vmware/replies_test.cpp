@@ -42,6 +42,27 @@ TEST(VmwareEnvelopes, TheCloneCarriesTheIdsAndPlacementInWsdlOrder) {
   EXPECT_NE(at("<key>provisiond.requestId</key><value xsi:type=\"xsd:string\">req-1</value>"), std::string::npos);
 }
 
+TEST(VmwareEnvelopes, ACreatedVmHasItsDiskOnANewControllerAndItsNic) {
+  auto b =
+      create_vm({"Folder", "folder-3"}, {"ResourcePool", "resgroup-37"}, "vps-req-1", "otherLinux64Guest", "LocalDS_0",
+                2, 4096, 20971520, network_backing("VM Network", {"Network", "network-7"}), {{request_key, "req-1"}});
+  auto at = [&](const std::string& x) { return b.find(x); };
+  EXPECT_EQ(
+      b.rfind(R"(<CreateVM_Task xmlns="urn:vim25"><_this type="Folder">folder-3</_this><config><name>vps-req-1</name>)",
+              0),
+      0u)
+      << b;
+  EXPECT_LT(at("<guestId>otherLinux64Guest</guestId>"), at("<files><vmPathName>[LocalDS_0]</vmPathName></files>"));
+  EXPECT_LT(at("<numCPUs>2</numCPUs>"), at("<memoryMB>4096</memoryMB>"));
+  EXPECT_LT(at("<memoryMB>"), at("<deviceChange>"));
+  EXPECT_NE(at("<controllerKey>-101</controllerKey><unitNumber>0</unitNumber><capacityInKB>20971520</capacityInKB>"),
+            std::string::npos);
+  EXPECT_NE(at("<fileOperation>create</fileOperation>"), std::string::npos);
+  EXPECT_NE(at(R"(<device xsi:type="VirtualVmxnet3">)"), std::string::npos);
+  EXPECT_LT(at("<extraConfig"), at("</config>"));
+  EXPECT_LT(at("</config>"), at(R"(<pool type="ResourcePool">resgroup-37</pool>)"));
+}
+
 TEST(VmwareReplies, ASoapFaultGivesItsTypeMessageAndFields) {
   auto f = fault_of(wrap(
       R"(<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>managed object not found: VirtualMachine:vm-999</faultstring><detail><ManagedObjectNotFoundFault xmlns="urn:vim25" xsi:type="ManagedObjectNotFound"><obj type="VirtualMachine">vm-999</obj></ManagedObjectNotFoundFault></detail></soapenv:Fault>)"));

@@ -60,7 +60,7 @@ TEST(VmwareSettings, AUrlWithoutAPathGetsTheSdkEndpoint) {
 }
 
 TEST(VmwareSettings, EachMissingRequiredFieldIsNamed) {
-  for (auto k : {"url", "username", "password", "datacenter", "datastore", "network", "template"}) {
+  for (auto k : {"url", "username", "password", "datacenter", "datastore", "network"}) {
     auto j = valid();
     j.erase(k);
     EXPECT_EQ(field_of(j), std::string("connection.") + k);
@@ -91,4 +91,15 @@ TEST(VmwareSettings, WrongTypesAndValuesNameTheField) {
   j["insecure"] = true;
   EXPECT_EQ(field_of(j), "connection.insecure") << "a CA and no verification exclude each other";
   EXPECT_EQ(field_of(json::array()), "connection");
+}
+
+TEST(VmwareSettings, WithoutATemplateTheVmIsCreatedAsTheGuestIdSays) {
+  auto j = valid();
+  j.erase("template");
+  auto s = parse_settings(j.dump());
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_TRUE(s->template_name.empty());
+  EXPECT_EQ(s->guest_id, "otherLinux64Guest");
+  j["guestId"] = "";
+  EXPECT_EQ(field_of(j), "connection.guestId");
 }
