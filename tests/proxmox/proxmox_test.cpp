@@ -439,3 +439,25 @@ TEST_F(Proxmox, ConcurrentRequestsShareTheTemplateAndNeverTheirVmids) {
   EXPECT_EQ(vmids.size(), 3u);
   EXPECT_EQ(pve_vms().size(), 3u) << "no VM left over from a refused or clashing clone";
 }
+
+TEST_F(Proxmox, ADeleteRefusedForALockOrARunningVmIsWaitedOutAndSentAgain) {
+  start_with(cluster());
+  auto id = submit("o-refused-delete", 1, 1, 8);
+  ASSERT_EQ(wait_state(id, {"Completed", "Failed", "RolledBack"}, 90s), "Completed") << request(id).dump();
+  std::string vmid = request(id)["endpoints"]["vmid"];
+  // A backup holds the VM, then it is found running again (HA restarted it).
+  faults({{"rules", json::array({{{"method", "DELETE"},
+                                  {"pathContains", "/qemu/" + vmid},
+                                  {"status", 500},
+                                  {"times", 1},
+                                  {"message", "VM " + vmid + " is locked (backup)"}},
+                                 {{"method", "DELETE"},
+                                  {"pathContains", "/qemu/" + vmid},
+                                  {"status", 500},
+                                  {"times", 1},
+                                  {"message", "VM " + vmid + " is running - destroy failed"}}})}});
+  ASSERT_EQ(post("/v1/requests/" + id + "/deprovision", "").status, 200);
+  ASSERT_EQ(wait_state(id, {"RolledBack"}, 60s), "RolledBack") << request(id).dump();
+  EXPECT_TRUE(vms_of(id).empty()) << "proxmoxer sees nothing left";
+  EXPECT_EQ(log_count("DELETE", "/qemu/" + vmid), 3) << "refused twice, then deleted";
+}
