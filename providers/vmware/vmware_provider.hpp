@@ -6,7 +6,8 @@
 ///   allocate   CloneVM_Task of the template into the folder, resource pool
 ///              and datastore, named vps-<request id>, carrying request,
 ///              order and tenant ids in extraConfig; then ReconfigVM_Task
-///              to the ordered CPUs, memory and disk size
+///              to the ordered CPUs, memory and disk size (no template:
+///              CreateVM_Task of a VM of that size with disk and NIC)
 ///   configure  the first NIC on the configured network (edited or added);
 ///              cloud-init guestinfo metadata/userdata with the hostname and
 ///              a generated root password (sealed in the secret store, only
