@@ -10,6 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/clock.hpp"
+#include "providers/vmware/detail/session.hpp"
+#include "providers/vmware/envelopes.hpp"
 #include "tests/integration/fixture.hpp"
 #include "tests/support/kafka_reader.hpp"
 #include "tests/support/local_https.hpp"
@@ -369,4 +372,23 @@ TEST_F(VMware, WithoutATemplateTheVmIsCreatedSizedAndOnTheNetwork) {
   ASSERT_EQ(post("/v1/requests/" + id + "/deprovision", "").status, 200);
   ASSERT_EQ(wait_state(id, {"RolledBack"}, 120s), "RolledBack");
   EXPECT_TRUE(vms("vps-" + id).empty());
+}
+
+TEST_F(VMware, ATaskThatEndsInErrorIsClassifiedWithItsFaultQuoted) {
+  // The provider's own session against vcsim: powering on a VM that is on
+  // fails inside the task (the call itself answers a task).
+  namespace vmw = provisiond::providers::vmware;
+  auto s = vmw::detail::make_session(vc_cluster("vc-task")["connection"].dump(), provisiond::make_system_clock());
+  ASSERT_TRUE(s) << s.error().message;
+  auto vm = (*s)->require("DC0/vm/DC0_H0_VM0", "template");
+  ASSERT_TRUE(vm) << vm.error().message;
+  auto task = (*s)->start_task(vmw::power_on(*vm), "vCenter PowerOnVM_Task");
+  ASSERT_TRUE(task) << "the method returns a task; the fault comes with its outcome";
+  auto done = (*s)->wait_task(*task, "vCenter PowerOnVM_Task");
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, provisiond::errc::permanent);
+  EXPECT_EQ(done.error().field, "invalid_state");
+  EXPECT_NE(done.error().message.find("(task " + task->value + "): InvalidPowerState"), std::string::npos)
+      << done.error().message;
+  EXPECT_NE(done.error().message.find("existingState=poweredOn"), std::string::npos) << done.error().message;
 }
