@@ -45,6 +45,8 @@ struct Clusters : server_fixture {
       cluster_body["connection"] = {{"authUrl", "https://keystone.example:5000/v3"}, {"username", "svc"}, {"password", "pw"},
                             {"projectName", "vps"}, {"flavor", "m1.small"}, {"image", "debian-12"},
                             {"network", "tenant-net"}};
+    if (type == "proxmox")  // a node nothing listens on
+      cluster_body["connection"] = {{"url", "https://127.0.0.1:9"}, {"node", "pve1"}, {"apiToken", "root@pam!t=x"}};
     auto r = call("POST", "/v1/clusters", cluster_body);
     EXPECT_EQ(r.status, 201) << r.body;
     return body(r);
@@ -244,7 +246,7 @@ TEST_F(Clusters, ConnectivityTestReportsSuccessLatencyAndErrors) {
   EXPECT_NE(far["error"].get<std::string>().find("does not answer"), std::string::npos) << far.dump();
   auto pve = body(post("/v1/clusters/pve-1/test", ""));
   EXPECT_EQ(pve["success"], false);
-  EXPECT_NE(pve["error"].get<std::string>().find("no proxmox provider"), std::string::npos) << pve.dump();
+  EXPECT_NE(pve["error"].get<std::string>().find("connect to 127.0.0.1:9 failed"), std::string::npos) << pve.dump();
   EXPECT_EQ(post("/v1/clusters/nope/test", "").status, 404);
   EXPECT_EQ(get("/v1/clusters/sim-near/test").status, 405);
 }
