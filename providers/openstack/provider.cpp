@@ -11,6 +11,7 @@
 #include "providers/openstack/detail/error_body.hpp"
 #include "providers/openstack/detail/json_fields.hpp"
 #include "providers/openstack/detail/probe.hpp"
+#include "providers/detail/steps.hpp"
 #include "providers/openstack/detail/provider.hpp"
 
 namespace provisiond::providers::openstack {
@@ -21,15 +22,6 @@ using events::step_kind;
 using nlohmann::json;
 
 namespace {
-
-std::string generate_password() {
-  static constexpr char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  unsigned char raw[24];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for a root password");
-  std::string pw;
-  for (unsigned char c : raw) pw += alphabet[c % (sizeof alphabet - 1)];
-  return pw;
-}
 
 step_outcome server_outcome(const json& srv, const std::string& sg) {
   step_outcome out;
@@ -55,9 +47,9 @@ result<step_outcome> openstack_provider::execute(const step_call& call) {
   if (!s) return s.error();
   if (auto st = begin(**s); !st) return st.error();
   switch (call.step) {
-    case step_kind::allocate: return created(allocate(**s, call, true));
+    case step_kind::allocate: return providers::detail::created_outcome(allocate(**s, call, true));
     case step_kind::configure: {
-      auto r = created(configure(**s, call, true));
+      auto r = providers::detail::created_outcome(configure(**s, call, true));
       // A server that failed its build loses its port under our feet: the
       // real cause is Nova's fault, not Neutron's 404 on the port.
       if (!r)
@@ -157,15 +149,7 @@ status openstack_provider::validate_connection(const std::string& connection_jso
 // Authenticates before the step's first call: refused credentials become
 // "unauthenticated", which tells the engine that nothing was sent.
 status openstack_provider::begin(session& s) {
-  auto st = s.ensure_token();
-  if (!st && st.error().field == "auth") return permanent_error("unauthenticated", st.error().message);
-  return st;
-}
-
-result<step_outcome> openstack_provider::created(result<std::optional<step_outcome>> r) {
-  if (!r) return r.error();
-  if (!*r) return permanent_error("bug", "a create step produced nothing");
-  return std::move(**r);
+  return providers::detail::refused_login_is_permanent(s.ensure_token());
 }
 
 // --- allocate: security group and server ------------------------------------
@@ -218,19 +202,11 @@ result<std::optional<step_outcome>> openstack_provider::allocate(session& s, con
 
   // The root password: generated once per request and sealed before the
   // server exists, so a retried create sets the same one.
-  auto name = events::request_secret_name(call.request_id.str());
-  auto stored = secrets_->get(name);
-  if (!stored) return stored.error();
-  std::string password;
-  if (*stored) {
-    password = parse_json_lenient(**stored).value("value", "");
-  } else {
-    password = generate_password();
-    if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
-  }
+  auto password = providers::detail::root_password(*secrets_, call.request_id.str());
+  if (!password) return password.error();
   std::string hostname = "vps-" + call.request_id.str();
   auto server = parse_json_lenient(
-      server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg}, password));
+      server_create_body(s.cfg, call, {*flavor, str_or(img[0], "id"), str_or(nets[0], "id"), *sg}, *password));
   auto made = s.call("POST", svc::compute, "/servers", server);
   failpoint("openstack-after-server-create");  // tests: die right after the create was sent
   if (!made) return made.error();              // ambiguous: the next attempt looks the server up by tag first

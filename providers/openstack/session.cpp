@@ -1,5 +1,7 @@
 #include "providers/openstack/detail/session.hpp"
 
+#include "providers/detail/rest_session.hpp"
+
 #include <cstdio>
 #include <ctime>
 
@@ -108,16 +110,7 @@ result<reply> session::call(const std::string& method, svc s, const std::string&
 }
 
 result<std::shared_ptr<session>> make_session(const std::string& connection, std::shared_ptr<clock> clk) {
-  auto cfg = parse_settings(connection);
-  if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
-  auto s = std::make_shared<session>();
-  s->cfg = *cfg;
-  s->clk = std::move(clk);
-  http::client_options o;
-  o.ca_file = cfg->ca_file;
-  o.verify_peer = !cfg->insecure;
-  s->http = std::make_unique<http::client>(o);
-  return s;
+  return providers::detail::make_rest_session<session>(parse_settings(connection), std::move(clk));
 }
 
 result<json> expect(result<reply> r, std::initializer_list<int> ok_codes, const std::string& what) {

@@ -8,6 +8,7 @@
 
 #include "common/failpoint.hpp"
 #include "common/json.hpp"
+#include "providers/detail/steps.hpp"
 #include "providers/proxmox/detail/provider.hpp"
 #include "providers/proxmox/errors.hpp"
 
@@ -19,15 +20,6 @@ using events::step_kind;
 using nlohmann::json;
 
 namespace {
-
-std::string generate_password() {
-  static constexpr char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  unsigned char raw[24];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for a root password");
-  std::string pw;
-  for (unsigned char c : raw) pw += alphabet[c % (sizeof alphabet - 1)];
-  return pw;
-}
 
 std::string vm_path(const vm_ref& vm) {
   return "/nodes/" + percent_encode(vm.node) + "/qemu/" + std::to_string(vm.vmid);
@@ -131,21 +123,6 @@ status proxmox_provider::validate_connection(const std::string& connection_json)
   auto s = parse_settings(connection_json);
   if (!s) return s.error();
   return ok();
-}
-
-result<std::string> proxmox_provider::root_password(const std::string& request_id) {
-  // Generated once per request and sealed before it is sent, so a retried
-  // configure sets the same one; delivered once at /credentials.
-  auto name = events::request_secret_name(request_id);
-  auto stored = secrets_->get(name);
-  if (!stored) return stored.error();
-  if (*stored) {
-    auto j = parse_json_lenient(**stored);
-    if (j.is_object() && j.contains("value") && j["value"].is_string()) return j["value"].get<std::string>();
-  }
-  auto password = generate_password();
-  if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
-  return password;
 }
 
 // --- allocate: the VM, cloned from the template or created ------------------
@@ -299,7 +276,7 @@ status proxmox_provider::finish_clone(session& s, const step_call& call, const v
 result<step_outcome> proxmox_provider::configure(session& s, const step_call& call) {
   auto vm = locate(s, call.request_id.str(), call.inputs, errc::permanent);
   if (!vm) return vm.error();
-  auto password = root_password(call.request_id.str());
+  auto password = providers::detail::root_password(*secrets_, call.request_id.str());
   if (!password) return password.error();
   auto what = "Proxmox cloud-init of VM " + std::to_string(vm->vmid);
   auto put = s.data("PUT", vm_path(*vm) + "/config", cloud_init_form(s.cfg, *password), what);

@@ -2,6 +2,8 @@
 // polling of UPID tasks on the node each UPID names.
 #include "providers/proxmox/detail/session.hpp"
 
+#include "providers/detail/rest_session.hpp"
+
 #include "common/json.hpp"
 #include "providers/provider.hpp"
 #include "providers/proxmox/errors.hpp"
@@ -139,16 +141,7 @@ status session::wait_task(const std::string& upid_text, const std::string& what)
 }
 
 result<std::shared_ptr<session>> make_session(const std::string& connection, std::shared_ptr<clock> clk) {
-  auto cfg = parse_settings(connection);
-  if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
-  auto s = std::make_shared<session>();
-  s->cfg = *cfg;
-  s->clk = std::move(clk);
-  http::client_options o;
-  o.ca_file = cfg->ca_file;
-  o.verify_peer = !cfg->insecure;
-  s->http = std::make_unique<http::client>(o);
-  return s;
+  return providers::detail::make_rest_session<session>(parse_settings(connection), std::move(clk));
 }
 
 }  // namespace provisiond::providers::proxmox::detail

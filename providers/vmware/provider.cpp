@@ -9,6 +9,7 @@
 
 #include "common/failpoint.hpp"
 #include "common/json.hpp"
+#include "providers/detail/steps.hpp"
 #include "providers/vmware/detail/provider.hpp"
 #include "providers/vmware/guestinfo.hpp"
 
@@ -23,15 +24,6 @@ namespace {
 
 const std::vector<std::string> sizing_paths = {"config.hardware.device", "config.hardware.numCPU",
                                                "config.hardware.memoryMB"};
-
-std::string generate_password() {
-  static constexpr char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  unsigned char raw[24];
-  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no randomness for a root password");
-  std::string pw;
-  for (unsigned char c : raw) pw += alphabet[c % (sizeof alphabet - 1)];
-  return pw;
-}
 
 // Sized as ordered: CPUs and memory equal, the first disk at least as big.
 bool sized(const found_vm& vm, const events::resource_spec& want) {
@@ -69,8 +61,8 @@ result<step_outcome> vmware_provider::execute(const step_call& call) {
   if (!s) return s.error();
   if (auto st = begin(**s); !st) return st.error();
   switch (call.step) {
-    case step_kind::allocate: return created(allocate(**s, call, true));
-    case step_kind::configure: return created(configure(**s, call, true));
+    case step_kind::allocate: return providers::detail::created_outcome(allocate(**s, call, true));
+    case step_kind::configure: return providers::detail::created_outcome(configure(**s, call, true));
     case step_kind::activate: return activate(**s, call);
     case step_kind::verify: return verify(**s, call);
   }
@@ -124,27 +116,7 @@ status vmware_provider::validate_connection(const std::string& connection_json) 
 // Logs in before the step's first call: refused credentials become
 // "unauthenticated", which tells the engine that nothing was sent.
 status vmware_provider::begin(session& s) {
-  auto st = s.ensure_login();
-  if (!st && st.error().field == "auth") return permanent_error("unauthenticated", st.error().message);
-  return st;
-}
-
-result<step_outcome> vmware_provider::created(result<std::optional<step_outcome>> r) {
-  if (!r) return r.error();
-  if (!*r) return permanent_error("bug", "a create step produced nothing");
-  return std::move(**r);
-}
-
-// The root password: generated once per request and sealed before anything
-// uses it, so a repeated configure sets the same one.
-result<std::string> vmware_provider::root_password(const std::string& request_id) {
-  auto name = events::request_secret_name(request_id);
-  auto stored = secrets_->get(name);
-  if (!stored) return stored.error();
-  if (*stored) return parse_json_lenient(**stored).value("value", "");
-  auto password = generate_password();
-  if (auto st = secrets_->put(name, json{{"kind", "password"}, {"value", password}}.dump()); !st) return st.error();
-  return password;
+  return providers::detail::refused_login_is_permanent(s.ensure_login());
 }
 
 // --- allocate: clone and size ------------------------------------------------
@@ -215,7 +187,7 @@ result<std::optional<step_outcome>> vmware_provider::configure(session& s, const
   auto& extra = (*vm)->view.extra_config;
   if (!create && (!*on_network || !extra.count("guestinfo.userdata"))) return std::optional<step_outcome>{};
   if (create) {
-    auto password = root_password(call.request_id.str());
+    auto password = providers::detail::root_password(*secrets_, call.request_id.str());
     if (!password) return password.error();
     auto hash = hash_password(*password, call.request_id.str());
     if (!hash) return hash.error();

@@ -2,6 +2,8 @@
 // re-login on NotAuthenticated, and tasks polled on the injected clock.
 #include "providers/vmware/detail/session.hpp"
 
+#include "providers/detail/rest_session.hpp"
+
 #include "providers/provider.hpp"
 #include "providers/vmware/envelopes.hpp"
 #include "providers/vmware/errors.hpp"
@@ -139,17 +141,9 @@ result<std::optional<moref>> session::run_task(const std::string& body, const st
 }
 
 result<std::shared_ptr<session>> make_session(const std::string& connection, std::shared_ptr<clock> clk) {
-  auto cfg = parse_settings(connection);
-  if (!cfg) return permanent_error("config", cfg.error().field + ": " + cfg.error().message);
-  auto s = std::make_shared<session>();
-  s->cfg = *cfg;
-  s->clk = std::move(clk);
   http::client_options o;
-  o.ca_file = cfg->ca_file;
-  o.verify_peer = !cfg->insecure;
   o.io_timeout = std::chrono::milliseconds(120'000);  // a synchronous vCenter call can be slow under load
-  s->http = std::make_unique<http::client>(o);
-  return s;
+  return providers::detail::make_rest_session<session>(parse_settings(connection), std::move(clk), o);
 }
 
 }  // namespace provisiond::providers::vmware::detail

@@ -21,22 +21,6 @@ namespace {
 
 const std::string token = "t0ken-for-tests";
 
-struct command_result {
-  int rc = -1;
-  std::string out;
-};
-
-command_result run(const std::string& cmd) {
-  command_result r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 // fake_apiserver.py on a free port, with its TLS material in `dir`.
 struct fake_apiserver : python_process {
@@ -62,7 +46,7 @@ struct Kubernetes : server_fixture {
 
   // The real kubectl (the gcloud dispatcher picks 1.29 from the fake's /version).
   command_result kubectl(const std::string& args) {
-    return run("kubectl --kubeconfig " + (dir / "kubeconfig") + " --cache-dir " + (dir / "kcache") + " " + args);
+    return run_command("kubectl --kubeconfig " + (dir / "kubeconfig") + " --cache-dir " + (dir / "kcache") + " " + args);
   }
   json kubectl_json(const std::string& args) {
     auto r = kubectl(args + " -o json");
@@ -180,7 +164,7 @@ TEST_F(Kubernetes, TheRealKubectlAcceptsTheFake) {
   EXPECT_EQ(gone.rc, 1);
   EXPECT_NE(gone.out.find("NotFound"), std::string::npos) << gone.out;
 
-  auto bad = run("kubectl --kubeconfig " + (dir / "kubeconfig") + " --token wrong --cache-dir " + (dir / "kc2") + " get ns");
+  auto bad = run_command("kubectl --kubeconfig " + (dir / "kubeconfig") + " --token wrong --cache-dir " + (dir / "kc2") + " get ns");
   EXPECT_NE(bad.rc, 0);
   // 1.29 says "Unauthorized"; the dispatcher's own 1.32 (used when /version is refused) says "provide credentials".
   EXPECT_TRUE(bad.out.find("Unauthorized") != std::string::npos ||

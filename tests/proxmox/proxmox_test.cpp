@@ -28,22 +28,6 @@ const std::string ssh_keys =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProvisiondTest ops@example\n"
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC+test/key= second@example";
 
-struct command_result {
-  int rc = -1;
-  std::string out;
-};
-
-command_result run(const std::string& cmd) {
-  command_result r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 // Debian's python3-proxmoxer lives under the system interpreter.
 std::string system_python() {
@@ -93,7 +77,7 @@ struct Proxmox : server_fixture {
 
   // What proxmoxer sees: every VM with its config and status.
   json pve_vms() {
-    auto r = run(system_python() + " " + source("pve_query.py") + " " + fake->host() + " " + (dir / "ca.pem") + " " +
+    auto r = run_command(system_python() + " " + source("pve_query.py") + " " + fake->host() + " " + (dir / "ca.pem") + " " +
                  "root@pam provisiond " + token_secret);
     EXPECT_EQ(r.rc, 0) << r.out;
     auto j = json::parse(r.out, nullptr, false);
@@ -182,7 +166,7 @@ struct Proxmox : server_fixture {
 }  // namespace
 
 TEST_F(Proxmox, TheRealProxmoxerAcceptsTheFake) {
-  auto r = run(system_python() + " " + source("proxmoxer_check.py") + " " + fake->host() + " " + (dir / "ca.pem") +
+  auto r = run_command(system_python() + " " + source("proxmoxer_check.py") + " " + fake->host() + " " + (dir / "ca.pem") +
                " root@pam " + user_password + " root@pam provisiond " + token_secret);
   EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("proxmoxer accepts the fake"), std::string::npos) << r.out;
@@ -211,7 +195,7 @@ TEST_F(Proxmox, AVpsIsClonedSizedTaggedStartedAndDeliveredThenSuspendedReactivat
   EXPECT_EQ(vm["config"]["ciuser"], "root");
   EXPECT_EQ(vm["config"]["ipconfig0"], "ip=dhcp");
   auto unescaped =
-      run(system_python() + " -c 'import sys,urllib.parse;print(urllib.parse.unquote(sys.argv[1]),end=\"\")' '" +
+      run_command(system_python() + " -c 'import sys,urllib.parse;print(urllib.parse.unquote(sys.argv[1]),end=\"\")' '" +
           vm["config"]["sshkeys"].get<std::string>() + "'");
   EXPECT_EQ(unescaped.out, ssh_keys) << "sshkeys URL-encoded once, as Proxmox keeps them";
   EXPECT_EQ(vm["status"]["status"], "running");

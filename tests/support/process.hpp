@@ -167,6 +167,24 @@ class kafka_dev_process {
   announced_process process_;
 };
 
+struct command_result {
+  int rc = -1;      ///< the exit code; -1 if it could not run or was killed
+  std::string out;  ///< standard output and error, together
+};
+
+/// Runs a shell command; its exit code and everything it printed.
+inline command_result run_command(const std::string& cmd) {
+  command_result r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int st = ::pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 /// Runs a shell command; returns its standard output.
 inline std::string shell(const std::string& cmd) {
   std::string out;

@@ -42,7 +42,6 @@ class openstack_provider final : public provider {
 
   // provider.cpp
   static status begin(session& s);
-  static result<step_outcome> created(result<std::optional<step_outcome>> r);
   result<std::shared_ptr<session>> session_for(const std::string& cluster_id) { return sessions_.get(cluster_id); }
   result<std::string> security_group(session& s, const std::string& request_id, bool create);
   result<std::optional<step_outcome>> allocate(session& s, const step_call& call, bool create);

@@ -53,7 +53,6 @@ class proxmox_provider final : public provider {
   result<step_outcome> configure(session& s, const step_call& call);
   result<step_outcome> activate(session& s, const step_call& call);
   result<step_outcome> verify(session& s, const step_call& call);
-  result<std::string> root_password(const std::string& request_id);
 
   // vm.cpp
   /// The VMID recorded for the request before its create was sent (sealed

@@ -52,13 +52,11 @@ class vmware_provider final : public provider {
  private:
   // provider.cpp
   static status begin(session& s);
-  static result<step_outcome> created(result<std::optional<step_outcome>> r);
   result<std::optional<step_outcome>> allocate(session& s, const step_call& call, bool create);
   status make_vm(session& s, const step_call& call, const std::string& name);
   result<std::optional<step_outcome>> configure(session& s, const step_call& call, bool create);
   result<step_outcome> activate(session& s, const step_call& call);
   result<step_outcome> verify(session& s, const step_call& call);
-  result<std::string> root_password(const std::string& request_id);
 
   // lookups.cpp
   /// The VM named for the request in the configured folder, with `paths`
