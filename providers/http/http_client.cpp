@@ -22,6 +22,11 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 result<url_parts> parse_url(const std::string& url) {
+  // A space or a control byte would end the request line or start a header
+  // of its own: never sent, and not echoed either.
+  for (unsigned char c : url)
+    if (c <= 0x20 || c == 0x7f)
+      return make_error(errc::permanent, "a URL must not hold spaces or control characters (percent-encode them)", "url");
   url_parts u;
   std::string rest;
   if (url.rfind("https://", 0) == 0) {

@@ -87,6 +87,9 @@ result<settings> parse_settings(const std::string& connection_json) {
   while (!s.server.empty() && s.server.back() == '/') s.server.pop_back();
   if (s.server.rfind("https://", 0) != 0)
     return make_error(errc::invalid_argument, "required: the API server's https:// URL", "connection.server");
+  if (auto u = http::parse_url(s.server); !u)
+    return make_error(errc::invalid_argument, "expected the API server's https:// URL: " + u.error().message,
+                      "connection.server");
   if (s.token.empty()) return make_error(errc::invalid_argument, "required: a bearer token", "connection.token");
   if (s.subject_kind != "Group" && s.subject_kind != "User")
     return make_error(errc::invalid_argument, "expected Group or User", "connection.subjectKind");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json.hpp"
+#include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::openstack {
 
@@ -57,6 +58,8 @@ result<settings> parse_settings(const std::string& connection_json) {
   }
   while (!s.auth_url.empty() && s.auth_url.back() == '/') s.auth_url.pop_back();
   if (s.auth_url.empty()) return make_error(errc::invalid_argument, "required (Keystone v3 URL)", "connection.authUrl");
+  if (auto u = http::parse_url(s.auth_url); !u)
+    return make_error(errc::invalid_argument, "expected a Keystone v3 URL: " + u.error().message, "connection.authUrl");
   bool app = !s.application_credential_id.empty();
   if (app && s.application_credential_secret.empty())
     return make_error(errc::invalid_argument, "required with applicationCredentialId",

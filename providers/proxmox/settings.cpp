@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ids.hpp"
 #include "common/json.hpp"
+#include "providers/http/http_client.hpp"
 
 namespace provisiond::providers::proxmox {
 
@@ -77,7 +79,14 @@ result<settings> parse_settings(const std::string& connection_json) {
   if (auto p = s.url.find("/api2/json"); p != std::string::npos && p + 10 == s.url.size()) s.url.resize(p);
   if (s.url.empty()) return bad("url", "required (https://<host>:8006)");
   if (s.url.rfind("https://", 0) != 0 && s.url.rfind("http://", 0) != 0) return bad("url", "expected an https:// URL");
+  if (auto u = http::parse_url(s.url); !u) return bad("url", "expected https://<host>:8006: " + u.error().message);
   if (s.node.empty()) return bad("node", "required (the node VMs are made on)");
+  // Names that go into paths and form values: Proxmox's own alphabets are
+  // narrower still; anything else is a typo or an attack.
+  for (auto [k, v] : std::initializer_list<std::pair<const char*, const std::string*>>{
+           {"node", &s.node}, {"storage", &s.storage}, {"bridge", &s.bridge}, {"pool", &s.pool}})
+    if (!v->empty() && !is_valid_id(*v))
+      return bad(k, "expected a Proxmox name: 1-64 letters, digits, '.', '_' or '-', the first a letter or digit");
   if (j.contains("apiToken")) {
     // user@realm!tokenname=secret: the id names the token, the rest is the secret.
     auto eq = s.token_secret.find('=');

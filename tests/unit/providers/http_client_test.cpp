@@ -30,6 +30,10 @@ TEST(HttpClient, ParsesUrls) {
   EXPECT_EQ(parse_url("https://[::1]:6443/api")->host, "::1");
   EXPECT_EQ(parse_url("ftp://h").error().field, "url");
   EXPECT_EQ(parse_url("http://h:x/").error().field, "url");
+  // A CR/LF or a space would end the request line: a header injected.
+  EXPECT_FALSE(parse_url("https://h/sdk\r\nX-Injected: 1"));
+  EXPECT_FALSE(parse_url("https://h/a b"));
+  EXPECT_FALSE(parse_url(std::string("https://h/\0x", 11)));
 }
 
 TEST(HttpClient, TlsIsVerifiedAgainstTheConfiguredCa) {

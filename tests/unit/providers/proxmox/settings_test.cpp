@@ -35,6 +35,19 @@ TEST(ProxmoxSettings, ATokenSplitsIntoItsIdAndSecretAndDefaultsApply) {
   EXPECT_EQ(s->ci_user, "root");
 }
 
+// Names go into API paths and form values; a URL into the request line.
+TEST(ProxmoxSettings, NamesAndTheUrlAreCheckedBeforeTheyGoOnTheWire) {
+  for (auto [k, v] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"node", "../../nodes/x"}, {"storage", "local;rm"}, {"bridge", "vmbr0 x"}, {"pool", "a/b"}}) {
+    auto j = base();
+    j[k] = v;
+    EXPECT_EQ(field_of(j), std::string("connection.") + k) << v;
+  }
+  auto j = base();
+  j["url"] = "https://pve.example:8006\r\nX-Injected: 1";
+  EXPECT_EQ(field_of(j), "connection.url");
+}
+
 TEST(ProxmoxSettings, ATicketNeedsUserAtRealmAndPassword) {
   auto j = base();
   j.erase("apiToken");

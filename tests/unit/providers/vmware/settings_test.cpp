@@ -81,6 +81,9 @@ TEST(VmwareSettings, WrongTypesAndValuesNameTheField) {
   j["url"] = "vc.example/sdk";
   EXPECT_EQ(field_of(j), "connection.url");
   j = valid();
+  j["url"] = "https://vc.example/sdk\r\nX-Injected: 1";  // would end the request line
+  EXPECT_EQ(field_of(j), "connection.url");
+  j = valid();
   j["powerMode"] = "hibernate";
   EXPECT_EQ(field_of(j), "connection.powerMode");
   j = valid();
