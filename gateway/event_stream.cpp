@@ -85,6 +85,13 @@ std::string event_stream::tenant_of(const events::envelope& e, const std::string
     if (j.is_object() && j.contains("tenantId") && j["tenantId"].is_string()) tenant = j["tenantId"].get<std::string>();
   }
   if (tenant.empty() && source_.tenant_of) tenant = source_.tenant_of(request_id);
+  // The read model may trail the journal by a moment: the request's own
+  // first event says it exactly.
+  if (tenant.empty() && source_.history)
+    if (auto events = source_.history(request_id); events && !events->empty()) {
+      auto j = parse_json_lenient(events->front().payload);
+      if (j.is_object() && j.contains("tenantId") && j["tenantId"].is_string()) tenant = j["tenantId"].get<std::string>();
+    }
   if (tenant.empty()) return tenant;  // not known yet: asked again next time
   if (tenants_.size() >= max_remembered_tenants) tenants_.clear();
   tenants_.emplace(request_id, tenant);
