@@ -146,6 +146,10 @@ TEST(CliSettings, BadSourcesAreErrorsThatNeverShowTheToken) {
   auto s = resolve_settings(g, env.lookup());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message, "the token from $PROVISIOND_TOKEN contains control characters");
+  env.vars["PROVISIOND_TOKEN"] = std::string(1 << 20, 't');  // no server takes a 1 MB header
+  s = resolve_settings(g, env.lookup());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().field, "token");
 }
 
 TEST(CliSettings, AWorldReadableFileWithATokenIsWarnedAbout) {
