@@ -141,7 +141,8 @@ result<config> parse_config(const std::string& text, config c) {
   reader r{j, ""};
   if (!r.check_object(err, {"dataDir", "listen", "durability", "retry", "simulation", "clusters",
                             "providerThreads", "httpThreads", "stuckAfterMs", "shutdownGraceMs", "kafka", "maxInFlightPerTenant",
-                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis", "webhooks", "log"}))
+                            "providerGate", "secretKeyFile", "http", "instanceId", "advertise", "redis", "webhooks", "log", "auth",
+                            "audit"}))
     return *err;
   if (!err && j.contains("log")) {
     reader lr{j["log"], "log"};
@@ -243,7 +244,7 @@ result<config> parse_config(const std::string& text, config c) {
   if (!err && j.contains("http")) {
     reader hr{j["http"], "http"};
     if (hr.check_object(err, {"maxConnections", "maxConnectionsPerClient", "headerTimeoutMs", "bodyTimeoutMs",
-                              "idleTimeoutMs", "streamHeartbeatMs", "streamSlowReaderMs", "streamPollMs"})) {
+                              "idleTimeoutMs", "streamHeartbeatMs", "streamSlowReaderMs", "streamPollMs", "tls"})) {
       hr.number("maxConnections", c.http.max_connections, err, 1, 1'000'000);
       hr.number("maxConnectionsPerClient", c.http.max_connections_per_client, err, 1, 1'000'000);
       hr.number("headerTimeoutMs", c.http.header_timeout_ms, err, 100, 3.6e6);
@@ -252,6 +253,19 @@ result<config> parse_config(const std::string& text, config c) {
       hr.number("streamHeartbeatMs", c.http.stream_heartbeat_ms, err, 100, 3.6e6);
       hr.number("streamSlowReaderMs", c.http.stream_slow_reader_ms, err, 100, 3.6e6);
       hr.number("streamPollMs", c.http.stream_poll_ms, err, 10, 60'000);
+    }
+    if (!err && j["http"].contains("tls")) {
+      reader tr{j["http"]["tls"], "http.tls"};
+      if (tr.check_object(err, {"certFile", "keyFile", "clientCaFile", "requireClientCert"})) {
+        tr.string("certFile", c.http_tls.cert_file, err);
+        tr.string("keyFile", c.http_tls.key_file, err);
+        tr.string("clientCaFile", c.http_tls.client_ca_file, err);
+        tr.boolean("requireClientCert", c.http_tls.require_client_cert, err);
+      }
+      if (!err && c.http_tls.cert_file.empty() != c.http_tls.key_file.empty())
+        err = make_error(errc::invalid_argument, "certFile and keyFile go together", "http.tls");
+      if (!err && c.http_tls.require_client_cert && c.http_tls.client_ca_file.empty())
+        err = make_error(errc::invalid_argument, "requireClientCert needs clientCaFile", "http.tls");
     }
   }
   if (!err && j.contains("providerGate")) {

@@ -43,6 +43,7 @@ struct config {
   int provider_threads = 16;  ///< threads for blocking provider calls
   int http_threads = 2;
   http_limits http;
+  tls_settings http_tls;
   time_ms stuck_after_ms = 30 * 60 * 1000;
   /// SIGTERM: in-flight provider calls get this long to finish (a hard
   /// limit; calls still running are abandoned and settled on resume).

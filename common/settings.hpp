@@ -94,4 +94,15 @@ struct http_limits {
   time_ms stream_poll_ms = 100;
 };
 
+/// TLS on the HTTP listener (`http.tls`); off while cert_file is empty.
+/// With client_ca_file set, client certificates signed by that CA are
+/// verified and their subject handed to the handler (mTLS); with
+/// require_client_cert a connection without one is refused in the handshake.
+struct tls_settings {
+  std::string cert_file;       ///< PEM certificate chain of the listener
+  std::string key_file;        ///< PEM private key (never logged)
+  std::string client_ca_file;  ///< PEM CA bundle for client certificates; empty: none asked for
+  bool require_client_cert = false;
+};
+
 }  // namespace provisiond

@@ -28,6 +28,10 @@ struct http_request {
   std::map<std::string, std::string> query;    ///< decoded query parameters
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;
+  /// The subject (RFC 2253, e.g. "CN=order-saga,O=platform") of the client
+  /// certificate the TLS handshake verified against http.tls.clientCaFile;
+  /// empty without TLS or without a verified certificate.
+  std::string peer_subject;
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? std::string{} : it->second;
