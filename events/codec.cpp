@@ -80,6 +80,8 @@ PROVISIOND_EVENT(webhook_saved, "webhook_saved", 1)
 PROVISIOND_EVENT(webhook_deleted, "webhook_deleted", 1)
 PROVISIOND_EVENT(webhook_deactivated, "webhook_deactivated", 1)
 PROVISIOND_EVENT(webhook_delivery_settled, "webhook_delivery_settled", 1)
+PROVISIOND_EVENT(api_key_issued, "api_key_issued", 1)
+PROVISIOND_EVENT(api_key_revoked, "api_key_revoked", 1)
 #undef PROVISIOND_EVENT
 
 // Payloads: the event's own fields around the one mapping of each value
@@ -147,6 +149,12 @@ json payload_json(const cluster_saved& e) { return json{{"cluster", to_json(e.cl
 json payload_json(const cluster_deleted& e) { return json{{"clusterId", e.cluster_id}}; }
 json payload_json(const webhook_saved& e) { return json{{"endpoint", to_json(e.endpoint)}}; }
 json payload_json(const webhook_deleted& e) { return json{{"webhookId", e.webhook_id}}; }
+json payload_json(const api_key_issued& e) {
+  return json{{"keyId", e.key_id},         {"name", e.name},           {"role", e.role},
+              {"tenantId", e.tenant_id},   {"readOnly", e.read_only},  {"secretSha256", e.secret_sha256},
+              {"createdAt", e.created_at}, {"createdBy", e.created_by}};
+}
+json payload_json(const api_key_revoked& e) { return json{{"keyId", e.key_id}, {"at", e.at}, {"by", e.by}}; }
 json payload_json(const webhook_delivery_settled& e) {
   json attempts = json::array();
   for (auto& a : e.attempts) attempts.push_back(to_json(a));
@@ -268,6 +276,21 @@ void payload_from(const json& j, cluster_saved& e, std::uint32_t) { e.cluster = 
 void payload_from(const json& j, cluster_deleted& e, std::uint32_t) { e.cluster_id = j.at("clusterId").get<std::string>(); }
 void payload_from(const json& j, webhook_saved& e, std::uint32_t) { e.endpoint = from_json<webhook_endpoint>(j.at("endpoint")); }
 void payload_from(const json& j, webhook_deleted& e, std::uint32_t) { e.webhook_id = j.at("webhookId").get<std::string>(); }
+void payload_from(const json& j, api_key_issued& e, std::uint32_t) {
+  e.key_id = j.at("keyId").get<std::string>();
+  e.name = j.at("name").get<std::string>();
+  e.role = j.at("role").get<std::string>();
+  e.tenant_id = j.at("tenantId").get<std::string>();
+  e.read_only = j.at("readOnly").get<bool>();
+  e.secret_sha256 = j.at("secretSha256").get<std::string>();
+  e.created_at = j.at("createdAt").get<time_ms>();
+  e.created_by = j.at("createdBy").get<std::string>();
+}
+void payload_from(const json& j, api_key_revoked& e, std::uint32_t) {
+  e.key_id = j.at("keyId").get<std::string>();
+  e.at = j.at("at").get<time_ms>();
+  e.by = j.at("by").get<std::string>();
+}
 void payload_from(const json& j, webhook_delivery_settled& e, std::uint32_t) {
   e.delivery_id = j.at("deliveryId").get<std::string>();
   e.webhook_id = j.at("webhookId").get<std::string>();

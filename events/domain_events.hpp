@@ -390,6 +390,28 @@ struct webhook_delivery_settled {
   friend bool operator==(const webhook_delivery_settled&, const webhook_delivery_settled&) = default;
 };
 
+/// Admin stream `api-keys`: an API key was issued. Only the SHA-256 of its
+/// secret is kept (the secret is 256 random bits, shown once to whoever
+/// created it); `role` is an auth role name, `tenant_id` set for tenant roles.
+struct api_key_issued {
+  std::string key_id;
+  std::string name;
+  std::string role;
+  std::string tenant_id;
+  bool read_only = false;
+  std::string secret_sha256;  ///< hex
+  time_ms created_at = 0;
+  std::string created_by;  ///< the issuer's audit subject ("key:<id>", "jwt:...")
+  friend bool operator==(const api_key_issued&, const api_key_issued&) = default;
+};
+
+struct api_key_revoked {
+  std::string key_id;
+  time_ms at = 0;
+  std::string by;
+  friend bool operator==(const api_key_revoked&, const api_key_revoked&) = default;
+};
+
 using event = std::variant<request_submitted, cluster_placed, step_started, resource_allocated,
                            step_completed, step_failed, request_completed, request_failed,
                            rollback_started, step_compensated, compensation_failed, rolled_back,
@@ -399,7 +421,8 @@ using event = std::variant<request_submitted, cluster_placed, step_started, reso
                            service_reactivated, action_failed, deprovisioned, retry_requested,
                            capacity_released, manual_input_requested, manual_input_provided,
                            late_result_received, cluster_saved, cluster_deleted, webhook_saved,
-                           webhook_deleted, webhook_deactivated, webhook_delivery_settled>;
+                           webhook_deleted, webhook_deactivated, webhook_delivery_settled, api_key_issued,
+                           api_key_revoked>;
 
 /// Wire name of the event's type ("request_submitted", ...).
 const char* type_name(const event& e) noexcept;

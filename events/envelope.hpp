@@ -34,8 +34,10 @@ inline constexpr const char* clusters_stream = "clusters";
 inline constexpr const char* quotas_stream = "tenant-quotas";
 inline constexpr const char* rules_stream = "approval-rules";
 inline constexpr const char* webhooks_stream = "webhooks";
+inline constexpr const char* api_keys_stream = "api-keys";
 inline bool is_admin_stream(const std::string& stream) {
-  return stream == clusters_stream || stream == quotas_stream || stream == rules_stream || stream == webhooks_stream;
+  return stream == clusters_stream || stream == quotas_stream || stream == rules_stream || stream == webhooks_stream ||
+         stream == api_keys_stream;
 }
 
 /// "webhook-deliveries-<tenant>": a tenant's settled webhook deliveries.

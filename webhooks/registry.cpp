@@ -37,7 +37,8 @@ std::vector<std::string> request_event_names(std::index_sequence<I...>) {
                       !std::is_same_v<T, ev::approval_rule_deleted> && !std::is_same_v<T, ev::cluster_saved> &&
                       !std::is_same_v<T, ev::cluster_deleted> && !std::is_same_v<T, ev::webhook_saved> &&
                       !std::is_same_v<T, ev::webhook_deleted> && !std::is_same_v<T, ev::webhook_deactivated> &&
-                      !std::is_same_v<T, ev::webhook_delivery_settled>)
+                      !std::is_same_v<T, ev::webhook_delivery_settled> && !std::is_same_v<T, ev::api_key_issued> &&
+                      !std::is_same_v<T, ev::api_key_revoked>)
           out.emplace_back(ev::type_name(ev::event{T{}}));
       }(),
       ...);
