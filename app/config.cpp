@@ -133,6 +133,84 @@ result<std::pair<std::string, std::uint16_t>> parse_host_port(const std::string&
   return std::pair{s.substr(0, colon), static_cast<std::uint16_t>(port)};
 }
 
+static void parse_auth(const json& j, auth::settings& a, std::optional<error>& err) {
+  reader r{j, "auth"};
+  if (!r.check_object(err, {"adminKeyFile", "bootstrapAdminKey", "publicMetrics", "jwt", "clientCertificates"})) return;
+  r.string("adminKeyFile", a.admin_key_file, err);
+  r.boolean("bootstrapAdminKey", a.bootstrap_admin_key, err);
+  r.boolean("publicMetrics", a.public_metrics, err);
+  if (!err && j.contains("jwt")) {
+    reader jr{j["jwt"], "auth.jwt"};
+    auth::jwt_settings s;
+    if (!jr.check_object(err, {"issuer", "audience", "jwksFile", "jwksUrl", "jwksCaFile", "clockSkewSeconds",
+                               "jwksRefreshSeconds", "tenantClaim", "rolesClaim", "roleMap"}))
+      return;
+    jr.string("issuer", s.issuer, err);
+    jr.string("audience", s.audience, err);
+    jr.string("jwksFile", s.jwks_file, err);
+    jr.string("jwksUrl", s.jwks_url, err);
+    jr.string("jwksCaFile", s.jwks_ca_file, err);
+    jr.number("clockSkewSeconds", s.clock_skew_s, err, 0, 300);
+    jr.number("jwksRefreshSeconds", s.jwks_refresh_s, err, 10, 86400);
+    jr.string("tenantClaim", s.tenant_claim, err);
+    jr.string("rolesClaim", s.roles_claim, err);
+    if (err) return;
+    if (s.issuer.empty()) err = make_error(errc::invalid_argument, "required", "auth.jwt.issuer");
+    else if (s.audience.empty()) err = make_error(errc::invalid_argument, "required", "auth.jwt.audience");
+    else if (s.jwks_file.empty() == s.jwks_url.empty())
+      err = make_error(errc::invalid_argument, "expected exactly one of jwksFile and jwksUrl", "auth.jwt");
+    else if (!s.jwks_url.empty() && !s.jwks_url.starts_with("https://") && !s.jwks_url.starts_with("http://127.") &&
+             !s.jwks_url.starts_with("http://localhost"))
+      err = make_error(errc::invalid_argument, "expected an https URL (http only on loopback)", "auth.jwt.jwksUrl");
+    if (err) return;
+    if (j["jwt"].contains("roleMap")) {
+      const auto& m = j["jwt"]["roleMap"];
+      if (!m.is_object()) {
+        err = make_error(errc::invalid_argument, "expected an object of claim value -> role", "auth.jwt.roleMap");
+        return;
+      }
+      for (auto& [k, v] : m.items()) {
+        if (!v.is_string() || !auth::parse_role(v.get<std::string>())) {
+          err = make_error(errc::invalid_argument, "expected one of tenant, tenant-readonly, saga, admin",
+                           "auth.jwt.roleMap." + k);
+          return;
+        }
+        s.role_map[k] = v.get<std::string>();
+      }
+    }
+    a.jwt = std::move(s);
+  }
+  if (!err && j.contains("clientCertificates")) {
+    const auto& m = j["clientCertificates"];
+    if (!m.is_object()) {
+      err = make_error(errc::invalid_argument, "expected an object of certificate subject -> {role, tenantId}",
+                       "auth.clientCertificates");
+      return;
+    }
+    for (auto& [subject, v] : m.items()) {
+      std::string field = "auth.clientCertificates." + subject;
+      reader cr{v, field};
+      std::string role_name, tenant;
+      if (!cr.check_object(err, {"role", "tenantId"})) return;
+      cr.string("role", role_name, err);
+      cr.string("tenantId", tenant, err);
+      if (err) return;
+      auto role = auth::parse_role(role_name);
+      if (!role) {
+        err = make_error(errc::invalid_argument, "expected one of tenant, tenant-readonly, saga, admin", field + ".role");
+        return;
+      }
+      bool tenant_role = *role == auth::role::tenant || *role == auth::role::tenant_readonly;
+      if (tenant_role != !tenant.empty()) {
+        err = make_error(errc::invalid_argument, "tenantId goes with the tenant roles, and only with them",
+                         field + ".tenantId");
+        return;
+      }
+      a.client_certificates[subject] = auth::certificate_identity{*role, tenant};
+    }
+  }
+}
+
 result<config> parse_config(const std::string& text, config c) {
   auto parsed = parse_json(text, "configuration");
   if (!parsed) return parsed.error();
@@ -154,6 +232,13 @@ result<config> parse_config(const std::string& text, config c) {
     }
   }
   if (!err && j.contains("webhooks")) parse_webhooks(j["webhooks"], c.webhooks, err);
+  if (!err && j.contains("audit")) {
+    reader ar{j["audit"], "audit"};
+    if (ar.check_object(err, {"checkpointEvery", "checkpointKeyFile"})) {
+      ar.number("checkpointEvery", c.audit.checkpoint_every, err, 0, 1e9);
+      ar.string("checkpointKeyFile", c.audit.checkpoint_key_file, err);
+    }
+  }
   r.string("dataDir", c.data_dir, err);
   r.string("instanceId", c.instance_id, err);
   if (!err && j.contains("instanceId") && !is_valid_id(c.instance_id))
@@ -241,6 +326,7 @@ result<config> parse_config(const std::string& text, config c) {
       }
     }
   }
+  if (!err && j.contains("auth")) parse_auth(j["auth"], c.auth, err);
   if (!err && j.contains("http")) {
     reader hr{j["http"], "http"};
     if (hr.check_object(err, {"maxConnections", "maxConnectionsPerClient", "headerTimeoutMs", "bodyTimeoutMs",

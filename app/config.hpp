@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "common/result.hpp"
 
+#include "auth/settings.hpp"
 #include "common/cluster.hpp"
 #include "common/log.hpp"
 #include "common/settings.hpp"
@@ -44,6 +45,7 @@ struct config {
   int http_threads = 2;
   http_limits http;
   tls_settings http_tls;
+  auth::settings auth;  ///< who may call (auth/)
   time_ms stuck_after_ms = 30 * 60 * 1000;
   /// SIGTERM: in-flight provider calls get this long to finish (a hard
   /// limit; calls still running are abandoned and settled on resume).
@@ -74,6 +76,11 @@ struct config {
   /// `log.format` / --log-format: text (the lines as they always were) or
   /// json (one object per line, for a log shipper).
   log::format log_format = log::format::text;
+  /// `audit`: signed checkpoints of the journal (events/README.md, "Hash chain").
+  struct audit_settings {
+    std::uint64_t checkpoint_every = 1000;  ///< `checkpointEvery`: events between checkpoints; 0: only at shutdown
+    std::string checkpoint_key_file;        ///< `checkpointKeyFile`; empty: "<dataDir>/audit.key" (created 0600)
+  } audit;
   /// `provisiond kafka-dev`: partitions of each topic it creates.
   int dev_partitions = 4;
 };

@@ -18,6 +18,7 @@
 #include "actors/read_side.hpp"
 #include "common/log.hpp"
 #include "common/secret_box.hpp"
+#include "app/audit_command.hpp"
 #include "app/config.hpp"
 #include "app/scale_out.hpp"
 #include "app/signals.hpp"
@@ -37,6 +38,8 @@
 #include "providers/manual/manual_provider.hpp"
 #include "providers/openstack/openstack_provider.hpp"
 #include "providers/vmware/vmware_provider.hpp"
+#include "auth/authenticator.hpp"
+#include "providers/http/http_client.hpp"
 #include "providers/proxmox/proxmox_provider.hpp"
 #include "providers/simulation/remote_simulation_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
@@ -52,6 +55,9 @@ const char* usage =
     "                  [--log-format text|json]\n"
     "       provisiond history REQUEST_ID [--at SEQ] [--data-dir DIR]\n"
     "                                       print a request's events and its state after them (audit)\n"
+    "       provisiond audit verify [--request ID] [--data-dir DIR] [--config FILE]\n"
+    "                                       check the journal's hash chains (every one, or one request's)\n"
+    "                                       and signed checkpoints; names the first broken link, exit 1\n"
     "       provisiond kafka-dev [--config FILE] [--partitions N]\n"
     "                                       run only the embedded Kafka (mock cluster; N partitions per topic, 4)\n"
     "       provisiond sim-cloud [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
@@ -87,10 +93,14 @@ result<options> parse_args(int argc, char** argv) {
       if (argc < 3) return make_error(errc::invalid_argument, "expected a request id", "history");
       o.request_id = argv[2];
       i = 3;
+    } else if (o.command == "audit") {
+      if (argc < 3 || std::string(argv[2]) != "verify")
+        return make_error(errc::invalid_argument, "expected `audit verify`", "audit");
+      i = 3;
     } else if (o.command == "kafka-dev" || o.command == "sim-cloud") {
       i = 2;
     } else {
-      return make_error(errc::invalid_argument, "unknown command; expected history, kafka-dev or sim-cloud",
+      return make_error(errc::invalid_argument, "unknown command; expected history, audit, kafka-dev or sim-cloud",
                         o.command);
     }
   }
@@ -113,6 +123,7 @@ result<options> parse_args(int argc, char** argv) {
     else if (name == "--durability") okv = value(durability_flag);
     else if (name == "--log-format") okv = value(log_format);
     else if (name == "--at" && o.command == "history") okv = value(at);
+    else if (name == "--request" && o.command == "audit") okv = value(o.request_id);
     else if (name == "--partitions" && o.command == "kafka-dev") okv = value(partitions);
     else if (name == "--help" || name == "-h") return make_error(errc::unsupported, usage);
     else return make_error(errc::invalid_argument, std::string("unknown flag\n") + usage, a);
@@ -225,6 +236,7 @@ int main(int argc, char** argv) {
   // Once, before any other thread starts: every module logs through this.
   log::configure({o.cfg.log_format, o.command == "sim-cloud" ? "provisiond sim-cloud" : "provisiond"});
   if (o.command == "history") return history(o);
+  if (o.command == "audit") return app::audit_verify(o.cfg, o.request_id);
   if (o.command == "kafka-dev") return kafka_dev(o);
   if (o.command == "sim-cloud")
     return run_sim_cloud(o.cfg.listen_host, o.cfg.listen_port, o.cfg.data_dir, o.cfg.simulation);
@@ -236,7 +248,11 @@ int main(int argc, char** argv) {
   auto clk = make_system_clock();
   auto store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
   if (!store) return fail(store.error());
-  auto journal = events::rocksdb_adapter::make_journal(*store);
+  // The journal signs checkpoints with this key (created 0600 on first start).
+  auto checkpoint_key = events::load_checkpoint_key(app::checkpoint_key_path(cfg), true, "audit.checkpointKeyFile");
+  if (!checkpoint_key) return fail(checkpoint_key.error());
+  const events::rocksdb_adapter::journal_options journal_options{cfg.audit.checkpoint_every, *checkpoint_key};
+  auto journal = events::rocksdb_adapter::make_journal(*store, journal_options);
   if (!cfg.redis_url.empty()) {
     // Scaled out, events still in the outbox at start were never on Kafka:
     // this instance stopped without publishing them (kill -9, Kafka down).
@@ -257,7 +273,7 @@ int main(int argc, char** argv) {
                 ", restoring from the changelog");
       store = events::rocksdb_adapter::store::open(cfg.data_dir + "/journal", cfg.journal_durability);
       if (!store) return fail(store.error());
-      journal = events::rocksdb_adapter::make_journal(*store);
+      journal = events::rocksdb_adapter::make_journal(*store, journal_options);
     }
   }
   auto summaries = std::make_unique<projections::request_summary_projection>(
@@ -323,6 +339,32 @@ int main(int argc, char** argv) {
   auto hooks = std::make_shared<webhooks::registry>(journal, secrets, clk);
   if (scale) hooks->share(scale->admin_token());
   if (auto st = hooks->load(); !st) return fail(st.error());
+  // Who may call: API keys (admin stream), the bootstrap admin key, OIDC tokens, client certificates.
+  auto api_keys = std::make_shared<auth::api_key_store>(journal, clk);
+  if (scale) api_keys->share(scale->admin_token());
+  if (auto st = api_keys->load(); !st) return fail(st.error());
+  std::string new_admin_key;
+  auto authn = auth::authenticator::make(
+      cfg.auth, cfg.data_dir, api_keys, clk,
+      [ca = cfg.auth.jwt ? cfg.auth.jwt->jwks_ca_file : std::string{}](const std::string& url) -> result<std::string> {
+        providers::http::client_options o;
+        o.ca_file = ca;
+        o.total_timeout = std::chrono::milliseconds(10'000);
+        o.max_response_bytes = 1 << 20;
+        providers::http::client http{o};
+        auto r = http.send(providers::http::request{"GET", url, {{"Accept", "application/json"}}, {}});
+        if (!r) return r.error();
+        if (r->status != 200)
+          return make_error(errc::unavailable, "the JWKS URL answered " + std::to_string(r->status), "auth.jwt.jwksUrl");
+        return r->body;
+      },
+      &new_admin_key);
+  if (!authn) return fail(authn.error());
+  if (!new_admin_key.empty())  // the one time it is shown; the file keeps it (0600)
+    std::printf("provisiond: created the admin API key, shown only now:\n  %s\n", new_admin_key.c_str());
+  if (cfg.auth.bootstrap_admin_key)
+    std::printf("provisiond: the admin API key is in %s\n", (*authn)->config().admin_key_file.c_str());
+  std::fflush(stdout);
   webhooks::delivery_options wo;
   wo.retry_delays_ms = cfg.webhooks.retry_delays_ms;
   wo.deactivate_after = cfg.webhooks.deactivate_after;
@@ -356,10 +398,11 @@ int main(int argc, char** argv) {
   deliveries->start();
 
   if (scale)  // another instance's admin writes, as the replica restores them
-    scale->on_admin_change([governance, clusters, hooks] {
+    scale->on_admin_change([governance, clusters, hooks, api_keys] {
       (void)governance->refresh();
       (void)clusters->refresh();
       (void)hooks->refresh();
+      (void)api_keys->refresh();
     });
   registry->add(providers::openstack::make_openstack_provider(
       [clusters](const std::string& id) { return clusters->connection(id); }, secrets, clk));
@@ -426,6 +469,7 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> ready{false};
   gateway::api_backend backend;
+  backend.auth = authn->get();
   backend.engine = engine.get();
   backend.governance = governance.get();
   backend.clusters = clusters.get();
@@ -497,7 +541,7 @@ int main(int argc, char** argv) {
   if (scale) backend.forward = scale->forwarder();
   auto server = gateway::http_server::start(cfg.listen_host, cfg.listen_port, cfg.http_threads,
                                             [&backend](const gateway::http_request& r) { return gateway::handle(backend, r); },
-                                            cfg.http);
+                                            cfg.http, cfg.http_tls);
   if (!server) return fail(server.error());
 
   auto unfinished = summaries->unfinished();
@@ -512,7 +556,8 @@ int main(int argc, char** argv) {
   }
   ready = true;
   auto address = cfg.listen_host + ":" + std::to_string((*server)->port());
-  log::status_line("provisiond listening on http://" + address + " (data in " + cfg.data_dir + ", journal " +
+  log::status_line("provisiond listening on " + std::string(cfg.http_tls.cert_file.empty() ? "http" : "https") + "://" +
+                       address + " (data in " + cfg.data_dir + ", journal " +
                        (cfg.journal_durability == durability::durable ? "durable" : "fast") + ", " +
                        std::to_string(unfinished->size()) + " unfinished requests resumed)",
                    log::fields{}.with("listen", address).with("resumed", static_cast<std::int64_t>(unfinished->size())));

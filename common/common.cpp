@@ -27,6 +27,8 @@ const char* to_string(errc code) noexcept {
     case errc::unsupported: return "unsupported";
     case errc::fenced: return "fenced";
     case errc::internal: return "internal";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::forbidden: return "forbidden";
   }
   return "internal";
 }

@@ -1,5 +1,7 @@
 #include "common/json.hpp"
 
+#include <cstdint>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -21,6 +23,10 @@ std::string printable(const std::string& key) {
   std::string out;
   for (unsigned char c : key) out += (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : static_cast<char>(c);
   return out;
+}
+
+std::string bytes(std::size_t n) {
+  return n % 1024 == 0 ? std::to_string(n / 1024) + " KiB" : std::to_string(n) + " bytes";
 }
 
 bool has_control_char(const std::string& s) {
@@ -45,6 +51,7 @@ class guarded_sax {
   bool number_float(json::number_float_t v, const json::string_t& s) { return value() && dom_.number_float(v, s); }
   bool string(json::string_t& v) {
     if (!value()) return false;
+    if (v.size() > limits_.max_string_bytes) return fail("a string over " + bytes(limits_.max_string_bytes));
     if (!limits_.allow_control_chars && has_control_char(v))
       return fail("a control character in a string (only TAB, LF and CR are allowed)");
     return dom_.string(v);
@@ -63,15 +70,39 @@ class guarded_sax {
   bool key(json::string_t& k) {
     auto& f = frames_.back();
     f.key = k;
+    in_value_ = true;
+    if (k.size() > limits_.max_string_bytes) return fail("a key over " + bytes(limits_.max_string_bytes));
+    if (f.keys.size() >= limits_.max_items)
+      return fail("an object with more than " + std::to_string(limits_.max_items) + " members");
     if (!limits_.allow_control_chars && has_control_char(k)) return fail("a control character in a key");
     if (!limits_.allow_duplicate_keys && !f.keys.insert(k).second)
       return fail("duplicate key \"" + printable(k) + "\"; each key may appear once");
     return dom_.key(k);
   }
-  template <class Exception>
-  bool parse_error(std::size_t position, const std::string&, const Exception&) {
+  // The lexer's own refusals that concern one string or number get its
+  // path; other syntax errors stay "<what> is not valid JSON" at "$".
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
     syntax_error_at_ = position;
-    return false;
+    std::string_view what = e.what();
+    if (e.id == 406) {
+      value();  // numbers are values; the failed one takes its array index
+      return fail("a number out of range (beyond what a double holds)");
+    }
+    std::string why;
+    if (what.find("ill-formed UTF-8") != std::string_view::npos || what.find("surrogate") != std::string_view::npos)
+      why = "ill-formed UTF-8 in a ";
+    else if (what.find("control character") != std::string_view::npos)
+      why = "an unescaped control character in a ";
+    else
+      return false;
+    if (frames_.empty() || frames_.back().array || in_value_) {
+      value();
+      return fail(why + "string");
+    }
+    // Between an object's members the lexer was reading a key: name the object.
+    frames_.back().key.clear();
+    frames_.back().keys.clear();
+    return fail(why + "key");
   }
 
   const std::string& failure() const { return failure_; }
@@ -90,11 +121,14 @@ class guarded_sax {
  private:
   // Every value (scalar or container) takes the next index of its array.
   bool value() {
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().next_index;
+    in_value_ = false;
+    if (frames_.empty() || !frames_.back().array) return true;
+    if (frames_.back().next_index++ >= limits_.max_items)
+      return fail("an array with more than " + std::to_string(limits_.max_items) + " elements");
     return true;
   }
   bool open(bool array) {
-    value();
+    if (!value()) return false;
     if (frames_.size() >= limits_.max_depth)
       return fail("nested deeper than " + std::to_string(limits_.max_depth) + " levels");
     frames_.push_back(frame{array, 0, {}, {}});
@@ -110,6 +144,7 @@ class guarded_sax {
   std::vector<frame> frames_;
   std::string failure_;
   std::size_t syntax_error_at_ = 0;
+  bool in_value_ = false;  // a key was read; its value comes next
 };
 
 }  // namespace
@@ -129,7 +164,7 @@ result<json> parse_json(std::string_view text, const char* what, const json_limi
 }
 
 json parse_json_lenient(std::string_view text) {
-  static const json_limits lenient{64, true, true};
+  static const json_limits lenient{64, true, true, SIZE_MAX, SIZE_MAX};
   auto parsed = parse_json(text, "reply", lenient);
   return parsed ? std::move(*parsed) : json(json::value_t::discarded);
 }

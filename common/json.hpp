@@ -16,24 +16,31 @@
 
 namespace provisiond {
 
-/// Limits of one parse. The defaults suit every input provisiond reads.
+/// Limits of one parse. The defaults suit every input provisiond reads
+/// (the largest string it keeps is a PEM bundle of a few KiB; a parser's own
+/// field limits are tighter still).
 struct json_limits {
   std::size_t max_depth = 64;  ///< arrays and objects nested at most this deep
   bool allow_duplicate_keys = false;
   /// Strings may hold TAB, LF and CR (a PEM key, a comment) but no other
   /// C0 control character and no DEL.
   bool allow_control_chars = false;
+  std::size_t max_string_bytes = 64 * 1024;  ///< a string or a key, in UTF-8 bytes
+  std::size_t max_items = 10'000;            ///< elements of one array, members of one object
 };
 
 /// Parses `text`. Errors are invalid_argument with the field path where the
 /// parse stopped ("$" for the document itself): "<what> is not valid JSON",
-/// a nesting over the limit, a duplicate key, a control character. Messages
+/// a nesting over the limit, a duplicate key, a control character, a string
+/// or an array/object over its size limit, ill-formed UTF-8 in a string, a
+/// number beyond what a double holds (1e999). The path names the value
+/// (`metadata.plan`, `dependsOn[3]`) or, for a bad key, its object. Messages
 /// never quote the input's bytes. Never throws.
 result<nlohmann::json> parse_json(std::string_view text, const char* what = "body", const json_limits& limits = {});
 
 /// For replies of other systems (clouds) and provisiond's own stored
-/// records: the same depth limit, duplicate keys and control characters
-/// tolerated; a discarded value (is_discarded()) when unreadable. Never throws.
+/// records: the same depth limit; duplicate keys, control characters and
+/// strings and arrays of any size tolerated; a discarded value (is_discarded()) when unreadable. Never throws.
 nlohmann::json parse_json_lenient(std::string_view text);
 
 /// Serialises without throwing: bytes that are not UTF-8 (which no parsed

@@ -155,6 +155,12 @@ std::string render(format fmt, std::string_view prefix, level l, std::string_vie
 
 void write(level l, std::string_view message, const fields& f) noexcept { emit(false, true, l, message, f); }
 void status(std::string_view message, const fields& f) noexcept { emit(true, true, level::info, message, f); }
+void audit(level l, std::string_view message, const fields& f) noexcept {
+  try {
+    write_all(current().err_fd, json_line(l, message, f, now_ms()) + '\n');
+  } catch (...) {
+  }
+}
 void status_line(std::string_view line, const fields& f) noexcept { emit(true, false, level::info, line, f); }
 
 }  // namespace provisiond::log

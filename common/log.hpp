@@ -90,6 +90,11 @@ void status(std::string_view message, const fields& f = {}) noexcept;
 /// find the port in it, in text and in the json message alike).
 void status_line(std::string_view line, const fields& f = {}) noexcept;
 
+/// An access-audit line (a denied call, an admin change) on stderr: always
+/// one JSON object, whatever the format, so a SIEM can take every such line
+/// as it is; level warn for a denial, info otherwise. Never a secret in it.
+void audit(level l, std::string_view message, const fields& f) noexcept;
+
 /// One line as it would be written, without its newline (for tests).
 std::string render(format fmt, std::string_view prefix, level l, std::string_view message, const fields& f,
                    std::int64_t unix_ms);

@@ -20,6 +20,8 @@ enum class errc {
   unsupported,       ///< a capability not built yet
   fenced,            ///< a newer owner holds this (higher fencing token); stop writing (503)
   internal,          ///< a bug or corrupted storage
+  unauthenticated,   ///< no or bad credentials (401)
+  forbidden,         ///< credentials that do not allow this (403)
 };
 
 /// Wire name of an error code ("invalid_argument", ...).

@@ -1,6 +1,7 @@
 #include "events/codec.hpp"
 #include "common/json.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,11 @@ std::string request_of_stream(const std::string& stream) {
   static constexpr std::string_view prefix = "request-";
   if (stream.compare(0, prefix.size(), prefix) != 0) return {};
   return stream.substr(prefix.size());
+}
+
+std::string event_id_of(const std::string& stream, std::uint64_t sequence) {
+  auto rid = request_of_stream(stream);
+  return (rid.empty() ? stream : rid) + ":" + std::to_string(sequence);
 }
 
 namespace {
@@ -305,6 +311,20 @@ void payload_from(const json& j, webhook_deactivated& e, std::uint32_t) {
   e.at = j.value("at", time_ms{0});
 }
 
+// Every number the encoder writes is an integer. A float beyond int's range
+// (a corrupt or forged record: an integer literal too long for 64 bits is
+// read as one) would make the readers' get<int>() undefined behaviour.
+bool has_oversized_float(const json& j) {
+  if (j.is_number_float()) {
+    const double v = j.get<double>();
+    return !(v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max());
+  }
+  if (j.is_structured())
+    for (const auto& x : j)
+      if (has_oversized_float(x)) return true;
+  return false;
+}
+
 template <class T>
 result<event> decode_as(std::uint32_t version, std::string_view payload) {
   if (version == 0 || version > traits<T>::version)
@@ -313,6 +333,8 @@ result<event> decode_as(std::uint32_t version, std::string_view payload) {
   // Our own bytes: the depth limit still holds, the stricter checks are not needed.
   const json j = parse_json_lenient(payload);
   if (!j.is_object()) return make_error(errc::internal, std::string("corrupt payload of ") + traits<T>::name);
+  if (has_oversized_float(j))
+    return make_error(errc::internal, std::string("corrupt payload of ") + traits<T>::name + ": a number out of range");
   try {
     T e;
     payload_from(j, e, version);  // upcasting of older versions happens here

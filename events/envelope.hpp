@@ -21,7 +21,14 @@ struct envelope {
   time_ms time = 0;
   std::uint64_t fencing_token = 0;  ///< lock generation of the writer (0 = none)
   std::string payload;
+  /// The hash chain (events/chain.hpp), 32 raw bytes each; both empty for an
+  /// event written before the journal hashed its events.
+  std::string previous_hash;
+  std::string hash;
 };
+
+/// "<request-id>:<seq>" for a request stream, "<stream>:<seq>" otherwise.
+std::string event_id_of(const std::string& stream, std::uint64_t sequence);
 
 /// "request-<id>".
 std::string stream_for_request(const std::string& request_id);

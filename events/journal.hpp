@@ -45,6 +45,8 @@ struct append_result {
   std::uint64_t last_sequence = 0;
   std::uint64_t first_position = 0;  ///< 0 if nothing was written
   std::uint64_t last_position = 0;
+  /// The chain hash of the last event written (32 raw bytes; events/chain.hpp).
+  std::string last_hash;
   /// Set when the dedupe key was already recorded: nothing was written and
   /// this is the value recorded with it.
   std::optional<std::string> duplicate_of;

@@ -23,10 +23,17 @@ class delivery_service;
 class address_guard;
 }  // namespace provisiond::webhooks
 
+namespace provisiond::auth {
+class authenticator;
+}  // namespace provisiond::auth
+
 namespace provisiond::gateway {
 
 /// What the API needs, wired by app/.
 struct api_backend {
+  /// Who is calling (auth/authenticator.hpp). Null only in-process (tests,
+  /// tools): every call then acts as an admin. app/ always wires it.
+  auth::authenticator* auth = nullptr;
   actors::engine* engine = nullptr;
   actors::governance* governance = nullptr;  ///< quotas and approval rules
   actors::cluster_directory* clusters = nullptr;
@@ -65,7 +72,11 @@ struct api_backend {
   std::function<bool()> await_published;
 };
 
-/// Handles one request through the route table. Thread-safe; never throws
+/// The tenant of a request ("" if unknown): the read model, else its first stored event.
+std::string request_tenant(const api_backend& b, const std::string& id);
+
+/// Authenticates `req` (api_backend::auth), then routes it through the
+/// table, which authorizes it (gateway/routes.hpp). Thread-safe; never throws
 /// (an exception from a handler is a 500 internal).
 http_response handle(const api_backend& backend, const http_request& req);
 

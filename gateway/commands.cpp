@@ -16,7 +16,10 @@ namespace ev = provisiond::events;
 
 namespace {
 
+// An object key may be the empty string; it is named "" (quoted), so a
+// field is never blank.
 error bad(std::string field, std::string message) {
+  if (field.empty()) field = "\"\"";
   return make_error(errc::invalid_argument, std::move(message), std::move(field));
 }
 

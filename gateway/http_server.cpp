@@ -10,26 +10,45 @@
 //   next request (a 1-byte-or-more read_some), then has header_timeout_ms for
 //   the rest of that header;
 // - a body has body_timeout_ms once its header is in; a response has
-//   body_timeout_ms to be written.
+//   body_timeout_ms to be written;
+// - with TLS, the handshake has header_timeout_ms from accept (then the first
+//   header has its own header_timeout_ms).
 // On a timeout the stream closes the socket and the session ends.
+//
+// TLS: one session template serves both streams (beast::tcp_stream and
+// beast::ssl_stream over it), so limits, timeouts, pipelining and the live
+// stream are the same code. The first bytes of a TLS connection are read
+// before the handshake: a plain HTTP request on the TLS port is answered
+// with a plain 400 instead of a handshake error the client cannot read.
+#include <sys/resource.h>
+
 #include <utility>
 
 #include "gateway/http_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "common/metrics.hpp"
 #include "gateway/http_target.hpp"
@@ -41,10 +60,15 @@ namespace {
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using std::chrono::milliseconds;
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
-constexpr std::size_t header_limit = 64 * 1024;
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
 constexpr auto linger_time = std::chrono::seconds(1);
 constexpr auto accept_backoff = milliseconds(50);
 constexpr int stream_send_buffer = 64 * 1024;
@@ -71,8 +95,19 @@ std::string json_string(std::string_view s) {
   return out + '"';
 }
 
-std::string error_body(const error& e) {
-  std::string code = e.code == errc::too_large ? "payload_too_large" : to_string(e.code);
+// The error code of a refusal: the status's own name where the error code
+// would say less (413, 414, 431).
+std::string error_code_for(int status, const error& e) {
+  switch (status) {
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 431: return "request_header_fields_too_large";
+    default: return e.code == errc::too_large ? "payload_too_large" : to_string(e.code);
+  }
+}
+
+std::string error_body(const error& e, int status = 0) {
+  std::string code = error_code_for(status, e);
   std::string out = R"({"error":{"code":)" + json_string(code);
   if (!e.field.empty()) out += R"(,"field":)" + json_string(e.field);
   return out + R"(,"message":)" + json_string(e.message) + "}}";
@@ -104,6 +139,12 @@ void linger_close(beast::tcp_stream& stream, std::shared_ptr<void> owner) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.expires_after(linger_time);
   drain(stream, std::make_shared<std::array<char, 4096>>(), std::move(owner));
+}
+
+// TLS: close_notify first (a second at most for the client's), then the same.
+void linger_close(tls_stream& stream, std::shared_ptr<void> owner) {
+  beast::get_lowest_layer(stream).expires_after(linger_time);
+  stream.async_shutdown([&stream, owner](beast::error_code) { linger_close(beast::get_lowest_layer(stream), owner); });
 }
 
 // A connection limit: its name in the config file and as a metric label.
@@ -168,8 +209,9 @@ class admission {
   asio::ip::address client_;
 };
 
-http_request to_request(parsed_target target, http::request<http::string_body>&& r) {
+http_request to_request(parsed_target target, http::request<http::string_body>&& r, const std::string& peer_subject) {
   http_request out;
+  out.peer_subject = peer_subject;
   out.method = std::string(r.method_string());
   out.target = std::string(r.target());
   out.path = std::move(target.path);
@@ -187,8 +229,41 @@ std::string_view std_view(beast::string_view s) {
   return {s.data(), s.size()};
 }
 
-// The target and every header value, checked before any body is read.
-result<parsed_target> validate(const http::request<http::string_body>& h) {
+// A request refused before its body is read: the status and why.
+struct refused_head {
+  int status;
+  error why;
+};
+
+// A header name for an error's field: as sent, cut short.
+std::string field_name(beast::string_view name) {
+  return std::string(name.substr(0, 64));
+}
+
+// The head's sizes (414, 431), then the target and every header value (400);
+// all before any body is read.
+result<parsed_target> validate(const http::request<http::string_body>& h, std::optional<refused_head>& refused) {
+  if (h.target().size() > max_target_bytes) {
+    refused = refused_head{414, make_error(errc::invalid_argument,
+                                           "request target over " + std::to_string(max_target_bytes) + " bytes",
+                                           "target")};
+    return refused->why;
+  }
+  std::size_t fields = 0;
+  for (const auto& f : h) {
+    if (++fields > max_header_fields) {
+      refused = refused_head{
+          431, make_error(errc::invalid_argument,
+                          "more than " + std::to_string(max_header_fields) + " header fields", "headers")};
+      return refused->why;
+    }
+    if (f.name_string().size() + f.value().size() + 2 > max_header_line_bytes) {
+      refused = refused_head{431, make_error(errc::invalid_argument,
+                                             "header line over " + std::to_string(max_header_line_bytes) + " bytes",
+                                             field_name(f.name_string()))};
+      return refused->why;
+    }
+  }
   auto target = parse_target(std_view(h.target()));
   if (!target) return target.error();
   for (const auto& f : h)
@@ -200,52 +275,134 @@ bool expects_continue(const http::request<http::string_body>& h) {
   return h.version() >= 11 && beast::iequals(h[http::field::expect], "100-continue");
 }
 
-class session : public std::enable_shared_from_this<session> {
+// The verified client certificate's subject in RFC 2253 form, or "".
+std::string verified_subject(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (!cert) return {};
+  std::string out;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    if (BIO* bio = BIO_new(BIO_s_mem())) {
+      if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        char* data = nullptr;
+        long n = BIO_get_mem_data(bio, &data);
+        if (n > 0 && data) out.assign(data, static_cast<std::size_t>(n));
+      }
+      BIO_free(bio);
+    }
+  }
+  X509_free(cert);
+  return out;
+}
+
+// A TLS record starts with its content type; a handshake is 0x16.
+constexpr unsigned char tls_handshake_record = 0x16;
+
+template <class Stream>
+class session : public std::enable_shared_from_this<session<Stream>> {
  public:
-  session(tcp::socket socket, const http_handler& handler, const http_limits& limits, std::unique_ptr<admission> seat)
-      : stream_(std::move(socket)), handler_(handler), limits_(limits), seat_(std::move(seat)) {}
+  session(Stream stream, const http_handler& handler, const http_limits& limits, std::unique_ptr<admission> seat)
+      : stream_(std::move(stream)), handler_(handler), limits_(limits), seat_(std::move(seat)) {}
 
   void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (is_tls<Stream>)
+        self->read_hello();
+      else
+        self->read_header();
+    });
   }
 
  private:
-  void await_next_request() {
-    if (buffer_.size() > 0) return read_header();  // pipelined: the next request has begun
-    stream_.expires_after(milliseconds(limits_.idle_timeout_ms));
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // TLS: the first bytes, to tell a ClientHello from plain HTTP.
+  void read_hello() {
+    lowest().expires_after(milliseconds(limits_.header_timeout_ms));
+    lowest().async_read_some(buffer_.prepare(512), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) return self->close();
       self->buffer_.commit(n);
-      self->read_header();
+      auto first = static_cast<const unsigned char*>(self->buffer_.data().data())[0];
+      if (first != tls_handshake_record) return self->refuse_plain_http();
+      self->handshake();
     });
+  }
+
+  void handshake() {
+    if constexpr (is_tls<Stream>) {
+      stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
+                              [self = this->shared_from_this()](beast::error_code ec, std::size_t used) {
+                                if (ec) return self->close();  // no certificate, another CA, a bad hello
+                                self->buffer_.consume(used);
+                                self->peer_subject_ = verified_subject(self->stream_.native_handle());
+                                self->read_header();
+                              });
+    }
+  }
+
+  // Plain HTTP on the TLS port: a readable 400 in plain text, then close.
+  void refuse_plain_http() {
+    auto msg = std::make_shared<http::response<http::string_body>>(http::status::bad_request, 11);
+    msg->set(http::field::server, "provisiond");
+    msg->set(http::field::content_type, "application/json");
+    msg->keep_alive(false);
+    msg->body() = error_body(make_error(errc::invalid_argument, "this port speaks TLS only; use https://", "scheme"));
+    msg->prepare_payload();
+    lowest().expires_after(linger_time);
+    http::async_write(lowest(), *msg, [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
+      if (!ec) linger_close(self->lowest(), self);
+    });
+  }
+
+  void await_next_request() {
+    if (buffer_.size() > 0) return read_header();  // pipelined: the next request has begun
+    lowest().expires_after(milliseconds(limits_.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
     parser_.emplace();
     parser_->body_limit(limits_.body_limit);
-    parser_->header_limit(header_limit);
-    stream_.expires_after(milliseconds(limits_.header_timeout_ms));
+    parser_->header_limit(static_cast<std::uint32_t>(max_header_block_bytes));
+    lowest().expires_after(milliseconds(limits_.header_timeout_ms));
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
     // A Content-Length over the limit fails here, before any body is read.
     if (ec == http::error::body_limit) return fail(413, too_large());
+    if (ec == http::error::header_limit) return fail_head_limit();
     if (is_silent_end(ec)) return close();
     if (ec) return fail(400, make_error(errc::invalid_argument, "malformed HTTP request: " + ec.message()));
-    auto target = validate(parser_->get());
+    std::optional<refused_head> refused;
+    auto target = validate(parser_->get(), refused);
+    if (refused) return fail(refused->status, refused->why);
     if (!target) return fail(400, target.error());
     target_ = std::move(*target);
     if (expects_continue(parser_->get()) && !parser_->is_done()) return send_continue();
     read_body();
   }
 
+  // The parser stops at its limit: in the request line (no target yet) that
+  // is the target's fault.
+  void fail_head_limit() {
+    if (parser_->get().target().empty())
+      return fail(414, make_error(errc::invalid_argument,
+                                  "request line over " + std::to_string(max_header_block_bytes) + " bytes", "target"));
+    fail(431, make_error(errc::invalid_argument,
+                         "header fields over " + std::to_string(max_header_block_bytes) + " bytes", "headers"));
+  }
+
   void send_continue() {
     static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
+    lowest().expires_after(milliseconds(limits_.body_timeout_ms));
     asio::async_write(stream_, asio::buffer(continue_line.data(), continue_line.size()),
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->close();
                         self->read_body();
                       });
@@ -253,22 +410,25 @@ class session : public std::enable_shared_from_this<session> {
 
   void read_body() {
     if (parser_->is_done()) return respond();
-    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec == http::error::body_limit) return self->fail(413, self->too_large());
-      if (is_silent_end(ec)) return self->close();
-      if (ec) return self->fail(400, make_error(errc::invalid_argument, "malformed HTTP body: " + ec.message()));
-      self->respond();
-    });
+    lowest().expires_after(milliseconds(limits_.body_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec == http::error::body_limit) return self->fail(413, self->too_large());
+                       if (is_silent_end(ec)) return self->close();
+                       if (ec)
+                         return self->fail(400, make_error(errc::invalid_argument, "malformed HTTP body: " + ec.message()));
+                       self->respond();
+                     });
   }
 
   void respond() {
     auto req = parser_->release();
+    parser_.reset();
     bool keep_alive = req.keep_alive();
     unsigned version = req.version();
     http_response res;
     try {
-      res = handler_(to_request(std::move(target_), std::move(req)));
+      res = handler_(to_request(std::move(target_), std::move(req), peer_subject_));
     } catch (...) {
       res = http_response{};
       res.status = 500;
@@ -282,11 +442,13 @@ class session : public std::enable_shared_from_this<session> {
                       "request body is over the " + std::to_string(limits_.body_limit) + " byte limit");
   }
 
-  // Answers an error and closes: the rest of the request is not read.
+  // Answers an error and closes: the rest of the request is not read, and
+  // what was parsed of it (up to 64 KiB of fields) is freed at once.
   void fail(int status, const error& e) {
+    parser_.reset();
     http_response res;
     res.status = status;
-    res.body = error_body(e);
+    res.body = error_body(e, status);
     write(std::move(res), false, 11);
   }
 
@@ -299,8 +461,8 @@ class session : public std::enable_shared_from_this<session> {
     msg->body() = std::move(res.body);
     msg->keep_alive(keep_alive);
     msg->prepare_payload();
-    stream_.expires_after(milliseconds(limits_.body_timeout_ms));
-    http::async_write(stream_, *msg, [self = shared_from_this(), msg](beast::error_code ec, std::size_t) {
+    lowest().expires_after(milliseconds(limits_.body_timeout_ms));
+    http::async_write(stream_, *msg, [self = this->shared_from_this(), msg](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       if (!msg->keep_alive()) return linger_close(self->stream_, self);
       self->await_next_request();
@@ -325,7 +487,7 @@ class session : public std::enable_shared_from_this<session> {
     // reader stalls our write soon, and is found out, instead of parking
     // megabytes in the socket.
     beast::error_code ec;
-    stream_.socket().set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
+    lowest().socket().set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
     body_stream_ = std::move(res.stream);
     poll_ms_ = res.poll_ms;
     slow_ms_ = res.slow_ms;
@@ -336,13 +498,13 @@ class session : public std::enable_shared_from_this<session> {
   void write_piece(std::string piece) {
     auto bytes = std::make_shared<std::string>(std::move(piece));
     auto written = std::make_shared<bool>(false);
-    stream_.expires_after(milliseconds(slow_ms_ + limits_.body_timeout_ms));
+    lowest().expires_after(milliseconds(slow_ms_ + limits_.body_timeout_ms));
     timer_->expires_after(milliseconds(slow_ms_));
-    timer_->async_wait([self = shared_from_this(), written](beast::error_code ec) {
+    timer_->async_wait([self = this->shared_from_this(), written](beast::error_code ec) {
       if (!ec && !*written) self->body_stream_->reader_is_slow();
     });
     asio::async_write(stream_, asio::buffer(*bytes),
-                      [self = shared_from_this(), bytes, written](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), bytes, written](beast::error_code ec, std::size_t) {
                         *written = true;
                         self->timer_->cancel();
                         if (ec) return self->close();
@@ -357,10 +519,10 @@ class session : public std::enable_shared_from_this<session> {
     } catch (...) {
       piece.reset();
     }
-    if (!piece) return linger_close(stream_, shared_from_this());
+    if (!piece) return linger_close(stream_, this->shared_from_this());
     if (!piece->empty()) return write_piece(std::move(*piece));
     timer_->expires_after(milliseconds(poll_ms_));
-    timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->next_piece();
     });
   }
@@ -368,14 +530,15 @@ class session : public std::enable_shared_from_this<session> {
   void close() {
     if (timer_) timer_->cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   parsed_target target_;
+  std::string peer_subject_;  // TLS: the verified client certificate's subject
   const http_handler& handler_;
   const http_limits& limits_;
   std::unique_ptr<admission> seat_;
@@ -422,11 +585,62 @@ asio::ip::address client_address(const tcp::socket& socket, beast::error_code& e
 
 constexpr const char* connections_gauge = "provisiond_http_connections";
 
+// An unreadable file is named with the system's reason; one OpenSSL cannot
+// use, with OpenSSL's ("no start line", "key values mismatch").
+error tls_error(const std::string& field, const std::string& what, const std::string& file, const beast::error_code& ec) {
+  std::string why = ec.message();
+  if (FILE* f = std::fopen(file.c_str(), "r"))
+    std::fclose(f);
+  else
+    why = std::strerror(errno);
+  return make_error(errc::invalid_argument, "cannot use " + what + " " + file + ": " + why, "http.tls." + field);
+}
+
+// The listener's TLS: 1.2 or later, its chain and key, and with a client CA
+// a certificate asked for (required with require_client_cert) and verified.
+result<std::unique_ptr<ssl::context>> make_tls_context(const tls_settings& t) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(t.cert_file, ec);
+  if (ec) return tls_error("certFile", "the certificate chain", t.cert_file, ec);
+  ctx->use_private_key_file(t.key_file, ssl::context::pem, ec);
+  if (ec) return tls_error("keyFile", "the private key", t.key_file, ec);
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    return make_error(errc::invalid_argument, "the private key does not match the certificate", "http.tls.keyFile");
+  if (t.client_ca_file.empty()) return ctx;
+  ctx->load_verify_file(t.client_ca_file, ec);
+  if (ec) return tls_error("clientCaFile", "the client CA bundle", t.client_ca_file, ec);
+  // The CA names go in the certificate request, so a client picks a matching certificate.
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(t.client_ca_file.c_str()))
+    SSL_CTX_set_client_CA_list(ctx->native_handle(), names);
+  ctx->set_verify_mode(ssl::verify_peer | (t.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0));
+  // Resumed sessions keep the verified certificate; OpenSSL needs an id context for that.
+  static constexpr unsigned char session_context[] = "provisiond-http";
+  SSL_CTX_set_session_id_context(ctx->native_handle(), session_context, sizeof session_context - 1);
+  return ctx;
+}
+
+// Each connection is a descriptor: the soft limit is raised towards the hard
+// one so that maxConnections (plus the journal's files) fit, rather than
+// accept failing with EMFILE at the distribution's default of 1024.
+void make_room_for(int connections) {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  rlim_t wanted = static_cast<rlim_t>(connections) + 1024;
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < wanted) {
+    r.rlim_cur = r.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, r.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 class beast_server final : public http_server {
  public:
-  beast_server(http_handler handler, const http_limits& limits, int threads)
+  beast_server(http_handler handler, const http_limits& limits, int threads, std::unique_ptr<ssl::context> tls)
       : handler_(std::move(handler)),
         limits_(limits),
+        tls_(std::move(tls)),
         table_(std::make_shared<connection_table>(limits)),
         threads_(threads),
         acceptor_(ioc_),
@@ -446,6 +660,7 @@ class beast_server final : public http_server {
       return make_error(errc::unavailable,
                         "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message(), "listen");
     port_ = acceptor_.local_endpoint().port();
+    make_room_for(limits_.max_connections);
     metrics::registry::global().gauge(connections_gauge, "Open HTTP connections", {},
                                       [t = table_] { return static_cast<double>(t->open()); });
     refused(total_limit);  // both series exist from the start, at 0
@@ -507,15 +722,23 @@ class beast_server final : public http_server {
       if (ec) return;  // already gone
       if (const limit* over = table_->admit(client)) return refuse(std::move(socket), *over);
       auto seat = std::make_unique<admission>(table_, client);
-      std::make_shared<session>(std::move(socket), handler_, limits_, std::move(seat))->run();
+      if (tls_)
+        std::make_shared<session<tls_stream>>(tls_stream(plain_stream(std::move(socket)), *tls_), handler_, limits_,
+                                              std::move(seat))
+            ->run();
+      else
+        std::make_shared<session<plain_stream>>(plain_stream(std::move(socket)), handler_, limits_, std::move(seat))
+            ->run();
     } catch (...) {
       // Out of memory for one connection: dropping it (the socket closes) is all we can do.
     }
   }
 
+  // On the TLS port a refused client gets no handshake (that is the work
+  // the limit saves): the connection is closed.
   void refuse(tcp::socket socket, const limit& over) {
     refused(over).inc();
-    std::make_shared<refusal>(std::move(socket), over)->run();
+    if (!tls_) std::make_shared<refusal>(std::move(socket), over)->run();
   }
 
   static metrics::counter& refused(const limit& over) {
@@ -526,6 +749,7 @@ class beast_server final : public http_server {
 
   http_handler handler_;
   http_limits limits_;
+  std::unique_ptr<ssl::context> tls_;  // before ioc_: outlives every session's stream
   std::shared_ptr<connection_table> table_;
   int threads_;
   asio::io_context ioc_;
@@ -539,8 +763,15 @@ class beast_server final : public http_server {
 }  // namespace
 
 result<std::unique_ptr<http_server>> http_server::start(const std::string& host, std::uint16_t port, int threads,
-                                                        http_handler handler, const http_limits& limits) {
-  auto s = std::make_unique<beast_server>(std::move(handler), limits, threads);
+                                                        http_handler handler, const http_limits& limits,
+                                                        const tls_settings& tls) {
+  std::unique_ptr<ssl::context> ctx;
+  if (!tls.cert_file.empty()) {
+    auto made = make_tls_context(tls);
+    if (!made) return made.error();
+    ctx = std::move(*made);
+  }
+  auto s = std::make_unique<beast_server>(std::move(handler), limits, threads, std::move(ctx));
   auto st = s->listen(host, port);
   if (!st) return st.error();
   return std::unique_ptr<http_server>(std::move(s));

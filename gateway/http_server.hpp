@@ -1,11 +1,15 @@
 #pragma once
 /// A small HTTP/1.1 server (Boost.Beast, kept in http_server.cpp alone) that
-/// hands each parsed request to one handler function. Keep-alive, a body
-/// limit (413 above it), 400 for unparsable requests or a target or header
+/// hands each parsed request to one handler function. Keep-alive and
+/// pipelining, HTTP/1.0, a body limit (413 above it), limits of the request
+/// head (414, 431; below), 400 for unparsable requests or a target or header
 /// value that is not clean UTF-8 (see http_target.hpp), `Expect:
 /// 100-continue`, header/body/idle timeouts and connection limits (503 above
-/// them) from `http_limits`.
+/// them) from `http_limits`, and optionally TLS with client certificates
+/// (`tls_settings`). Every refusal is the JSON error body
+/// `{"error":{"code","field"?,"message"}}`.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,6 +24,14 @@
 #include "gateway/http_target.hpp"
 
 namespace provisiond::gateway {
+
+/// Fixed limits of a request's head. Each refusal answers and closes.
+inline constexpr std::size_t max_target_bytes = 8 * 1024;  ///< the request target: 414 uri_too_long
+/// The header lines after the request line: 431
+/// request_header_fields_too_large (a request line past it is a 414).
+inline constexpr std::size_t max_header_block_bytes = 64 * 1024;
+inline constexpr std::size_t max_header_line_bytes = 8 * 1024;  ///< one "Name: value": 431 naming it
+inline constexpr std::size_t max_header_fields = 100;           ///< header lines: 431 above
 
 struct http_request {
   std::string method;  ///< "GET", "POST", ...
@@ -72,10 +84,14 @@ class http_server {
  public:
   /// Binds and starts serving on `threads` threads. Port 0 picks a free port.
   /// `limits` bounds connections, header/body/idle times and the body size.
-  /// Registers the gauge provisiond_http_connections and the counter
+  /// With `tls.cert_file` set the listener speaks only TLS (1.2 or later);
+  /// an unreadable certificate, key or CA file is an invalid_argument error
+  /// naming `http.tls.<field>`. Registers the gauge
+  /// provisiond_http_connections and the counter
   /// provisiond_http_connections_refused_total{reason} in the global registry.
   static result<std::unique_ptr<http_server>> start(const std::string& host, std::uint16_t port, int threads,
-                                                    http_handler handler, const http_limits& limits = http_limits{});
+                                                    http_handler handler, const http_limits& limits = http_limits{},
+                                                    const tls_settings& tls = tls_settings{});
   virtual ~http_server() = default;
   virtual std::uint16_t port() const = 0;
   /// Stops accepting, closes connections, joins threads. Safe to call twice.

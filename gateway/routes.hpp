@@ -1,7 +1,6 @@
 #pragma once
 /// The route table: every HTTP route of provisiond as method + pattern →
-/// handler, with the role it will need once authentication exists and the
-/// largest body it takes. Declared in one place (routes.cpp) so a test can
+/// handler, with who may call it and the largest body it takes. Declared in one place (routes.cpp) so a test can
 /// walk it and gateway/README.md can list it; the handlers live by resource
 /// in gateway/handlers/.
 ///
@@ -11,6 +10,13 @@
 /// resource the path names must exist, whatever the method: 404 otherwise).
 /// Then the method: none of the pattern's entries has it → 405 with `Allow`
 /// listing theirs in table order.
+///
+/// Authorization (after the pattern and method matched, before the guard):
+/// the route's `access` against the caller (auth/principal.hpp): none and
+/// the route needs one → 401; not enough → 403. Then ownership: a
+/// tenant-scoped caller on `/v1/requests/{id}...` of a request that is not
+/// its tenant's, or on `/v1/tenants/{id}...` of another tenant, gets the
+/// same 404 as for something that does not exist (no existence oracle).
 
 #include <array>
 #include <cstddef>
@@ -21,29 +27,37 @@
 #include <utility>
 #include <vector>
 
+#include "auth/principal.hpp"
 #include "gateway/api.hpp"
 #include "gateway/http_server.hpp"
 
 namespace provisiond::gateway {
 
-/// Who a route is for. Nothing enforces it yet: it states what the
-/// authenticating gateway in front of provisiond is expected to check.
-enum class role {
-  anyone,  ///< "public": probes, no credentials
-  tenant,  ///< a tenant, for its own requests (X-Tenant-Id)
-  saga,    ///< the Order saga (orders and the service lifecycle, as over Kafka)
-  admin,   ///< the hosting platform's operators
+/// Who may call a route (the roles are auth::role).
+enum class access {
+  anyone,        ///< no credentials: probes, the OpenAPI document
+  metrics,       ///< admin, or anyone with auth.publicMetrics
+  tenant_read,   ///< tenant and tenant-readonly (own objects), saga, admin
+  tenant_write,  ///< tenant with a read-write credential (own objects), saga, admin
+  admin_read,    ///< admin
+  admin_write,   ///< admin with a read-write credential; audited as an admin change
 };
 
-/// "public", "tenant", "saga", "admin"; index = `role`.
-inline constexpr std::array<std::string_view, 4> role_names = {"public", "tenant", "saga", "admin"};
-inline std::string_view to_string(role r) {
-  return role_names[static_cast<std::size_t>(r)];
+/// "anyone", "metrics", "tenant-read", ...; index = `access`.
+inline constexpr std::array<std::string_view, 6> access_names = {"anyone",     "metrics",    "tenant-read",
+                                                                 "tenant-write", "admin-read", "admin-write"};
+inline std::string_view to_string(access a) {
+  return access_names[static_cast<std::size_t>(a)];
 }
+
+/// Whether `who` (nullptr: no credentials) may call a route needing `a`:
+/// 0 yes, 401 no credentials, 403 not enough.
+int authorize(access a, const auth::principal* who, bool public_metrics) noexcept;
 
 /// One matched request as a handler sees it.
 struct route_call {
   const http_request& req;
+  const auth::principal& who;  ///< the caller (authenticated, allowed on this route)
   std::vector<std::pair<std::string_view, std::string>> params;  ///< `{name}` → segment, in pattern order
   /// The segment matched by `{name}` (empty if the pattern has none).
   const std::string& param(std::string_view name) const;
@@ -63,7 +77,7 @@ struct route {
   std::string_view method;   ///< "GET", "POST", "PUT", "DELETE" (compared exactly)
   std::string_view pattern;  ///< "/v1/requests/{id}/suspend"
   route_handler handler;
-  role needs;
+  access needs;
   /// The largest body the route takes; 0: none (a body sent is ignored).
   /// Stated, not yet enforced per route: the server's one limit
   /// (`http_limits::body_limit`, 1 MiB) answers 413 above it for all.
@@ -74,9 +88,17 @@ struct route {
 /// Every route, grouped by resource. Stable for the process's life.
 std::span<const route> route_table();
 
-/// Routes `req` through the table (see the top of this header). May throw
-/// what a handler throws; `handle()` turns that into a 500.
-http_response dispatch(const api_backend& b, const http_request& req);
+/// Routes `req` through the table for `who` (nullptr: no credentials; see
+/// the top of this header). `matched` (if given) is set to the route that
+/// answered, nullptr when none did. May throw what a handler throws;
+/// `handle()` turns that into a 500.
+http_response dispatch(const api_backend& b, const http_request& req, const auth::principal* who,
+                       const route** matched = nullptr);
+
+/// Whether `req` would reach a route that needs no credentials (the probes,
+/// the OpenAPI document, the console; /metrics when public): such a call
+/// is served even when the credentials it sent are refused.
+bool needs_no_credentials(const http_request& req, bool public_metrics);
 
 /// 404 "no route for <METHOD> <path>".
 http_response no_route(const http_request& req);

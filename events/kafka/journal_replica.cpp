@@ -125,6 +125,12 @@ struct journal_replica::impl {
       bool known_command = it.outcome && it.outcome->duplicate_of;
       if (it.outcome && !known_command) {
         ++c.restored;
+        // Same stream order, same chain: the link computed here is the writer's.
+        if (!it.env.hash.empty() && it.outcome->last_hash != it.env.hash) {
+          ++c.chain_mismatches;
+          log::error("replica: the chain link of " + it.env.event_id + " differs from its writer's",
+                     log::fields{}.with("stream", it.env.stream));
+        }
         if (std::find(streams.begin(), streams.end(), it.env.stream) == streams.end()) streams.push_back(it.env.stream);
         continue;
       }
@@ -144,7 +150,9 @@ struct journal_replica::impl {
       auto have = j->read_stream(it.env.stream, it.env.sequence, 1);
       if (have && !have->empty() && have->front().sequence == it.env.sequence) {
         const auto& h = have->front();
-        if (h.type == it.env.type && h.payload == it.env.payload) ++c.held;
+        if (h.type == it.env.type && h.payload == it.env.payload &&
+            (h.hash.empty() || it.env.hash.empty() || h.hash == it.env.hash))
+          ++c.held;
         else ++c.diverged;
       } else if (known_command) {
         ++c.diverged;  // another event answered this command here
@@ -158,6 +166,7 @@ struct journal_replica::impl {
     count("diverged", c.diverged);
     count("gap", c.gaps);
     count("malformed", c.malformed);
+    count("chain_mismatch", c.chain_mismatches);
     std::lock_guard lock{mutex};
     for (std::size_t p = 0; p < applied.size(); ++p) {
       if (applied[p] >= 0) next[p] = std::max(next[p], applied[p] + 1);
@@ -169,6 +178,7 @@ struct journal_replica::impl {
     totals.diverged += c.diverged;
     totals.gaps += c.gaps;
     totals.malformed += c.malformed;
+    totals.chain_mismatches += c.chain_mismatches;
     save_checkpoint();
     if (applied_hook && !streams.empty()) applied_hook(streams);
     progress.notify_all();

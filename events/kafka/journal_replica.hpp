@@ -12,6 +12,11 @@
 /// last written with — is refused by the journal (errc::fenced, counted in
 /// `provisiond_fencing_refusals_total`). The offset applied per partition is
 /// kept in a checkpoint file, so a restart applies only what is new.
+///
+/// The hash chain (events/chain.hpp) leaves the global position and the
+/// fencing token out, so an event restored here links to the same hash as
+/// on its writer; the record carries the writer's hash and a difference is
+/// counted (`result="chain_mismatch"`) and logged.
 
 #include <chrono>
 #include <cstdint>
@@ -34,6 +39,9 @@ struct replica_counts {
   std::uint64_t diverged = 0;   ///< another event at that sequence, same or higher token
   std::uint64_t gaps = 0;       ///< earlier events of the stream missing (retention)
   std::uint64_t malformed = 0;  ///< not a journal record
+  /// Restored, but the chain hash computed here is not the one its writer
+  /// published (the streams' histories differ between the instances).
+  std::uint64_t chain_mismatches = 0;
 };
 
 class journal_replica {

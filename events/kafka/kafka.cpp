@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <nlohmann/json.hpp>
 
+#include "events/chain.hpp"
 #include "events/codec.hpp"
 #include "events/json_mapping.hpp"
 #include "events/kafka/partitioning.hpp"
@@ -246,6 +247,12 @@ json stored_event(const envelope& env, const std::optional<dedupe_record>& dedup
            {"timeMs", env.time},
            {"fencingToken", env.fencing_token},
            {"payload", env.payload}};
+  // The writer's chain link: the instance that restores the event computes
+  // its own and compares (journal_replica).
+  if (!env.hash.empty()) {
+    out["previousHash"] = to_hex(env.previous_hash);
+    out["hash"] = to_hex(env.hash);
+  }
   if (dedupe) out["dedupe"] = {{"key", dedupe->key}, {"value", dedupe->value}};
   return out;
 }
@@ -359,6 +366,12 @@ result<envelope> parse_journal_record(std::string_view value, std::optional<dedu
   env.time = j["timeMs"].get<time_ms>();
   if (!number("fencingToken", env.fencing_token)) return bad("data.journal.fencingToken", "an integer >= 0");
   if (!text("payload", env.payload)) return bad("data.journal.payload", "the event's JSON text");
+  for (auto [k, out] : {std::pair{"hash", &env.hash}, std::pair{"previousHash", &env.previous_hash}}) {
+    if (!j.contains(k)) continue;
+    auto raw = j[k].is_string() ? from_hex(j[k].get_ref<const std::string&>()) : std::nullopt;
+    if (!raw || raw->size() != hash_size) return bad(std::string("data.journal.") + k, "64 hex digits");
+    *out = std::move(*raw);
+  }
   if (j.contains("dedupe")) {
     const auto& d = j["dedupe"];
     if (!d.is_object() || !d.contains("key") || !d["key"].is_string() || d["key"].get_ref<const std::string&>().empty() ||
@@ -366,8 +379,7 @@ result<envelope> parse_journal_record(std::string_view value, std::optional<dedu
       return bad("data.journal.dedupe", "an object with the strings key and value");
     if (dedupe) *dedupe = dedupe_record{d["key"].get<std::string>(), d["value"].get<std::string>()};
   }
-  auto rid = request_of_stream(env.stream);
-  env.event_id = (rid.empty() ? env.stream : rid) + ":" + std::to_string(env.sequence);
+  env.event_id = event_id_of(env.stream, env.sequence);
   return env;
 }
 

@@ -13,6 +13,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/metrics.hpp"
+#include "events/chain.hpp"
 #include "events/codec.hpp"
 
 namespace provisiond::events {
@@ -75,7 +76,13 @@ struct cursor {
   }
 };
 
-constexpr std::uint8_t envelope_format = 1;
+// 1: before the hash chain; 2: followed by previous hash and hash.
+constexpr std::uint8_t envelope_format_v1 = 1;
+constexpr std::uint8_t envelope_format = 2;
+
+const std::string position_key = position_meta_key;
+
+}  // namespace
 
 std::string stream_key(const std::string& stream, std::uint64_t seq) {
   std::string k = stream;
@@ -86,22 +93,19 @@ std::string stream_key(const std::string& stream, std::uint64_t seq) {
 
 std::string head_key(const std::string& stream) { return "head/" + stream; }
 
-// A stream's head: its last sequence and the highest fencing token that
-// wrote it (8 bytes: written before fencing, token 0).
-struct stream_head {
-  std::uint64_t sequence = 0;
-  std::uint64_t token = 0;
-};
-std::string encode_head(const stream_head& h) { return be64(h.sequence) + be64(h.token); }
+std::string checkpoint_meta_key(std::uint64_t position) { return checkpoint_prefix + be64(position); }
+
+// A stream's head: its last sequence, the highest fencing token that wrote
+// it and its last hash (8 bytes: written before fencing, token 0; 16: before
+// the chain).
+std::string encode_head(const stream_head& h) { return be64(h.sequence) + be64(h.token) + h.hash; }
 stream_head decode_head(const std::string& v) {
   stream_head h;
   if (v.size() >= 8) h.sequence = read_be64(v.data());
   if (v.size() >= 16) h.token = read_be64(v.data() + 8);
+  if (v.size() >= 16 + hash_size) h.hash = v.substr(16, hash_size);
   return h;
 }
-const std::string position_key = "position";
-
-}  // namespace
 
 std::string encode_envelope(const envelope& e) {
   std::string out;
@@ -115,12 +119,17 @@ std::string encode_envelope(const envelope& e) {
   put_str(out, e.stream);
   put_str(out, e.type);
   put_str(out, e.payload);
+  put_str(out, e.previous_hash);
+  put_str(out, e.hash);
   return out;
 }
 
 result<envelope> decode_envelope(std::string_view bytes) {
-  if (bytes.empty() || static_cast<std::uint8_t>(bytes[0]) != envelope_format)
+  // Format 1 (before the hash chain) is upcast to an event without hashes.
+  if (bytes.empty() || (static_cast<std::uint8_t>(bytes[0]) != envelope_format &&
+                        static_cast<std::uint8_t>(bytes[0]) != envelope_format_v1))
     return make_error(errc::internal, "unknown envelope format");
+  const bool chained = static_cast<std::uint8_t>(bytes[0]) == envelope_format;
   cursor c{bytes.substr(1)};
   envelope e;
   e.sequence = c.num<std::uint64_t>();
@@ -131,9 +140,16 @@ result<envelope> decode_envelope(std::string_view bytes) {
   e.stream = c.str();
   e.type = c.str();
   e.payload = c.str();
+  if (chained) {
+    e.previous_hash = c.str();
+    e.hash = c.str();
+  }
   if (!c.ok) return make_error(errc::internal, "truncated envelope");
-  auto rid = request_of_stream(e.stream);
-  e.event_id = (rid.empty() ? e.stream : rid) + ":" + std::to_string(e.sequence);
+  if (!c.in.empty()) return make_error(errc::internal, "trailing bytes after the envelope");
+  const bool none = e.previous_hash.empty() && e.hash.empty();
+  if (chained && !none && (e.previous_hash.size() != hash_size || e.hash.size() != hash_size))
+    return make_error(errc::internal, "malformed chain hashes in the envelope");
+  e.event_id = event_id_of(e.stream, e.sequence);
   return e;
 }
 
@@ -141,10 +157,12 @@ namespace {
 
 class rocksdb_journal final : public journal {
  public:
-  explicit rocksdb_journal(std::shared_ptr<store> db) : db_(std::move(db)) {
+  rocksdb_journal(std::shared_ptr<store> db, journal_options options) : db_(std::move(db)), options_(options) {
     std::string v;
     if (db_->db()->Get(rocksdb::ReadOptions{}, db_->meta(), position_key, &v).ok() && v.size() == 8)
       committed_ = read_be64(v.data());
+    load_digest();
+    last_checkpoint_ = stored_last_checkpoint();
     writer_ = std::thread([this] { run(); });
   }
 
@@ -155,6 +173,7 @@ class rocksdb_journal final : public journal {
       cv_.notify_one();
     }
     writer_.join();
+    write_final_checkpoint();
   }
 
   void append_async(append_request req, append_callback done) override {
@@ -286,6 +305,9 @@ class rocksdb_journal final : public journal {
     std::vector<result<append_result>> results;
     results.reserve(group.size());
     auto position = committed_.load();
+    // The running digest and the last checkpoint advance only if the batch is written.
+    std::string digest = digest_;
+    std::uint64_t checkpointed = last_checkpoint_;
     std::string value;
     for (auto& it : group) {
       auto& req = it.req;
@@ -341,6 +363,7 @@ class rocksdb_journal final : public journal {
       envelope env;
       env.stream = req.stream;
       env.fencing_token = req.fencing_token;
+      std::string last_hash = stored.hash;
       for (auto& pe : req.events) {
         env.sequence = ++head;
         env.global_position = ++position;
@@ -348,6 +371,14 @@ class rocksdb_journal final : public journal {
         env.schema_version = pe.schema_version;
         env.time = pe.time;
         env.payload = std::move(pe.payload);
+        env.event_id = event_id_of(env.stream, env.sequence);
+        seal_link(env, last_hash);
+        last_hash = env.hash;
+        digest = digest_step(digest, env);
+        if (options_.key && options_.checkpoint_every > 0 && position % options_.checkpoint_every == 0) {
+          batch.Put(db_->meta(), checkpoint_meta_key(position), signed_checkpoint(position, digest, env.time));
+          checkpointed = position;
+        }
         auto bytes = encode_envelope(env);
         auto pos_key = be64(env.global_position);
         batch.Put(db_->events(), pos_key, bytes);
@@ -359,7 +390,8 @@ class rocksdb_journal final : public journal {
       }
       r.last_position = req.events.empty() ? 0 : position;
       r.last_sequence = head;
-      stream_head now{head, std::max(stored.token, req.events.empty() ? 0 : req.fencing_token)};
+      r.last_hash = last_hash;
+      stream_head now{head, std::max(stored.token, req.events.empty() ? 0 : req.fencing_token), last_hash};
       heads[req.stream] = now;
       batch.Put(db_->meta(), head_key(req.stream), encode_head(now));
       if (req.dedupe) {
@@ -383,6 +415,7 @@ class rocksdb_journal final : public journal {
     }
     if (position != committed_.load()) {
       batch.Put(db_->meta(), position_key, be64(position));
+      batch.Put(db_->meta(), digest_meta_key, be64(position) + digest);
       auto started = std::chrono::steady_clock::now();
       auto st = db_->db()->Write(db_->write_options(), &batch);
       append_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -391,6 +424,9 @@ class rocksdb_journal final : public journal {
         for (auto& r : results)
           if (r.has_value() && !r->duplicate_of) r = make_error(errc::unavailable, "journal write failed: " + st.ToString());
         position = committed_.load();
+      } else {
+        digest_ = std::move(digest);
+        last_checkpoint_ = checkpointed;
       }
     } else if (batch.Count() > 0) {
       // Only empty appends or dedupe-only records: still must be durable.
@@ -409,8 +445,62 @@ class rocksdb_journal final : public journal {
     for (auto& s : subs) s(position);
   }
 
+  std::string signed_checkpoint(std::uint64_t position, const std::string& digest, time_ms time) const {
+    checkpoint c{position, digest, time, {}};
+    sign(c, *options_.key);
+    return encode_checkpoint(c);
+  }
+
+  // The running digest as stored; an older journal (or one whose record
+  // lags, which a single batch rules out) is caught up by reading it once.
+  void load_digest() {
+    std::string v;
+    std::uint64_t at = 0;
+    digest_ = chain_origin();
+    if (db_->db()->Get(rocksdb::ReadOptions{}, db_->meta(), digest_meta_key, &v).ok() && v.size() == 8 + hash_size) {
+      at = read_be64(v.data());
+      digest_ = v.substr(8);
+    }
+    if (at == committed_.load()) return;
+    if (at > committed_.load()) {
+      at = 0;
+      digest_ = chain_origin();
+    }
+    while (at < committed_.load()) {
+      auto batch = read_all(at + 1, 10'000);
+      if (!batch || batch->empty()) break;
+      for (auto& e : *batch) digest_ = digest_step(digest_, e);
+      at = batch->back().global_position;
+    }
+    (void)db_->db()->Put(db_->write_options(), db_->meta(), digest_meta_key, be64(at) + digest_);
+  }
+
+  std::uint64_t stored_last_checkpoint() const {
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it{db_->db()->NewIterator(ro, db_->meta())};
+    it->SeekForPrev(checkpoint_meta_key(UINT64_MAX));
+    if (!it->Valid() || !it->key().starts_with(checkpoint_prefix)) return 0;
+    auto key = it->key();
+    if (key.size() != std::strlen(checkpoint_prefix) + 8) return 0;
+    return read_be64(key.data() + std::strlen(checkpoint_prefix));
+  }
+
+  // Clean shutdown: the tail since the last checkpoint is signed too.
+  void write_final_checkpoint() {
+    auto position = committed_.load();
+    if (!options_.key || position == 0 || position <= last_checkpoint_) return;
+    auto last = read_all(position, 1);
+    time_ms time = last && !last->empty() ? last->front().time : 0;
+    auto st = db_->db()->Put(db_->write_options(), db_->meta(), checkpoint_meta_key(position),
+                             signed_checkpoint(position, digest_, time));
+    if (st.ok()) last_checkpoint_ = position;
+  }
+
   static constexpr std::size_t max_group_ = 4096;
   std::shared_ptr<store> db_;
+  journal_options options_;
+  std::string digest_;                 ///< running digest at committed_ (writer thread)
+  std::uint64_t last_checkpoint_ = 0;  ///< writer thread
   std::atomic<std::uint64_t> committed_{0};
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -422,8 +512,8 @@ class rocksdb_journal final : public journal {
 
 }  // namespace
 
-std::shared_ptr<journal> make_journal(std::shared_ptr<store> db) {
-  return std::make_shared<rocksdb_journal>(std::move(db));
+std::shared_ptr<journal> make_journal(std::shared_ptr<store> db, journal_options options) {
+  return std::make_shared<rocksdb_journal>(std::move(db), options);
 }
 
 }  // namespace provisiond::events::rocksdb_adapter

@@ -24,7 +24,10 @@ inline http_response method_not_allowed(const std::string& allowed) {
   return r;
 }
 
+/// An invalid_argument naming `field`; an empty key (`{"": 1}`) is named
+/// "" (quoted), so a field is never blank.
 inline error bad(std::string field, std::string message) {
+  if (field.empty()) field = "\"\"";
   return make_error(errc::invalid_argument, std::move(message), std::move(field));
 }
 

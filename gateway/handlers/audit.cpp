@@ -5,6 +5,7 @@
 
 #include "common/ids.hpp"
 #include "common/json.hpp"
+#include "events/chain.hpp"
 #include "events/codec.hpp"
 #include "events/request_state.hpp"
 #include "gateway/detail/json_http.hpp"
@@ -15,6 +16,13 @@ namespace provisiond::gateway::handlers {
 using nlohmann::json;
 namespace ev = provisiond::events;
 using detail::bad;
+
+namespace {
+
+// The chain hashes as hex; null for an event written before the journal hashed.
+json hex_or_null(const std::string& raw) { return raw.empty() ? json(nullptr) : json(ev::to_hex(raw)); }
+
+}  // namespace
 
 http_response request_events(const api_backend& b, const route_call& c) {
   const auto& id = c.param("id");
@@ -31,7 +39,9 @@ http_response request_events(const api_backend& b, const route_call& c) {
                    {"type", e.type},
                    {"schemaVersion", e.schema_version},
                    {"time", format_time(e.time)},
-                   {"data", parsed ? std::move(*parsed) : json(nullptr)}});
+                   {"data", parsed ? std::move(*parsed) : json(nullptr)},
+                   {"hash", hex_or_null(e.hash)},
+                   {"previousHash", hex_or_null(e.previous_hash)}});
   }
   return detail::json_response(200, arr);
 }

@@ -70,6 +70,14 @@ http_response pending_approvals(const api_backend& b, const route_call& c);
 http_response approve_request(const api_backend& b, const route_call& c);
 http_response reject_request(const api_backend& b, const route_call& c);
 
+// keys.cpp: the caller's identity; API keys (issue, list, revoke).
+http_response whoami(const api_backend& b, const route_call& c);
+std::optional<http_response> keys_wired(const api_backend& b, const route_call& c);
+http_response list_api_keys(const api_backend& b, const route_call& c);
+http_response create_api_key(const api_backend& b, const route_call& c);
+http_response get_api_key(const api_backend& b, const route_call& c);
+http_response revoke_api_key(const api_backend& b, const route_call& c);
+
 // webhooks.cpp: tenant webhook endpoints, their deliveries, test deliveries.
 std::optional<http_response> webhooks_wired(const api_backend& b, const route_call& c);
 std::optional<http_response> tenant_webhook(const api_backend& b, const route_call& c);

@@ -23,6 +23,9 @@ http_response create_request(const api_backend& b, const route_call& c) {
     return error_response(bad("Content-Type", "expected application/json"));
   auto sub = parse_submission(req.body);
   if (!sub) return error_response(sub.error());
+  if (c.who.tenant_scoped() && sub->spec.tenant_id != c.who.tenant)
+    return error_response(make_error(errc::forbidden, "these credentials order for tenant " + c.who.tenant + " only",
+                                     "tenantId"));
   auto key = req.header("idempotency-key");
   if (!key.empty()) {
     if (key.size() > 128 || !std::all_of(key.begin(), key.end(), [](char ch) { return ch > 0x20 && ch < 0x7f; }))
@@ -66,6 +69,8 @@ http_response list_requests(const api_backend& b, const route_call& c) {
       return error_response(bad(k, "unknown query parameter; expected tenantId, state, limit, cursor"));
     }
   }
+  // A tenant's caller lists its own requests, whatever the query says.
+  if (c.who.tenant_scoped()) q.tenant_id = tenant_id{c.who.tenant};
   auto page = b.summaries->list(q);
   if (!page) return error_response(page.error());
   std::string body = "{\"items\":[";

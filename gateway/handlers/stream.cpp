@@ -62,12 +62,8 @@ http_response live_events(const api_backend& b, const route_call& c) {
   if (!b.journal) return error_response(make_error(errc::unavailable, "the live stream is not available here"));
   auto filter = filter_of(c.req);
   if (!filter) return error_response(filter.error());
-  // A tenant's caller (X-Tenant-Id, as for /credentials until
-  // authentication exists) sees its own events only, whatever the query says.
-  if (auto tenant = c.req.header("x-tenant-id"); !tenant.empty()) {
-    if (!is_valid_id(tenant)) return error_response(bad("X-Tenant-Id", "expected a tenant id"));
-    filter->tenant_id = tenant;
-  }
+  // A tenant's caller sees its own events only, whatever the query says.
+  if (c.who.tenant_scoped()) filter->tenant_id = c.who.tenant;
   std::uint64_t after = b.journal->last_position();
   if (auto header = c.req.header("last-event-id"); !header.empty()) {
     auto p = position("Last-Event-ID", header);

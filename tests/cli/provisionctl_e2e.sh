@@ -64,10 +64,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # http METHOD PATH [BODY] [HEADER]: for set-up the CLI has no command for (approval rules, credentials).
 http() {
   python3 - "$URL" "$@" <<'PY'
-import sys, urllib.request, urllib.error
+import os, sys, urllib.request, urllib.error
 url, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
 body = sys.argv[4].encode() if len(sys.argv) > 4 and sys.argv[4] else None
 req = urllib.request.Request(url + path, data=body, method=method, headers={"Content-Type": "application/json"})
+if os.environ.get("PROVISIOND_TOKEN"):
+    req.add_header("Authorization", "Bearer " + os.environ["PROVISIOND_TOKEN"])
 if len(sys.argv) > 5:
     k, v = sys.argv[5].split(":", 1)
     req.add_header(k, v.strip())
@@ -98,6 +100,9 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 echo "provisiond at $URL"
+# The admin API key provisiond created on its first start (0600 in the data folder).
+export PROVISIOND_TOKEN
+PROVISIOND_TOKEN=$(cat "$WORK/data/admin-api-key")
 ctl() { "$CTL" --url "$URL" "$@"; }
 
 # ---- usage: exit 1, usage on stderr -------------------------------------------
@@ -378,6 +383,7 @@ expect 1 "watch over https" "$CTL" --url "https://127.0.0.1:$FREE" watch --count
 check "says http only" contains "$ERR" "http:// only"
 
 # ---- the fake: headers, statuses, a dropped stream ---------------------------------------
+unset PROVISIOND_TOKEN  # what the CLI sends is checked below, token by token
 python3 "$HERE/fake_provisiond.py" "$WORK/fake.log" >"$WORK/fake.out" 2>&1 &
 PIDS+=($!)
 FAKE=""

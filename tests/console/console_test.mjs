@@ -106,7 +106,7 @@ async function main() {
   const { chromium } = await loadPlaywright();
   const server = await startProvisiond({ binary: opts.binary, artifacts, config: CONFIG,
     consoleDir: opts['console-dir'] ? path.resolve(opts['console-dir']) : '' });
-  const api = apiClient(server.url);
+  const api = apiClient(server.url, server.adminKey);
   const run = randomBytes(3).toString('hex');
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
   const pageErrors = [];
@@ -123,6 +123,10 @@ async function main() {
       const res = await page.goto(`${server.url}/console/`);
       check(res.ok(), `/console/ answered ${res.status()}`);
       check((res.headers()['content-type'] ?? '').startsWith('text/html'), 'the console is not served as HTML');
+      // Without a key the API answers 401: the stream is not live until one is given.
+      await see(page, '#stream-status:not([data-status="live"])', 'the stream not to be live without a key');
+      await page.fill('#api-key', server.adminKey);
+      await page.click('#api-key-apply');
       await see(page, '#stream-status[data-status="live"]', 'the live stream indicator to say live');
       check(page.url().endsWith('#/requests'), `the console opened at ${page.url()}, not #/requests`);
       await page.evaluate(() => { window.__consoleTestMark = 'kept'; });
@@ -359,7 +363,7 @@ async function main() {
           if (new URL(r.url()).pathname.startsWith('/v1/')) apiAuth.push(await r.headerValue('authorization'));
         };
         page.on('request', onRequest);
-        const key = `console-key-${run}`;
+        const key = server.adminKey;
         await page.fill('#api-key', key);
         await page.click('#api-key-apply');
         await eventually('the stream to reconnect after the drop', () => seen.length >= 2);
@@ -379,7 +383,10 @@ async function main() {
         await page.unroute('**/v1/events/stream*');
         await page.fill('#api-key', '');
         await page.click('#api-key-apply');
-        await see(page, '#stream-status[data-status="live"]', 'the stream to be live without the key');
+        await see(page, '#stream-status:not([data-status="live"])', 'the stream to stop without the key');
+        await page.fill('#api-key', key);
+        await page.click('#api-key-apply');
+        await see(page, '#stream-status[data-status="live"]', 'the stream to be live with the key again');
         await notReloaded();
       });
 

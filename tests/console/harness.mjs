@@ -67,6 +67,8 @@ export async function startProvisiond({ binary, artifacts, config, consoleDir })
     });
   });
   child.removeAllListeners('exit');
+  // The admin API key provisiond made on its first start (0600 in the data folder).
+  const adminKey = fs.readFileSync(path.join(dir, 'data', 'admin-api-key'), 'utf8').trim();
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -77,13 +79,13 @@ export async function startProvisiond({ binary, artifacts, config, consoleDir })
     log.end();
     if (!process.env.PROVISIOND_KEEP_TEST_DIRS) fs.rmSync(dir, { recursive: true, force: true });
   };
-  return { url, stop, dir };
+  return { url, stop, dir, adminKey };
 }
 
-/** A JSON client for the same provisiond; throws on any unexpected status. */
-export function apiClient(base) {
+/** A JSON client for the same provisiond (as `key`); throws on any unexpected status. */
+export function apiClient(base, key) {
   async function call(method, p, body, { expect = [200, 201, 202, 204], headers = {} } = {}) {
-    const init = { method, headers: { Accept: 'application/json', ...headers } };
+    const init = { method, headers: { Accept: 'application/json', Authorization: `Bearer ${key}`, ...headers } };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);

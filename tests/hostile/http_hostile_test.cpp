@@ -6,103 +6,13 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "tests/hostile/raw_conn.hpp"
 #include "tests/integration/fixture.hpp"
 
 using namespace provisiond::testing;
 using nlohmann::json;
 
 namespace {
-
-/// One raw client connection, bound to `source` before connecting.
-class raw_conn {
- public:
-  raw_conn(std::uint16_t port, const char* source, int timeout_s = 10) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{timeout_s, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    sockaddr_in from{};
-    from.sin_family = AF_INET;
-    ::inet_pton(AF_INET, source, &from.sin_addr);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(port);
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
-                 ::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
-  }
-  raw_conn(const raw_conn&) = delete;
-  raw_conn& operator=(const raw_conn&) = delete;
-  ~raw_conn() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  bool connected() const { return connected_; }
-  int fd() const { return fd_; }
-
-  bool send(const std::string& s) {
-    std::size_t sent = 0;
-    while (sent < s.size()) {
-      auto n = ::send(fd_, s.data() + sent, s.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-
-  /// Reads up to the end of a header block ("\r\n\r\n"); what follows stays buffered.
-  std::string read_head() {
-    while (buffered_.find("\r\n\r\n") == std::string::npos)
-      if (!fill()) return {};
-    auto end = buffered_.find("\r\n\r\n") + 4;
-    auto head = buffered_.substr(0, end);
-    buffered_.erase(0, end);
-    return head;
-  }
-
-  /// Reads one complete response (Content-Length framed); status 0 when none came.
-  http_reply read_reply() {
-    http_reply out;
-    auto head = read_head();
-    if (head.rfind("HTTP/1.1 ", 0) != 0) return out;
-    for (std::size_t pos = head.find("\r\n"); pos + 4 < head.size();) {
-      auto next = head.find("\r\n", pos + 2);
-      auto line = head.substr(pos + 2, next - pos - 2);
-      if (auto colon = line.find(':'); colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        out.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-      }
-      pos = next;
-    }
-    std::size_t length = out.headers.count("content-length") ? std::stoul(out.headers["content-length"]) : 0;
-    while (buffered_.size() < length)
-      if (!fill()) return out;
-    out.body = buffered_.substr(0, length);
-    buffered_.erase(0, length);
-    out.status = std::stoi(head.substr(9, 3));
-    return out;
-  }
-
-  /// True when the server closed the connection (EOF or reset) before the read timeout.
-  bool closed_by_server() {
-    char c;
-    auto n = ::recv(fd_, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
- private:
-  bool fill() {
-    char buf[4096];
-    auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return false;
-    buffered_.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  bool connected_ = false;
-  std::string buffered_;
-};
 
 const char* const hostile_address = "127.0.0.2";
 
@@ -123,10 +33,10 @@ struct HttpHostile : server_fixture {
   }
 };
 
-std::string post_header(std::size_t content_length, bool expect_continue) {
+std::string post_header(std::size_t content_length, bool expect_continue, const std::string& auth = {}) {
   std::string h =
       "POST /v1/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(content_length) + "\r\n";
+      std::to_string(content_length) + "\r\n" + auth;
   if (expect_continue) h += "Expect: 100-continue\r\n";
   return h + "\r\n";
 }
@@ -158,7 +68,7 @@ TEST_F(HttpHostile, ExpectContinueAnswers100BeforeTheBodyAnd413WithoutIt) {
   auto body_text = vps_body("acme", "ord-continue");
   raw_conn c{proc.port(), "127.0.0.1", 5};
   ASSERT_TRUE(c.connected());
-  ASSERT_TRUE(c.send(post_header(body_text.size(), true)));
+  ASSERT_TRUE(c.send(post_header(body_text.size(), true, admin_authorization_line(dir / "data"))));
   // then it is told to continue before it sends the body, and gets the real answer after.
   EXPECT_EQ(c.read_head(), "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(c.send(body_text));

@@ -63,7 +63,8 @@ struct ScaleOut : ::testing::Test {
              {"kafka", {{"bootstrap", kafka.bootstrap()}}},
              {"simulation", {{"cloudUrl", sim.value()}}},
              {"maxInFlightPerTenant", 5},
-             {"secretKeyFile", dir / "secret.key"}};  // one key for every instance
+             {"secretKeyFile", dir / "secret.key"},  // one key for every instance
+             {"auth", {{"adminKeyFile", dir / "admin-api-key"}}}};  // and one admin API key
     cfg.update(extra_config);
     auto file = dir / ("i" + std::to_string(k) + ".json");
     std::ofstream{file} << cfg.dump();

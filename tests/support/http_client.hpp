@@ -9,11 +9,56 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
 namespace provisiond::testing {
+
+/// The Authorization header each test call to a port sends unless it names
+/// its own: provisiond_process registers its admin API key here once the
+/// process serves (so tests written before authentication stay as they
+/// are). Pass {"Authorization", ""} to send no credentials at all.
+class default_credentials {
+ public:
+  static void set(std::uint16_t port, const std::string& authorization) {
+    std::lock_guard lock{mutex()};
+    table()[port] = authorization;
+  }
+  static std::string get(std::uint16_t port) {
+    std::lock_guard lock{mutex()};
+    auto it = table().find(port);
+    return it == table().end() ? std::string{} : it->second;
+  }
+  /// "Bearer <the key in the file>", or "" if it cannot be read.
+  static std::string from_key_file(const std::string& path) {
+    std::ifstream in{path};
+    std::string key;
+    std::getline(in, key);
+    return key.empty() ? std::string{} : "Bearer " + key;
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::map<std::uint16_t, std::string>& table() {
+    static std::map<std::uint16_t, std::string> t;
+    return t;
+  }
+};
+
+/// The header block's credentials line for a call to `port`: the caller's
+/// own Authorization (dropped if empty), else the port's default.
+inline std::string credentials_line(std::uint16_t port, const std::map<std::string, std::string>& headers) {
+  for (auto& [k, v] : headers)
+    if (k.size() == 13 && (k[0] == 'A' || k[0] == 'a') && k.substr(1) == "uthorization") return {};
+  auto dflt = default_credentials::get(port);
+  return dflt.empty() ? std::string{} : "Authorization: " + dflt + "\r\n";
+}
 
 struct http_reply {
   int status = 0;  ///< 0: could not connect or no complete reply
@@ -37,7 +82,9 @@ inline http_reply http_call(std::uint16_t port, const std::string& method, const
     return out;
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  req += credentials_line(port, headers);
+  for (auto& [k, v] : headers)
+    if (!v.empty() || (k != "Authorization" && k != "authorization")) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT")
     req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;

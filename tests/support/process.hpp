@@ -64,6 +64,8 @@ class provisiond_process {
       }
       if (auto p = last_port(); p && http_call(p, "GET", "/readyz").status == 200) {
         port_ = p;
+        admin_authorization_ = default_credentials::from_key_file(last_match(key_file_re()));
+        default_credentials::set(p, admin_authorization_);
         return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -76,6 +78,8 @@ class provisiond_process {
   /// SIGTERM; returns the exit status (or -1).
   int terminate() { return stop_with(SIGTERM); }
   std::uint16_t port() const { return port_; }
+  /// "Bearer <the bootstrap admin key>" ("" if the process has none).
+  const std::string& admin_authorization() const { return admin_authorization_; }
   bool running() const { return pid_ > 0; }
   /// Sends a signal without reaping (SIGSTOP, SIGCONT).
   void signal(int sig) const {
@@ -93,20 +97,29 @@ class provisiond_process {
  private:
   int stop_with(int sig) { return signal_and_reap(pid_, sig); }
 
-  // The port of the last "listening on http://H:P" line in the log.
-  std::uint16_t last_port() const {
+  // The first group of the last line of the log matching `re`, or "".
+  std::string last_match(const std::regex& re) const {
     std::ifstream in{log_};
-    std::string line;
-    std::uint16_t port = 0;
-    static const std::regex re{R"(listening on http://[^:]+:(\d+))"};
+    std::string line, found;
     while (std::getline(in, line)) {
       std::smatch m;
-      if (std::regex_search(line, m, re)) port = static_cast<std::uint16_t>(std::stoi(m[1]));
+      if (std::regex_search(line, m, re)) found = m[1];
     }
-    return port;
+    return found;
+  }
+  static const std::regex& key_file_re() {
+    static const std::regex re{R"(the admin API key is in (\S+))"};
+    return re;
+  }
+  // The port of the last "listening on http(s)://H:P" line in the log.
+  std::uint16_t last_port() const {
+    static const std::regex re{R"(listening on https?://[^ ]+:(\d+))"};
+    auto p = last_match(re);
+    return p.empty() ? 0 : static_cast<std::uint16_t>(std::stoi(p));
   }
 
   pid_t pid_ = -1;
+  std::string admin_authorization_;
   std::uint16_t port_ = 0;
   std::string log_;
 };

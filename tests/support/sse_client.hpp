@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/support/http_client.hpp"
+
 namespace provisiond::testing {
 
 struct sse_event {
@@ -43,7 +45,9 @@ class sse_client {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 0;
     std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
-    for (auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+    req += credentials_line(port, headers);
+    for (auto& [k, v] : headers)
+      if (!v.empty() || (k != "Authorization" && k != "authorization")) req += k + ": " + v + "\r\n";
     req += "\r\n";
     if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -113,7 +113,7 @@ TEST(EventCodec, RejectsCorruptPayloadWithoutThrowing) {
 }
 
 TEST(EnvelopeCodec, RoundTripsAndDerivesEventId) {
-  ev::envelope e{"", "request-req-1", 7, 42, "step_started", 1, 1700000000123, 3, "{\"a\":1}"};
+  ev::envelope e{"", "request-req-1", 7, 42, "step_started", 1, 1700000000123, 3, "{\"a\":1}", {}, {}};
   auto bytes = ev::rocksdb_adapter::encode_envelope(e);
   auto back = ev::rocksdb_adapter::decode_envelope(bytes);
   ASSERT_TRUE(back.has_value());
@@ -125,4 +125,18 @@ TEST(EnvelopeCodec, RoundTripsAndDerivesEventId) {
   EXPECT_EQ(back->fencing_token, 3u);
   EXPECT_EQ(back->payload, e.payload);
   EXPECT_FALSE(ev::rocksdb_adapter::decode_envelope(bytes.substr(0, bytes.size() - 3)).has_value());
+}
+
+TEST(EnvelopeCodec, KeepsTheChainHashesAndRefusesTrailingBytes) {
+  ev::envelope e{"", "request-req-1", 7, 42, "step_started", 1, 1700000000123, 3, "{\"a\":1}", {}, {}};
+  e.previous_hash = std::string(32, 'p');
+  e.hash = std::string(32, 'h');
+  auto bytes = ev::rocksdb_adapter::encode_envelope(e);
+  auto back = ev::rocksdb_adapter::decode_envelope(bytes);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->previous_hash, e.previous_hash);
+  EXPECT_EQ(back->hash, e.hash);
+  EXPECT_FALSE(ev::rocksdb_adapter::decode_envelope(bytes + "x").has_value());
+  e.hash = "short";
+  EXPECT_FALSE(ev::rocksdb_adapter::decode_envelope(ev::rocksdb_adapter::encode_envelope(e)).has_value());
 }
