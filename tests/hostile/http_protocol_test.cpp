@@ -75,7 +75,8 @@ TEST_F(HttpProtocol, PipelinedRequestsInOneWriteAreAnsweredInOrder) {
   auto third = c.read_reply();
   ASSERT_EQ(third.status, 200) << third.body;
   std::vector<std::string> orders;
-  for (auto& it : body(third)["items"]) orders.push_back(it["orderId"]);
+  auto listed = body(third);
+  for (auto& it : listed["items"]) orders.push_back(it["orderId"]);
   EXPECT_EQ(orders, (std::vector<std::string>{"o-before", "o-piped"})) << third.body;
   // and the connection is closed after the last.
   EXPECT_EQ(third.headers["connection"], "close");
