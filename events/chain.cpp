@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -32,13 +34,15 @@ std::uint64_t get_u64(const char* p) {
 // SHA-256 of the concatenation of `parts`.
 template <std::size_t N>
 std::string sha256(const std::array<std::string_view, N>& parts) {
+  // The append path hashes twice per event: the algorithm is fetched once
+  // and each thread keeps its context (no allocation or lookup per hash).
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   std::string out(hash_size, '\0');
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
-  for (auto p : parts) ok = ok && EVP_DigestUpdate(ctx, p.data(), p.size()) == 1;
+  bool ok = md && ctx && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
+  for (auto p : parts) ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
   unsigned int len = 0;
-  ok = ok && EVP_DigestFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()), &len) == 1;
-  EVP_MD_CTX_free(ctx);
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1;
   // SHA-256 in OpenSSL fails only without memory; a zero hash then breaks
   // the chain visibly rather than silently.
   if (!ok) out.assign(hash_size, '\0');
