@@ -3,9 +3,11 @@
 // default limits, measures N sequential GETs of one request from 127.0.0.1
 // without and then with I idle connections (spread over A loopback
 // addresses) and S slowloris connections (one more address), and prints p50,
-// p99 and the p99 ratio of each run. Three runs, alternating, so the
-// machine's own drift shows.
-//   hostile_bench [--requests N] [--idle I] [--addresses A] [--slow S]
+// p99 and the p99 ratio of each run. Each phase lasts at least H seconds
+// (15 by default: past the 10 s header timeout, so during the flood the
+// server closes the idle and slow connections and the flood opens them
+// again). Three runs, alternating, so the machine's own drift shows.
+//   hostile_bench [--requests N] [--idle I] [--addresses A] [--slow S] [--hold-seconds H]
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -17,14 +19,31 @@
 
 using namespace provisiond::testing;
 
+namespace {
+
+// At least `n` GETs and at least `seconds` of them, so both runs sample the
+// machine for as long.
+std::vector<double> measure(std::uint16_t port, const std::string& target, int n, int seconds, int& failures) {
+  std::vector<double> ms;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (static_cast<int>(ms.size()) < n || std::chrono::steady_clock::now() < until) {
+    auto more = healthy_latencies(port, target, 200, failures);
+    ms.insert(ms.end(), more.begin(), more.end());
+  }
+  return ms;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  int requests = 2000, idle = 500, addresses = 4, slow = 50;
+  int requests = 2000, idle = 500, addresses = 4, slow = 50, hold_seconds = 15;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--requests") requests = std::stoi(argv[i + 1]);
     else if (a == "--idle") idle = std::stoi(argv[i + 1]);
     else if (a == "--addresses") addresses = std::stoi(argv[i + 1]);
     else if (a == "--slow") slow = std::stoi(argv[i + 1]);
+    else if (a == "--hold-seconds") hold_seconds = std::stoi(argv[i + 1]);
   }
   std::string dir = std::filesystem::temp_directory_path() / "provisiond-hostile-bench";
   std::filesystem::remove_all(dir);
@@ -53,19 +72,20 @@ int main(int argc, char** argv) {
   std::printf("%d sequential GETs per run; flood: %d idle sockets over %d addresses, %d slowloris\n", requests, idle,
               addresses, slow);
   for (int run = 1; run <= 3; ++run) {
-    auto unloaded = healthy_latencies(port, target, requests, failures);
+    auto unloaded = measure(port, target, requests, hold_seconds, failures);
     std::vector<double> loaded;
     int reopened = 0;
     {
       flood attack{port, idle, addresses, slow};
       std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the server accept them all
-      loaded = healthy_latencies(port, target, requests, failures);
+      loaded = measure(port, target, requests, hold_seconds, failures);
       reopened = attack.reopened();
     }
     double u99 = percentile(unloaded, 0.99), l99 = percentile(loaded, 0.99);
-    std::printf("run %d: unloaded p50 %.3f ms p99 %.3f ms | flood p50 %.3f ms p99 %.3f ms | p99 ratio %.2fx "
-                "(%d flood connections reopened)\n",
-                run, percentile(unloaded, 0.5), u99, percentile(loaded, 0.5), l99, l99 / u99, reopened);
+    std::printf("run %d: unloaded p50 %.3f ms p99 %.3f ms (%zu GETs) | flood p50 %.3f ms p99 %.3f ms (%zu GETs) | "
+                "p99 ratio %.2fx (%d flood connections closed by the server and reopened)\n",
+                run, percentile(unloaded, 0.5), u99, unloaded.size(), percentile(loaded, 0.5), l99, loaded.size(),
+                l99 / u99, reopened);
   }
   std::printf("healthy requests not answered 200: %d\n", failures);
   return failures == 0 ? 0 : 1;

@@ -24,6 +24,8 @@ TEST(IdleFlood, FiveHundredIdleSocketsAndASlowlorisDoNotKeepHealthyClientsFromBe
   int loaded_failures = 0;
   std::vector<double> loaded;
   int connected = 0;
+  int pid = pid_with_argument(dir / "data");
+  long rss_before = rss_kib(pid), rss_flooded = 0;
   {
     flood attack{proc.port(), 500, 4, 50};
     connected = attack.connected();
@@ -35,6 +37,7 @@ TEST(IdleFlood, FiveHundredIdleSocketsAndASlowlorisDoNotKeepHealthyClientsFromBe
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     loaded = healthy_latencies(proc.port(), target, 400, loaded_failures);
+    rss_flooded = rss_kib(pid);
   }
   EXPECT_EQ(connected, 500);
   EXPECT_EQ(unloaded_failures, 0);
@@ -44,4 +47,6 @@ TEST(IdleFlood, FiveHundredIdleSocketsAndASlowlorisDoNotKeepHealthyClientsFromBe
   std::printf("healthy GET p99: %.2f ms unloaded, %.2f ms with 500 idle sockets and 50 slowloris (%.2fx); "
               "p50 %.2f / %.2f ms\n",
               p99_unloaded, p99_loaded, p99_loaded / p99_unloaded, percentile(unloaded, 0.5), percentile(loaded, 0.5));
+  std::printf("provisiond RSS %ld KiB before the flood, %ld KiB with its %d connections open\n", rss_before, rss_flooded,
+              connected + 50);
 }
