@@ -37,15 +37,19 @@ std::string_view std_view(boost::beast::string_view s) { return {s.data(), s.siz
 template <class Done>
 bool feed(parser& p, std::string_view& rest, Done done, boost::beast::error_code& ec) {
   while (!done(p)) {
-    auto n = p.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-    rest.remove_prefix(n);
-    if (ec == http::error::need_more) {
-      if (!rest.empty() && n > 0) continue;
+    std::size_t n = 0;
+    if (!rest.empty()) {
+      n = p.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest.remove_prefix(n);
+      if (ec && ec != http::error::need_more) return false;
+    }
+    // No progress (nothing left, or not enough for the parser's next
+    // step): the client has sent all it will; the stream ends here.
+    if (n == 0) {
       ec = {};
       p.put_eof(ec);
       return !ec && done(p);
     }
-    if (ec) return false;
   }
   return true;
 }

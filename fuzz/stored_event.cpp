@@ -17,7 +17,9 @@ finding round_trip(const events::event& e, const std::string& where) {
   const auto* name = events::type_name(e);
   auto back = events::decode_payload(name, events::schema_version(e), events::encode_payload(e));
   if (!back) return where + ": a decoded " + name + " does not decode again: " + back.error().message;
-  if (!(*back == e)) return where + ": a decoded " + name + " changes when encoded and decoded again";
+  if (!(*back == e))
+    return where + ": a decoded " + name + " changes when encoded and decoded again: " +
+           events::encode_payload(e).substr(0, 300) + " became " + events::encode_payload(*back).substr(0, 300);
   return std::nullopt;
 }
 
