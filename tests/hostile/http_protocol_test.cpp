@@ -270,3 +270,44 @@ TEST_F(HttpProtocol, AfterAHostileBarrageTheProcessIsUpItsMemoryBoundedAndEarlie
   }
   EXPECT_EQ(list("keep-co").size(), ids.size()) << "nothing else was created";
 }
+
+TEST_F(HttpProtocol, IdsKeysAndNumbersOutOfTheirFormatAre400NamingTheField) {
+  auto with = [](const std::string& field, const json& value) {
+    json j = json::parse(vps_body("fmt-co", "o-1"));
+    j[field] = value;
+    return j.dump();
+  };
+  struct bad_case {
+    std::string body, field;
+  };
+  json big_cpu = json::parse(vps_body("fmt-co", "o-1"));
+  big_cpu["resources"]["cpu"] = 1e30;
+  json neg_disk = json::parse(vps_body("fmt-co", "o-1"));
+  neg_disk["resources"]["storageGb"] = -1;
+  std::vector<bad_case> cases = {
+      {with("tenantId", std::string(65, 't')), "tenantId"},
+      {with("tenantId", "acme/x"), "tenantId"},
+      {with("id", std::string(65, 'r')), "id"},
+      {with("id", "req 1"), "id"},
+      {with("orderId", std::string(129, 'o')), "orderId"},
+      {with("dependsOn", json::array({"req-1", "../x"})), "dependsOn"},
+      {with("tenantId", 7), "tenantId"},
+      {big_cpu.dump(), "resources.cpu"},
+      {neg_disk.dump(), "resources.storageGb"},
+  };
+  for (auto& c : cases) {
+    auto r = post("/v1/requests", c.body);
+    EXPECT_EQ(r.status, 400) << c.field << ": " << r.body;
+    EXPECT_EQ(error_of(r)["field"], c.field) << r.body;
+  }
+  for (auto& key : {std::string(129, 'k'), std::string("a key")}) {
+    auto r = post("/v1/requests", vps_body("fmt-co", "o-2"), {{"Idempotency-Key", key}});
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(error_of(r)["field"], "Idempotency-Key") << r.body;
+  }
+  EXPECT_EQ(get("/v1/requests?tenantId=" + std::string(65, 't')).status, 400);
+  EXPECT_EQ(get("/v1/requests/" + std::string(65, 'r')).status, 404);
+  EXPECT_EQ(list("fmt-co").size(), 0u) << "nothing was created";
+  EXPECT_EQ(post("/v1/requests", vps_body("fmt-co", "o-3"), {{"Idempotency-Key", std::string(128, 'k')}}).status, 202)
+      << "the longest key is taken";
+}
