@@ -39,11 +39,16 @@ int main(int argc, char** argv) {
   int requests = 2000, idle = 500, addresses = 4, slow = 50, hold_seconds = 15;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--requests") requests = std::stoi(argv[i + 1]);
-    else if (a == "--idle") idle = std::stoi(argv[i + 1]);
-    else if (a == "--addresses") addresses = std::stoi(argv[i + 1]);
-    else if (a == "--slow") slow = std::stoi(argv[i + 1]);
-    else if (a == "--hold-seconds") hold_seconds = std::stoi(argv[i + 1]);
+    if (a == "--requests")
+      requests = std::stoi(argv[i + 1]);
+    else if (a == "--idle")
+      idle = std::stoi(argv[i + 1]);
+    else if (a == "--addresses")
+      addresses = std::stoi(argv[i + 1]);
+    else if (a == "--slow")
+      slow = std::stoi(argv[i + 1]);
+    else if (a == "--hold-seconds")
+      hold_seconds = std::stoi(argv[i + 1]);
   }
   std::string dir = std::filesystem::temp_directory_path() / "provisiond-hostile-bench";
   std::filesystem::remove_all(dir);
@@ -82,10 +87,11 @@ int main(int argc, char** argv) {
       reopened = attack.reopened();
     }
     double u99 = percentile(unloaded, 0.99), l99 = percentile(loaded, 0.99);
-    std::printf("run %d: unloaded p50 %.3f ms p99 %.3f ms (%zu GETs) | flood p50 %.3f ms p99 %.3f ms (%zu GETs) | "
-                "p99 ratio %.2fx (%d flood connections closed by the server and reopened)\n",
-                run, percentile(unloaded, 0.5), u99, unloaded.size(), percentile(loaded, 0.5), l99, loaded.size(),
-                l99 / u99, reopened);
+    std::printf(
+        "run %d: unloaded p50 %.3f ms p99 %.3f ms (%zu GETs) | flood p50 %.3f ms p99 %.3f ms (%zu GETs) | "
+        "p99 ratio %.2fx (%d flood connections closed by the server and reopened)\n",
+        run, percentile(unloaded, 0.5), u99, unloaded.size(), percentile(loaded, 0.5), l99, loaded.size(), l99 / u99,
+        reopened);
   }
   std::printf("healthy requests not answered 200: %d\n", failures);
   return failures == 0 ? 0 : 1;

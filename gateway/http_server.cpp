@@ -38,6 +38,9 @@
 #include <thread>
 #include <type_traits>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,9 +49,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/bio.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "common/metrics.hpp"
 #include "gateway/http_target.hpp"
@@ -244,17 +244,17 @@ std::string field_name(beast::string_view name) {
 // all before any body is read.
 result<parsed_target> validate(const http::request<http::string_body>& h, std::optional<refused_head>& refused) {
   if (h.target().size() > max_target_bytes) {
-    refused = refused_head{414, make_error(errc::invalid_argument,
-                                           "request target over " + std::to_string(max_target_bytes) + " bytes",
-                                           "target")};
+    refused =
+        refused_head{414, make_error(errc::invalid_argument,
+                                     "request target over " + std::to_string(max_target_bytes) + " bytes", "target")};
     return refused->why;
   }
   std::size_t fields = 0;
   for (const auto& f : h) {
     if (++fields > max_header_fields) {
-      refused = refused_head{
-          431, make_error(errc::invalid_argument,
-                          "more than " + std::to_string(max_header_fields) + " header fields", "headers")};
+      refused =
+          refused_head{431, make_error(errc::invalid_argument,
+                                       "more than " + std::to_string(max_header_fields) + " header fields", "headers")};
       return refused->why;
     }
     if (f.name_string().size() + f.value().size() + 2 > max_header_line_bytes) {
@@ -318,13 +318,14 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   // TLS: the first bytes, to tell a ClientHello from plain HTTP.
   void read_hello() {
     lowest().expires_after(milliseconds(limits_.header_timeout_ms));
-    lowest().async_read_some(buffer_.prepare(512), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      auto first = static_cast<const unsigned char*>(self->buffer_.data().data())[0];
-      if (first != tls_handshake_record) return self->refuse_plain_http();
-      self->handshake();
-    });
+    lowest().async_read_some(buffer_.prepare(512),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec) return self->close();
+                               self->buffer_.commit(n);
+                               auto first = static_cast<const unsigned char*>(self->buffer_.data().data())[0];
+                               if (first != tls_handshake_record) return self->refuse_plain_http();
+                               self->handshake();
+                             });
   }
 
   void handshake() {
@@ -369,8 +370,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     parser_->body_limit(limits_.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(max_header_block_bytes));
     lowest().expires_after(milliseconds(limits_.header_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -411,14 +413,12 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void read_body() {
     if (parser_->is_done()) return respond();
     lowest().expires_after(milliseconds(limits_.body_timeout_ms));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                       if (ec == http::error::body_limit) return self->fail(413, self->too_large());
-                       if (is_silent_end(ec)) return self->close();
-                       if (ec)
-                         return self->fail(400, make_error(errc::invalid_argument, "malformed HTTP body: " + ec.message()));
-                       self->respond();
-                     });
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == http::error::body_limit) return self->fail(413, self->too_large());
+      if (is_silent_end(ec)) return self->close();
+      if (ec) return self->fail(400, make_error(errc::invalid_argument, "malformed HTTP body: " + ec.message()));
+      self->respond();
+    });
   }
 
   void respond() {
@@ -587,7 +587,8 @@ constexpr const char* connections_gauge = "provisiond_http_connections";
 
 // An unreadable file is named with the system's reason; one OpenSSL cannot
 // use, with OpenSSL's ("no start line", "key values mismatch").
-error tls_error(const std::string& field, const std::string& what, const std::string& file, const beast::error_code& ec) {
+error tls_error(const std::string& field, const std::string& what, const std::string& file,
+                const beast::error_code& ec) {
   std::string why = ec.message();
   if (FILE* f = std::fopen(file.c_str(), "r"))
     std::fclose(f);

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/settings.hpp"
 #include "common/result.hpp"
+#include "common/settings.hpp"
 #include "gateway/http_target.hpp"
 
 namespace provisiond::gateway {
@@ -34,9 +34,9 @@ inline constexpr std::size_t max_header_line_bytes = 8 * 1024;  ///< one "Name: 
 inline constexpr std::size_t max_header_fields = 100;           ///< header lines: 431 above
 
 struct http_request {
-  std::string method;  ///< "GET", "POST", ...
-  std::string target;  ///< raw target with the query string
-  std::string path;    ///< decoded path without the query
+  std::string method;                          ///< "GET", "POST", ...
+  std::string target;                          ///< raw target with the query string
+  std::string path;                            ///< decoded path without the query
   std::map<std::string, std::string> query;    ///< decoded query parameters
   std::map<std::string, std::string> headers;  ///< lower-case names
   std::string body;

@@ -53,7 +53,8 @@ std::string get_request(const std::string& target, const std::string& extra_head
 
 std::string headers_of(std::size_t count, std::size_t value_bytes) {
   std::string h;
-  for (std::size_t i = 0; i < count; ++i) h += "X-H" + std::to_string(i) + ": " + std::string(value_bytes, 'v') + "\r\n";
+  for (std::size_t i = 0; i < count; ++i)
+    h += "X-H" + std::to_string(i) + ": " + std::string(value_bytes, 'v') + "\r\n";
   return h;
 }
 
@@ -148,8 +149,9 @@ TEST_F(HttpProtocol, ExpectContinueCornerCases) {
   // A head refused (a bad header) gets its 400 and no 100.
   {
     raw_conn c{proc.port(), "127.0.0.1"};
-    ASSERT_TRUE(c.send("POST /v1/requests HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nX-Bad: \xff\r\n"
-                       "Content-Length: 10\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("POST /v1/requests HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nX-Bad: \xff\r\n"
+               "Content-Length: 10\r\n\r\n"));
     auto r = c.read_reply();
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(error_of(r)["field"], "X-Bad");
@@ -233,11 +235,11 @@ TEST_F(HttpProtocol, AfterAHostileBarrageTheProcessIsUpItsMemoryBoundedAndEarlie
   // Eight clients at once, each 50 rounds of the worst heads and bodies.
   auto body_text = vps_body("keep-co", "o-x");
   std::vector<std::string> barrage = {
-      get_request("/healthz", headers_of(6000, 4)),                             // huge header count
-      get_request("/healthz", headers_of(70, 1000)),                            // header block over 64 KiB
-      "GET /" + std::string(80 * 1024, 'a') + " HTTP/1.1\r\n\r\n",              // request line past 64 KiB
+      get_request("/healthz", headers_of(6000, 4)),                                    // huge header count
+      get_request("/healthz", headers_of(70, 1000)),                                   // header block over 64 KiB
+      "GET /" + std::string(80 * 1024, 'a') + " HTTP/1.1\r\n\r\n",                     // request line past 64 KiB
       post_request(std::string(R"({"metadata":)") + std::string(100'000, '['), auth),  // deep and unfinished
-      post_request(R"({"orderId":")" + std::string(900 * 1024, 'x') + "\"}", auth),  // one 900 KiB string
+      post_request(R"({"orderId":")" + std::string(900 * 1024, 'x') + "\"}", auth),    // one 900 KiB string
       get_request("/healthz", "Expect: 100-continue\r\nContent-Length: 99999999\r\n"),
   };
   std::atomic<int> answered{0}, unanswered{0};

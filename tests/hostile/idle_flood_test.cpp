@@ -44,9 +44,10 @@ TEST(IdleFlood, FiveHundredIdleSocketsAndASlowlorisDoNotKeepHealthyClientsFromBe
   EXPECT_EQ(loaded_failures, 0) << "every healthy request is served during the flood";
   ASSERT_TRUE(proc.alive());
   double p99_unloaded = percentile(unloaded, 0.99), p99_loaded = percentile(loaded, 0.99);
-  std::printf("healthy GET p99: %.2f ms unloaded, %.2f ms with 500 idle sockets and 50 slowloris (%.2fx); "
-              "p50 %.2f / %.2f ms\n",
-              p99_unloaded, p99_loaded, p99_loaded / p99_unloaded, percentile(unloaded, 0.5), percentile(loaded, 0.5));
-  std::printf("provisiond RSS %ld KiB before the flood, %ld KiB with its %d connections open\n", rss_before, rss_flooded,
-              connected + 50);
+  std::printf(
+      "healthy GET p99: %.2f ms unloaded, %.2f ms with 500 idle sockets and 50 slowloris (%.2fx); "
+      "p50 %.2f / %.2f ms\n",
+      p99_unloaded, p99_loaded, p99_loaded / p99_unloaded, percentile(unloaded, 0.5), percentile(loaded, 0.5));
+  std::printf("provisiond RSS %ld KiB before the flood, %ld KiB with its %d connections open\n", rss_before,
+              rss_flooded, connected + 50);
 }

@@ -18,20 +18,21 @@ using nlohmann::json;
 namespace {
 
 bool make_certs(const temp_dir& d) {
-  std::string cmd = "cd '" + d.str() +
-                    "' && { "
-                    "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
-                    "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 "
-                    "-subj /CN=other-ca && "
-                    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
-                    "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
-                    "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
-                    "-days 2 -extfile san.ext && "
-                    "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-                    "-subj /O=platform/CN=order-saga && "
-                    "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
-                    "openssl x509 -req -in client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial "
-                    "-out other-client.pem -days 2; } >/dev/null 2>&1";
+  std::string cmd =
+      "cd '" + d.str() +
+      "' && { "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 "
+      "-subj /CN=other-ca && "
+      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 2 -extfile san.ext && "
+      "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
+      "-subj /O=platform/CN=order-saga && "
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
+      "openssl x509 -req -in client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial "
+      "-out other-client.pem -days 2; } >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
 
@@ -108,9 +109,9 @@ struct Tls : ::testing::Test {
   reply call(const std::string& cert, const std::string& method, const std::string& path,
              const std::string& body = "") {
     auto q = [](const std::string& s) { return "'" + s + "'"; };
-    auto r = run_command("python3 " + q(dir / "client.py") + " " + std::to_string(port) + " " + q(dir / "ca.pem") + " " +
-                         q(cert.empty() ? "" : dir / (cert + ".pem")) + " " + q(dir / "client.key") + " " + method +
-                         " " + q(path) + " " + q(body) + " " + q(admin_authorization()));
+    auto r = run_command("python3 " + q(dir / "client.py") + " " + std::to_string(port) + " " + q(dir / "ca.pem") +
+                         " " + q(cert.empty() ? "" : dir / (cert + ".pem")) + " " + q(dir / "client.key") + " " +
+                         method + " " + q(path) + " " + q(body) + " " + q(admin_authorization()));
     reply out;
     out.text = r.out;
     if (r.out.rfind("ERROR", 0) != 0 && !r.out.empty() && std::isdigit(static_cast<unsigned char>(r.out[0])))
