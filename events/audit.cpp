@@ -139,10 +139,14 @@ std::string render(const audit_report& r, bool one_request) {
          std::to_string(r.events) + " events, " + std::to_string(r.hashed) + " hashed" +
          (one_request ? " (one request)" : "") + "\n";
   for (auto& n : r.notes) out += "  " + n + "\n";
-  out += "global order: " + std::to_string(r.positions) +
-         " positions, each event's hash and both stored copies checked\n";
-  out += "checkpoints: " + std::to_string(r.checkpoints) + " verified" +
-         (r.checkpoints ? ", the last at global position " + std::to_string(r.last_checkpoint) : "") + "\n";
+  if (!r.global_checked) {
+    out += "global order and checkpoints: not checked (a chain broke first)\n";
+  } else {
+    out += "global order: " + std::to_string(r.positions) +
+           " positions, each event's hash and both stored copies checked\n";
+    out += "checkpoints: " + std::to_string(r.checkpoints) + " verified" +
+           (r.checkpoints ? ", the last at global position " + std::to_string(r.last_checkpoint) : "") + "\n";
+  }
   out += r.broken ? "BROKEN: " + describe(*r.broken) + "\n" : "OK: every chain and checkpoint holds\n";
   return out;
 }

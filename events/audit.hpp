@@ -101,6 +101,7 @@ struct audit_report {
   std::uint64_t positions = 0;
   std::uint64_t checkpoints = 0;
   std::uint64_t last_checkpoint = 0;
+  bool global_checked = false;  ///< false when a chain broke first
   std::vector<std::string> notes;  ///< "request X: chain starts at sequence N; ..."
   std::optional<broken_link> broken;
 };

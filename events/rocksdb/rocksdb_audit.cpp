@@ -75,6 +75,7 @@ status check_chains(const store& db, const std::string& only_stream, audit_repor
 
 status check_global(const store& db, const std::optional<checkpoint_key>& key, const std::string& only_stream,
                     audit_report& r) {
+  r.global_checked = true;
   auto checkpoints = read_checkpoints(db, r.broken);
   if (!checkpoints) return checkpoints.error();
   if (r.broken) return ok();
