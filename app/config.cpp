@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 #include "common/detail/json_reader.hpp"
+
+#include <regex>
 #include "common/json.hpp"
 #include "common/ids.hpp"
 #include "common/names.hpp"
@@ -159,8 +161,8 @@ static void parse_auth(const json& j, auth::settings& a, std::optional<error>& e
     else if (s.audience.empty()) err = make_error(errc::invalid_argument, "required", "auth.jwt.audience");
     else if (s.jwks_file.empty() == s.jwks_url.empty())
       err = make_error(errc::invalid_argument, "expected exactly one of jwksFile and jwksUrl", "auth.jwt");
-    else if (!s.jwks_url.empty() && !s.jwks_url.starts_with("https://") && !s.jwks_url.starts_with("http://127.") &&
-             !s.jwks_url.starts_with("http://localhost"))
+    else if (!s.jwks_url.empty() && !s.jwks_url.starts_with("https://") &&
+             !std::regex_match(s.jwks_url, std::regex(R"(http://(127\.[0-9.]+|localhost|\[::1\])(:[0-9]+)?/.*)")))
       err = make_error(errc::invalid_argument, "expected an https URL (http only on loopback)", "auth.jwt.jwksUrl");
     if (err) return;
     if (j["jwt"].contains("roleMap")) {

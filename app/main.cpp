@@ -360,11 +360,13 @@ int main(int argc, char** argv) {
       },
       &new_admin_key);
   if (!authn) return fail(authn.error());
-  if (!new_admin_key.empty())  // the one time it is shown; the file keeps it (0600)
-    std::printf("provisiond: created the admin API key, shown only now:\n  %s\n", new_admin_key.c_str());
+  // The one time the bootstrap key is shown (on stdout, to whoever started
+  // the process, as the issue of a key shows it once); the file keeps it.
+  if (!new_admin_key.empty())
+    log::status("created the admin API key, shown only now: " + new_admin_key);
   if (cfg.auth.bootstrap_admin_key)
-    std::printf("provisiond: the admin API key is in %s\n", (*authn)->config().admin_key_file.c_str());
-  std::fflush(stdout);
+    log::status("the admin API key is in " + (*authn)->config().admin_key_file,
+                log::fields{}.with("adminKeyFile", (*authn)->config().admin_key_file));
   webhooks::delivery_options wo;
   wo.retry_delays_ms = cfg.webhooks.retry_delays_ms;
   wo.deactivate_after = cfg.webhooks.deactivate_after;

@@ -15,6 +15,7 @@
 
 #include "auth/crypto.hpp"
 #include "common/ids.hpp"
+#include "common/json.hpp"
 
 namespace provisiond::auth {
 
@@ -95,8 +96,9 @@ class key_set {
 std::size_t key_count(const key_set& keys) noexcept { return keys.by_kid.size(); }
 
 result<std::shared_ptr<const key_set>> parse_jwks(const std::string& json_text) {
-  json doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array())
+  auto parsed = parse_json(json_text, "JWKS");
+  json doc = parsed ? std::move(*parsed) : json();
+  if (!parsed || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array())
     return make_error(errc::invalid_argument, "expected a JWKS document {\"keys\": [...]}", "jwks");
   auto out = std::make_shared<key_set>();
   for (const auto& k : doc["keys"]) {
@@ -240,9 +242,14 @@ std::variant<principal, token_refusal> verify_jwt(const std::string& token, jwks
   auto payload_raw = base64url_decode(std::string_view(token).substr(dot1 + 1, dot2 - dot1 - 1));
   auto sig = base64url_decode(std::string_view(token).substr(dot2 + 1));
   if (!header_raw || !payload_raw || !sig) return refuse("malformed", "a token part is not base64url");
-  json header = json::parse(*header_raw, nullptr, false);
-  json claims = json::parse(*payload_raw, nullptr, false);
-  if (!header.is_object() || !claims.is_object()) return refuse("malformed", "a token part is not a JSON object");
+  // The project's bounded parser: depth, sizes and duplicate keys checked
+  // (a duplicated claim must not mean one thing here and another elsewhere).
+  auto header_json = parse_json(*header_raw, "token header");
+  auto claims_json = parse_json(*payload_raw, "token claims");
+  if (!header_json || !claims_json || !header_json->is_object() || !claims_json->is_object())
+    return refuse("malformed", "a token part is not a JSON object");
+  const json& header = *header_json;
+  const json& claims = *claims_json;
   auto alg = field(header, "alg");
   if (alg != "RS256" && alg != "ES256")
     return refuse("algorithm", "alg " + (alg.empty() ? std::string("(none)") : alg) + " is not accepted; expected RS256 or ES256");

@@ -101,8 +101,8 @@ for _ in $(seq 300); do
 done
 echo "provisiond at $URL"
 # The admin API key provisiond created on its first start (0600 in the data folder).
-export PROVISIOND_TOKEN
-PROVISIOND_TOKEN=$(cat "$WORK/data/admin-api-key")
+ADMIN_TOKEN=$(cat "$WORK/data/admin-api-key")
+export PROVISIOND_TOKEN=$ADMIN_TOKEN
 ctl() { "$CTL" --url "$URL" "$@"; }
 
 # ---- usage: exit 1, usage on stderr -------------------------------------------
@@ -410,7 +410,7 @@ check "the file's token" bash -c '[[ $(tail -1 "$0" | jq -r .authorization) == "
 check "no warning for a private file" bash -c '[[ -z "$0" ]]' "$ERR"
 expect 0 "PROVISIOND_TOKEN over the file's" env PROVISIOND_TOKEN=tok-env-789 "$CTL" get ok
 check "the environment's token" bash -c '[[ $(tail -1 "$0" | jq -r .authorization) == "Bearer tok-env-789" ]]' "$WORK/fake.log"
-expect 0 "PROVISIOND_URL over the file's url" env PROVISIOND_URL="$URL" "$CTL" get "$ID2" -o json
+expect 0 "PROVISIOND_URL over the file's url" env PROVISIOND_URL="$URL" PROVISIOND_TOKEN="$ADMIN_TOKEN" "$CTL" get "$ID2" -o json
 check "the real server answered" jqt ".id == \"$ID2\" and .tenantId == \"e2e\""
 expect 0 "--url over PROVISIOND_URL" env PROVISIOND_URL="http://127.0.0.1:$FREE" "$CTL" --url "$FURL" get ok
 printf '{"url":"%s","token":"tok-other-000"}' "$FURL" >"$WORK/other.json"

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tests/integration/fixture.hpp"
+#include "tests/support/api_keys.hpp"
 
 using namespace provisiond::testing;
 using nlohmann::json;
@@ -294,14 +295,17 @@ TEST_F(Clusters, ManualProviderWaitsForAnOperatorAndKeepsTheCredentialSealed) {
                  json{{"host", "h"}, {"username", "u"}, {"password", "other"}}.dump()).status, 409);
 
   // The owner gets the password; nobody else, and it is nowhere else.
-  auto cred = call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"X-Tenant-Id", "acme"}});
+  auto acme = issue_api_key(proc.port(), "tenant", "acme");
+  auto other = issue_api_key(proc.port(), "tenant", "other");
+  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"Authorization", other}}).status, 404)
+      << "another tenant: as if there were no such request";
+  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"Authorization", ""}}).status, 401);
+  auto cred = call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"Authorization", acme}});
   ASSERT_EQ(cred.status, 200) << cred.body;
   EXPECT_EQ(body(cred)["password"], secret_password);
   EXPECT_EQ(body(cred)["username"], "root");
-  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"X-Tenant-Id", "acme"}}).status, 404)
+  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"Authorization", acme}}).status, 404)
       << "delivered once";
-  EXPECT_EQ(call("GET", "/v1/requests/" + id + "/credentials", nullptr, {{"X-Tenant-Id", "other"}}).status, 403);
-  EXPECT_EQ(get("/v1/requests/" + id + "/credentials").status, 400);
   EXPECT_EQ(get("/v1/requests/" + id + "/events").body.find(secret_password), std::string::npos);
   ASSERT_EQ(proc.terminate(), 0);  // flush everything (journal, outbox, logs) before searching the bytes
   auto disk = everything_on_disk();

@@ -153,8 +153,15 @@ const receiver = http.createServer((req, res) => {
 await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 const hookUrl = `http://127.0.0.1:${receiver.address().port}/hooks/acme`;
 
+// The admin API key provisiond made on its first start (0600 in its data
+// folder), or $PROVISIOND_TOKEN against a given URL.
+const adminKey = dataDir
+  ? readFileSync(join(dataDir, "data", "admin-api-key"), "utf8").trim()
+  : (process.env.PROVISIOND_TOKEN ?? "");
+const auth = adminKey ? { authorization: `Bearer ${adminKey}` } : {};
+
 async function call(method, path, body, headers = {}) {
-  const init = { method, headers: { ...headers } };
+  const init = { method, headers: { ...auth, ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
     init.headers["content-type"] ??= "application/json";
@@ -197,10 +204,24 @@ try {
   await expect(200, "GET", "/openapi.json");
   await expect(404, "GET", "/v1/nothing-here");
   await expect(405, "DELETE", "/v1/requests");
+  // Who may call: 401 without credentials, keys issued once, scoped, revoked.
+  await expect(401, "GET", "/v1/requests", undefined, { authorization: "" });
+  await expect(401, "GET", "/v1/requests", undefined, { authorization: "Bearer pvd_nothing_known" });
+  await expect(200, "GET", "/v1/whoami");
+  const issued = await expect(201, "POST", "/v1/api-keys", { name: "conformance", role: "tenant", tenantId: "acme", access: "read" });
+  await expect(400, "POST", "/v1/api-keys", { name: "x", role: "tenant" });
+  await expect(200, "GET", "/v1/api-keys");
+  if (issued.json?.id) {
+    await expect(200, "GET", `/v1/api-keys/${issued.json.id}`);
+    await expect(403, "POST", "/v1/requests", order("oa-ro"), { authorization: `Bearer ${issued.json.key}` });
+    await expect(403, "GET", "/v1/clusters", undefined, { authorization: `Bearer ${issued.json.key}` });
+    await expect(200, "DELETE", `/v1/api-keys/${issued.json.id}`);
+  }
+  await expect(404, "GET", "/v1/api-keys/nope");
 
   // A stream opened before anything happens sees every event from now on.
   const streamed = [];
-  const stream = await fetch(base + "/v1/events/stream?tenantId=acme");
+  const stream = await fetch(base + "/v1/events/stream?tenantId=acme", { headers: auth });
   conform("GET", "/v1/events/stream", stream.status, stream.headers.get("content-type") ?? "", "");
   const reading = (async () => {
     const decoder = new TextDecoder();
@@ -274,10 +295,15 @@ try {
   await expect(200, "POST", "/v1/requests/req-oa-manual/complete", { host: "10.1.2.3", username: "root", password: "s3cret", endpoints: { ssh: "ssh://root@10.1.2.3:22" }, note: "row 4" });
   await until("/v1/requests/req-oa-manual", (r) => r.state === "Completed", "Completed (manual)");
   await expect(409, "POST", "/v1/requests/req-oa-manual/complete", { host: "10.1.2.3", username: "root", password: "x" });
-  await expect(400, "GET", "/v1/requests/req-oa-manual/credentials");
-  await expect(403, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { "X-Tenant-Id": "other" });
-  await expect(200, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { "X-Tenant-Id": "acme" });
-  await expect(404, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { "X-Tenant-Id": "acme" });
+  // The owner's key gets them once; another tenant's gets a 404, as if there were no such request.
+  const keyOf = async (tenantId) =>
+    `Bearer ${(await expect(201, "POST", "/v1/api-keys", { name: `creds ${tenantId}`, role: "tenant", tenantId })).json?.key}`;
+  const acmeKey = await keyOf("acme");
+  const otherKey = await keyOf("other");
+  await expect(401, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { authorization: "" });
+  await expect(404, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { authorization: otherKey });
+  await expect(200, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { authorization: acmeKey });
+  await expect(404, "GET", "/v1/requests/req-oa-manual/credentials", undefined, { authorization: acmeKey });
 
   // Governance.
   await expect(200, "GET", "/v1/tenants/acme/quota");

@@ -108,7 +108,7 @@ class provisiond_process {
     return found;
   }
   static const std::regex& key_file_re() {
-    static const std::regex re{R"(the admin API key is in (\S+))"};
+    static const std::regex re{R"(the admin API key is in ([^"\s]+))"};
     return re;
   }
   // The port of the last "listening on http(s)://H:P" line in the log.

@@ -85,3 +85,48 @@ TEST(Config, WebhookSettingsAndTheirErrors) {
     EXPECT_EQ(r.error().field, t.field) << t.json << ": " << r.error().message;
   }
 }
+
+TEST(Config, AuthSettingsAndTheirErrors) {
+  auto c = parse_config(R"({"auth":{"adminKeyFile":"/k","bootstrapAdminKey":false,"publicMetrics":true,
+    "jwt":{"issuer":"https://idp","audience":"provisiond","jwksUrl":"https://idp/jwks","clockSkewSeconds":5,
+           "roleMap":{"ops":"admin"}},
+    "clientCertificates":{"CN=saga":{"role":"saga"},"CN=acme":{"role":"tenant","tenantId":"acme"}}}})",
+                        default_config());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->auth.admin_key_file, "/k");
+  EXPECT_FALSE(c->auth.bootstrap_admin_key);
+  EXPECT_TRUE(c->auth.public_metrics);
+  ASSERT_TRUE(c->auth.jwt);
+  EXPECT_EQ(c->auth.jwt->clock_skew_s, 5);
+  EXPECT_EQ(c->auth.jwt->role_map.at("ops"), "admin");
+  EXPECT_EQ(c->auth.client_certificates.at("CN=acme").tenant, "acme");
+  EXPECT_EQ(c->auth.client_certificates.at("CN=saga").r, auth::role::saga);
+
+  struct bad {
+    const char* json;
+    const char* field;
+  };
+  for (auto& b : std::vector<bad>{
+           {R"({"auth":{"nope":1}})", "auth.nope"},
+           {R"({"auth":{"jwt":{"audience":"a","jwksFile":"/f"}}})", "auth.jwt.issuer"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a"}}})", "auth.jwt"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksFile":"/f","jwksUrl":"https://x/"}}})", "auth.jwt"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksUrl":"http://idp.example/jwks"}}})", "auth.jwt.jwksUrl"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksUrl":"http://localhost.evil/jwks"}}})", "auth.jwt.jwksUrl"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksFile":"/f","clockSkewSeconds":3600}}})",
+            "auth.jwt.clockSkewSeconds"},
+           {R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksFile":"/f","roleMap":{"x":"root"}}}})",
+            "auth.jwt.roleMap.x"},
+           {R"({"auth":{"clientCertificates":{"CN=a":{"role":"tenant"}}}})", "auth.clientCertificates.CN=a.tenantId"},
+           {R"({"auth":{"clientCertificates":{"CN=a":{"role":"admin","tenantId":"t"}}}})",
+            "auth.clientCertificates.CN=a.tenantId"},
+           {R"({"auth":{"clientCertificates":{"CN=a":{"role":"god"}}}})", "auth.clientCertificates.CN=a.role"},
+       }) {
+    auto r = parse_config(b.json, default_config());
+    ASSERT_FALSE(r) << b.json;
+    EXPECT_EQ(r.error().field, b.field) << b.json << ": " << r.error().message;
+  }
+  // A loopback JWKS over plain http is fine (a local IdP sidecar).
+  EXPECT_TRUE(parse_config(R"({"auth":{"jwt":{"issuer":"i","audience":"a","jwksUrl":"http://127.0.0.1:9000/jwks"}}})",
+                           default_config()));
+}

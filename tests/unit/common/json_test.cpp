@@ -57,10 +57,17 @@ TEST(ParseJson, RefusesControlCharactersButNotTabsAndNewlines) {
 }
 
 TEST(ParseJson, SyntaxErrorsNeverQuoteTheInput) {
+  // Bad UTF-8 is named by its field, never quoted.
   auto j = parse_json("{\"a\":\"\xff\xfe\"}", "value");
   ASSERT_FALSE(j.has_value());
-  EXPECT_EQ(j.error().message, "value is not valid JSON");
-  EXPECT_EQ(j.error().field, "$");
+  EXPECT_EQ(j.error().message, "ill-formed UTF-8 in a string");
+  EXPECT_EQ(j.error().field, "a");
+  EXPECT_EQ(j.error().message.find('\xff'), std::string::npos);
+  // A syntax error says where in general terms.
+  auto cut = parse_json("{\"a\":[1,", "value");
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().message, "value is not valid JSON");
+  EXPECT_EQ(cut.error().field, "$");
 }
 
 TEST(ParseJsonLenient, ToleratesWhatCloudsSendButNotDepth) {

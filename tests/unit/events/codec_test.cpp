@@ -59,6 +59,9 @@ std::vector<ev::event> samples() {
       ev::webhook_delivery_settled{"msg_ab", "wh_1", "req-1:3", "failed",
                                    {ev::webhook_attempt{1700000000000, 1700000000, 500, 12, "status 500", "oops"},
                                     ev::webhook_attempt{1700000005000, 1700000005, 0, 10000, "timeout: read", ""}}},
+      ev::api_key_issued{"Qm9vdHN0cmFw", "acme ci", "tenant", "acme", true,
+                         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", 1700000000000, "key:bootstrap"},
+      ev::api_key_revoked{"Qm9vdHN0cmFw", 1700000100000, "jwt:ops"},
   };
 }
 

@@ -134,6 +134,8 @@ class Routes : public ::testing::Test {
         out += env_->webhook_id;
       } else if (p[i - 1] == "deliveries") {
         out += env_->delivery_id;
+      } else if (p[i - 1] == "api-keys") {
+        out += "Qm9vdHN0cmFw";  // in process there is no key store: 503, the route exists
       } else {
         ADD_FAILURE() << "no sample id for " << pattern;
       }
@@ -158,6 +160,8 @@ TEST_F(Routes, EveryRouteAnswersOnItsMethodAndPath) {
     auto path = concrete(r->pattern);
     auto body = r->method == "POST" || r->method == "PUT" ? "{}" : "";
     auto res = call(std::string(r->method), path, body);
+    // The sample request has no credentials to deliver: its handler says so.
+    if (path.ends_with("/credentials") && res.body.find("no credentials for request") != std::string::npos) continue;
     EXPECT_NE(res.status, 404) << r->method << " " << path << ": " << res.body;
     EXPECT_NE(res.status, 405) << r->method << " " << path << ": " << res.body;
     EXPECT_NE(res.status, 500) << r->method << " " << path << ": " << res.body;
@@ -232,20 +236,23 @@ TEST_F(Routes, AMalformedRequestIdIsANotFoundRequestAfterTheMethodCheck) {
   EXPECT_EQ(call("GET", "/v1/requests/-x/approve").status, 405);
 }
 
-TEST_F(Routes, GuardedPathsAnswer404BeforeTheMethodCheck) {
-  // An unknown cluster, whatever the method.
-  auto cluster = call("PATCH", "/v1/clusters/nope");
+TEST_F(Routes, GuardedPathsAnswer404OnceTheMethodMatches) {
+  // The method first (it says nothing about what exists), then the caller,
+  // then the guard: an unknown cluster is a 404 on every method it has.
+  auto cluster = call("DELETE", "/v1/clusters/nope");
   EXPECT_EQ(cluster.status, 404);
   EXPECT_EQ(json::parse(cluster.body)["error"]["message"], "no cluster nope");
-  EXPECT_EQ(call("GET", "/v1/clusters/nope/test").status, 404);
+  EXPECT_EQ(call("POST", "/v1/clusters/nope/test").status, 404);
+  EXPECT_EQ(call("PATCH", "/v1/clusters/nope").status, 405);
+  EXPECT_EQ(call("GET", "/v1/clusters/nope/test").status, 405);
   // Credentials and completion of a malformed request id.
-  auto complete = call("GET", "/v1/requests/-x/complete");
+  auto complete = call("POST", "/v1/requests/-x/complete", "{}");
   EXPECT_EQ(complete.status, 404);
   EXPECT_EQ(json::parse(complete.body)["error"]["message"], "no request -x");
   // A malformed tenant id is no tenant path at all.
-  auto tenant = call("PATCH", "/v1/tenants/-x/quota");
+  auto tenant = call("GET", "/v1/tenants/-x/quota");
   EXPECT_EQ(tenant.status, 404);
-  EXPECT_EQ(json::parse(tenant.body)["error"]["message"], "no route for PATCH /v1/tenants/-x/quota");
+  EXPECT_EQ(json::parse(tenant.body)["error"]["message"], "no route for GET /v1/tenants/-x/quota");
 }
 
 TEST_F(Routes, RoutesOfAPartNotWiredAreNotThere) {
