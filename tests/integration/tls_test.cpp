@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -80,9 +81,11 @@ struct Tls : ::testing::Test {
     return t;
   }
 
-  // Starts provisiond with `tls` as http.tls; the port it prints for https://.
-  bool start(const json& tls, const std::string& log_name = "provisiond.log") {
-    std::ofstream{dir / "config.json"} << json{{"http", {{"tls", tls}}}}.dump();
+  // Starts provisiond with `tls` as http.tls (and `auth` as auth); the port it prints for https://.
+  bool start(const json& tls, const std::string& log_name = "provisiond.log", const json& auth = nullptr) {
+    json cfg{{"http", {{"tls", tls}}}};
+    if (!auth.is_null()) cfg["auth"] = auth;
+    std::ofstream{dir / "config.json"} << cfg.dump();
     pid = spawn_provisiond({"--config", dir / "config.json", "--data-dir", dir / "data", "--listen", "127.0.0.1:0"},
                            dir / log_name, false);
     static const std::regex re{R"(listening on https://[^:]+:(\d+))"};
@@ -107,11 +110,12 @@ struct Tls : ::testing::Test {
   }
 
   reply call(const std::string& cert, const std::string& method, const std::string& path,
-             const std::string& body = "") {
+             const std::string& body = "", std::optional<std::string> authorization = std::nullopt) {
     auto q = [](const std::string& s) { return "'" + s + "'"; };
     auto r = run_command("python3 " + q(dir / "client.py") + " " + std::to_string(port) + " " + q(dir / "ca.pem") +
                          " " + q(cert.empty() ? "" : dir / (cert + ".pem")) + " " + q(dir / "client.key") + " " +
-                         method + " " + q(path) + " " + q(body) + " " + q(admin_authorization()));
+                         method + " " + q(path) + " " + q(body) + " " +
+                         q(authorization ? *authorization : admin_authorization()));
     reply out;
     out.text = r.out;
     if (r.out.rfind("ERROR", 0) != 0 && !r.out.empty() && std::isdigit(static_cast<unsigned char>(r.out[0])))
@@ -172,4 +176,26 @@ TEST_F(Tls, AnUnusableCertificateIsRefusedAtStartNamingTheSetting) {
   std::ifstream in{dir / "bad.log"};
   std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(log.find("http.tls.certFile"), std::string::npos) << log;
+}
+
+TEST_F(Tls, AClientCertificateMappedToARoleIsThatCallerWithoutAKey) {
+  // openssl's -subj /O=platform/CN=order-saga reads CN=order-saga,O=platform in RFC 2253.
+  ASSERT_TRUE(start(tls_config(true, false), "provisiond.log",
+                    json{{"clientCertificates", {{"CN=order-saga,O=platform", {{"role", "saga"}}}}}}))
+      << "provisiond did not start; see " << dir / "provisiond.log";
+  auto me = call("client", "GET", "/v1/whoami", "", "");
+  ASSERT_EQ(me.status, 200) << me.text;
+  EXPECT_EQ(body_of(me)["role"], "saga");
+  EXPECT_EQ(body_of(me)["subject"], "cert:CN=order-saga,O=platform");
+  // The saga orders for any tenant, and administers nothing.
+  auto created = call("client", "POST", "/v1/requests",
+                      R"({"tenantId":"cert-co","orderId":"o-cert","type":"vps","region":"eu-west-1",)"
+                      R"("resources":{"cpu":1,"memoryGb":1,"storageGb":10}})",
+                      "");
+  EXPECT_EQ(created.status, 202) << created.text;
+  EXPECT_EQ(call("client", "GET", "/v1/clusters", "", "").status, 403);
+  // No certificate (allowed here: clientCaFile without requireClientCert) and no key: 401.
+  EXPECT_EQ(call("", "GET", "/v1/requests", "", "").status, 401);
+  // A certificate from another CA never reaches the mapping: the handshake refuses it.
+  EXPECT_EQ(call("other-client", "GET", "/v1/whoami", "", "").status, 0);
 }
