@@ -166,6 +166,11 @@ result<std::shared_ptr<const key_set>> jwks_source::keys(bool unknown_kid) {
     }
   }
   if (!due) return current_;
+  // Never loaded (the IdP down since the start): try again at most every
+  // 5 s, so a stream of tokens does not become a stream of fetches.
+  if (!current_ && settings_.jwks_file.empty() && attempted_at_ && now - attempted_at_ < 5'000)
+    return make_error(errc::unavailable, "the identity provider's keys are not available yet", "auth.jwt.jwksUrl");
+  attempted_at_ = now;
   auto fresh = reload();
   if (!fresh) {
     if (current_) return current_;  // keep serving the last good keys through an IdP outage

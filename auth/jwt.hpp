@@ -52,6 +52,7 @@ class jwks_source {
   std::shared_ptr<const key_set> current_;
   time_ms loaded_at_ = 0;
   time_ms last_forced_ = 0;
+  time_ms attempted_at_ = 0;  ///< the last fetch tried (for a source that never loaded)
   std::int64_t file_mtime_ns_ = -1;
 };
 

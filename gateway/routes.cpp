@@ -35,7 +35,7 @@ constexpr route table[] = {
     {"POST",   "/v1/requests/{id}/suspend",     h::lifecycle_action,    access::tenant_write,   0},
     {"POST",   "/v1/requests/{id}/reactivate",  h::lifecycle_action,    access::tenant_write,   0},
     {"POST",   "/v1/requests/{id}/deprovision", h::lifecycle_action,    access::tenant_write,   0},
-    {"POST",   "/v1/requests/{id}/retry",       h::lifecycle_action,    access::admin_write,  0},
+    {"POST",   "/v1/requests/{id}/retry",       h::lifecycle_action,    access::saga_write,   0},
     // audit.cpp
     {"GET",    "/v1/requests/{id}/events",      h::request_events,      access::admin_read,  0},
     {"GET",    "/v1/requests/{id}/state",       h::request_state_at,    access::admin_read,  0},
@@ -162,6 +162,8 @@ int authorize(access a, const auth::principal* who, bool public_metrics) noexcep
       return who->r == role::admin ? 0 : 403;
     case access::admin_write:
       return who->r == role::admin && who->may_write() ? 0 : 403;
+    case access::saga_write:
+      return (who->r == role::admin || who->r == role::saga) && who->may_write() ? 0 : 403;
   }
   return 403;
 }

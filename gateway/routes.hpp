@@ -41,11 +41,12 @@ enum class access {
   tenant_write,  ///< tenant with a read-write credential (own objects), saga, admin
   admin_read,    ///< admin
   admin_write,   ///< admin with a read-write credential; audited as an admin change
+  saga_write,    ///< the saga or an admin, read-write: the lifecycle tenants do not drive themselves (retry)
 };
 
 /// "anyone", "metrics", "tenant-read", ...; index = `access`.
-inline constexpr std::array<std::string_view, 6> access_names = {"anyone",     "metrics",    "tenant-read",
-                                                                 "tenant-write", "admin-read", "admin-write"};
+inline constexpr std::array<std::string_view, 7> access_names = {
+    "anyone", "metrics", "tenant-read", "tenant-write", "admin-read", "admin-write", "saga-write"};
 inline std::string_view to_string(access a) {
   return access_names[static_cast<std::size_t>(a)];
 }

@@ -266,8 +266,9 @@ TEST_F(Auth, EveryRouteRefusesWhatMustNotGetThrough) {
     std::string payload = m == "GET" || m == "DELETE" ? "" : "{}";
     bool open = r.needs == gateway::access::anyone;
     bool admin = r.needs == gateway::access::admin_read || r.needs == gateway::access::admin_write ||
-                 r.needs == gateway::access::metrics;
-    bool write = r.needs == gateway::access::tenant_write || r.needs == gateway::access::admin_write;
+                 r.needs == gateway::access::metrics || r.needs == gateway::access::saga_write;
+    bool write = r.needs == gateway::access::tenant_write || r.needs == gateway::access::admin_write ||
+                 r.needs == gateway::access::saga_write;
     bool owned = target.find("/v1/requests/" + a_request) == 0 || target.find("/v1/tenants/acme") == 0;
     if (open) {
       EXPECT_NE(as("", m, target).status, 401) << what;

@@ -12,30 +12,12 @@
 
 #include "tests/support/process.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_certs.hpp"
 
 using namespace provisiond::testing;
 using nlohmann::json;
 
 namespace {
-
-bool make_certs(const temp_dir& d) {
-  std::string cmd =
-      "cd '" + d.str() +
-      "' && { "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 "
-      "-subj /CN=other-ca && "
-      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
-      "-days 2 -extfile san.ext && "
-      "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-      "-subj /O=platform/CN=order-saga && "
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
-      "openssl x509 -req -in client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial "
-      "-out other-client.pem -days 2; } >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0;
-}
 
 // A request through Python's http.client over ssl, verifying the server
 // against ca.pem, with an Authorization header when given; prints the
@@ -69,7 +51,7 @@ struct Tls : ::testing::Test {
   std::uint16_t port = 0;
 
   void SetUp() override {
-    ASSERT_TRUE(make_certs(dir)) << "openssl could not make the test certificates";
+    ASSERT_TRUE(make_test_certs(dir)) << "openssl could not make the test certificates";
     std::ofstream{dir / "client.py"} << python_client;
   }
   void TearDown() override { signal_and_reap(pid, SIGTERM); }

@@ -132,6 +132,18 @@ TEST_F(Jwt, ForgeriesAndMalformedTokensAreRefusedWithTheirReason) {
   EXPECT_TRUE(accepted(*src, rsa.sign(c)));
 }
 
+TEST_F(Jwt, AnIdentityProviderDownSinceTheStartIsAskedAtMostEvery5Seconds) {
+  down = true;
+  auto src = source();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(reason(*src, rsa.sign(claims())), "unknown_key");
+  EXPECT_EQ(fetches, 1);
+  down = false;
+  served = jwks_of({&rsa});
+  clock->advance(5'000);
+  EXPECT_TRUE(accepted(*src, rsa.sign(claims())));
+  EXPECT_EQ(fetches, 2);
+}
+
 TEST(Jwks, SkipsKeysItCannotUse) {
   signing_key rsa{signing_key::rsa, "ok"};
   nlohmann::json doc{{"keys",

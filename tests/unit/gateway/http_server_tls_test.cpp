@@ -14,6 +14,7 @@
 #include "gateway/http_server.hpp"
 #include "tests/hostile/raw_conn.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/test_certs.hpp"
 
 using namespace provisiond;
 using namespace provisiond::gateway;
@@ -22,29 +23,6 @@ using provisiond::testing::raw_conn;
 using provisiond::testing::temp_dir;
 
 namespace {
-
-// A CA, a server certificate for 127.0.0.1, a client certificate
-// (O=platform, CN=order-saga) from that CA, and one with the same subject
-// from another CA.
-bool make_certs(const temp_dir& d) {
-  auto q = [](const std::string& s) { return "'" + s + "'"; };
-  std::string cmd =
-      "cd " + q(d.str()) +
-      " && { "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca && "
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 "
-      "-subj /CN=other-ca && "
-      "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext && "
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost && "
-      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
-      "-days 2 -extfile san.ext && "
-      "openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr "
-      "-subj /O=platform/CN=order-saga && "
-      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 && "
-      "openssl x509 -req -in client.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial "
-      "-out other-client.pem -days 2; } >/dev/null 2>&1";
-  return std::system(cmd.c_str()) == 0;
-}
 
 // One TLS connection from OpenSSL's client: verifies the server against
 // ca.pem, presents `cert` (a name in the cert dir, "" for none).
@@ -126,7 +104,7 @@ struct HttpServerTls : ::testing::Test {
 
   void SetUp() override {
     std::signal(SIGPIPE, SIG_IGN);  // the client writes to sockets the server may have closed
-    ASSERT_TRUE(make_certs(certs)) << "openssl could not make the test certificates";
+    ASSERT_TRUE(make_test_certs(certs)) << "openssl could not make the test certificates";
   }
 
   tls_settings tls(bool client_ca, bool require) {
