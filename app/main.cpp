@@ -39,7 +39,7 @@
 #include "providers/openstack/openstack_provider.hpp"
 #include "providers/vmware/vmware_provider.hpp"
 #include "auth/authenticator.hpp"
-#include "providers/http/http_client.hpp"
+#include "auth/jwks_fetch.hpp"
 #include "providers/proxmox/proxmox_provider.hpp"
 #include "providers/simulation/remote_simulation_provider.hpp"
 #include "providers/simulation/simulation_provider.hpp"
@@ -344,21 +344,9 @@ int main(int argc, char** argv) {
   if (scale) api_keys->share(scale->admin_token());
   if (auto st = api_keys->load(); !st) return fail(st.error());
   std::string new_admin_key;
-  auto authn = auth::authenticator::make(
-      cfg.auth, cfg.data_dir, api_keys, clk,
-      [ca = cfg.auth.jwt ? cfg.auth.jwt->jwks_ca_file : std::string{}](const std::string& url) -> result<std::string> {
-        providers::http::client_options o;
-        o.ca_file = ca;
-        o.total_timeout = std::chrono::milliseconds(10'000);
-        o.max_response_bytes = 1 << 20;
-        providers::http::client http{o};
-        auto r = http.send(providers::http::request{"GET", url, {{"Accept", "application/json"}}, {}});
-        if (!r) return r.error();
-        if (r->status != 200)
-          return make_error(errc::unavailable, "the JWKS URL answered " + std::to_string(r->status), "auth.jwt.jwksUrl");
-        return r->body;
-      },
-      &new_admin_key);
+  auto authn = auth::authenticator::make(cfg.auth, cfg.data_dir, api_keys, clk,
+                                         auth::jwks_fetcher(cfg.auth.jwt ? cfg.auth.jwt->jwks_ca_file : ""),
+                                         &new_admin_key);
   if (!authn) return fail(authn.error());
   // The one time the bootstrap key is shown (on stdout, to whoever started
   // the process, as the issue of a key shows it once); the file keeps it.
